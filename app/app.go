@@ -1,0 +1,95 @@
+// Package app is Convene's web application: configuration, routes, handlers
+// and the background work of one instance. An App holds all its state (no
+// globals), so several can run in one process, as tests do.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"convene/app/store"
+	"convene/static"
+)
+
+// Version is the program's version, set at build time with -ldflags.
+var Version = "dev"
+
+// Config is everything an instance is told at start.
+type Config struct {
+	DataPath string       // the SQLite file
+	BaseURL  string       // public URL, e.g. https://events.example.org (no trailing slash)
+	Schema   string       // contents of schema.sql
+	Logger   *slog.Logger // nil: discard
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now func() time.Time
+}
+
+// App is one running Convene instance.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	assets  *static.Assets
+	baseURL *url.URL
+	limits  *limiters
+
+	mu       sync.Mutex
+	settings map[string]string // cached instance settings; nil when stale
+}
+
+// New opens the database (creating and migrating it as needed) and builds
+// the instance.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("the base URL %q is not an http(s) URL with a host", cfg.BaseURL)
+	}
+	st, err := store.Open(ctx, cfg.DataPath, cfg.Schema)
+	if err != nil {
+		return nil, err
+	}
+	st.SetClock(cfg.Now)
+	a := &App{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		store:   st,
+		assets:  static.Load(),
+		baseURL: base,
+		limits:  newLimiters(),
+	}
+	return a, nil
+}
+
+// Store gives access to the database (for subcommands and tests).
+func (a *App) Store() *store.Store { return a.store }
+
+// Close releases the database.
+func (a *App) Close() error { return a.store.Close() }
+
+func (a *App) now() time.Time { return a.cfg.Now() }
+
+// URL makes an absolute URL on this instance from a path.
+func (a *App) URL(path string) string { return a.cfg.BaseURL + path }
+
+// secureCookies tells whether cookies get the Secure flag: whenever the
+// public URL is HTTPS.
+func (a *App) secureCookies() bool { return a.baseURL.Scheme == "https" }
+
+// Host is the instance's host name (with port when not the default).
+func (a *App) Host() string { return a.baseURL.Host }
+
+// Handler returns the instance's whole HTTP handler.
+func (a *App) Handler() http.Handler { return a.routes() }

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"net/http"
+	"strconv"
+
+	"convene/app/store"
+	"convene/views"
+)
+
+const eventsPerPage = 20
+
+// pageNumber reads ?page=N (1-based), tolerating junk.
+func pageNumber(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || n < 1 || n > 100000 {
+		return 1
+	}
+	return n
+}
+
+func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
+	page := pageNumber(r)
+	events, err := a.store.ListEvents(r.Context(), store.EventQuery{
+		Now: a.now(), Listed: true, Limit: eventsPerPage + 1, Offset: (page - 1) * eventsPerPage,
+	})
+	if err != nil {
+		return err
+	}
+	more := len(events) > eventsPerPage
+	if more {
+		events = events[:eventsPerPage]
+	}
+	p := a.page(r, "")
+	p.Description = a.setting(r.Context(), SettingDescription)
+	return a.render(w, r, http.StatusOK, views.HomePage(p, views.EventList{
+		Events: events, Page: page, More: more, BaseQuery: "",
+	}, a.setting(r.Context(), SettingDescription)))
+}
+
+func (a *App) serveMedia(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.store.MediaByUUID(r.Context(), r.PathValue("uuid"))
+	if err != nil {
+		return err
+	}
+	// Our own uploads are only ever pictures we re-encoded: never serve
+	// them as anything a browser or a fediverse peer would interpret.
+	w.Header().Set("Content-Type", m.ContentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	_, err = w.Write(m.Data)
+	return err
+}

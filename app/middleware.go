@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"convene/app/store"
+)
+
+const (
+	sessionCookie = "convene_session"
+	flashCookie   = "convene_flash"
+	sessionTTL    = 30 * 24 * time.Hour
+	maxBodyBytes  = 12 << 20 // the largest upload we take, plus form fields
+)
+
+// requestState is who is asking, gathered once per request.
+type requestState struct {
+	SessionSecret string
+	Account       *store.Account
+	Identity      *store.Actor
+	Identities    []store.Actor
+	Flash         string
+}
+
+type ctxKey int
+
+const requestStateKey ctxKey = 0
+
+func requestStateFrom(ctx context.Context) *requestState {
+	rs, _ := ctx.Value(requestStateKey).(*requestState)
+	return rs
+}
+
+// currentAccount returns the logged-in account, or nil.
+func currentAccount(r *http.Request) *store.Account {
+	if rs := requestStateFrom(r.Context()); rs != nil {
+		return rs.Account
+	}
+	return nil
+}
+
+// currentIdentity returns the identity acting now, or nil.
+func currentIdentity(r *http.Request) *store.Actor {
+	if rs := requestStateFrom(r.Context()); rs != nil {
+		return rs.Identity
+	}
+	return nil
+}
+
+// loadSession reads the session cookie and the flash message.
+func (a *App) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs := &requestState{}
+		if c, err := r.Cookie(flashCookie); err == nil {
+			if msg, err := url.QueryUnescape(c.Value); err == nil {
+				rs.Flash = msg
+			}
+			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode})
+		}
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			if err := a.fillSession(r.Context(), rs, c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+				a.log.Error("load session", "err", err)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestStateKey, rs)))
+	})
+}
+
+func (a *App) fillSession(ctx context.Context, rs *requestState, secret string) error {
+	sess, err := a.store.SessionBySecret(ctx, secret)
+	if err != nil {
+		return err
+	}
+	acc, err := a.store.AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	ids, err := a.store.IdentitiesOf(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	rs.SessionSecret = secret
+	rs.Account = acc
+	rs.Identities = ids
+	for i := range ids {
+		if ids[i].ID == sess.IdentityID {
+			rs.Identity = &ids[i]
+		}
+	}
+	if rs.Identity == nil && len(ids) > 0 {
+		rs.Identity = &ids[0]
+	}
+	return nil
+}
+
+func setFlash(w http.ResponseWriter, msg string, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+// securityHeaders sets a strict Content-Security-Policy (no third-party
+// request at all, no inline script) and refuses framing. Routes meant to
+// be framed (the widget, later) override frame-ancestors themselves.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps every request body.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests writes one line per request: method, path, status, duration.
+// No IP address and no query string (it may carry secrets or emails).
+func (a *App) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}

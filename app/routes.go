@@ -1,0 +1,73 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes declares every URL of the instance in one place, and the chain
+// every request goes through.
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	h := a.handle
+
+	// Static files and uploaded pictures.
+	mux.Handle("GET /static/", a.assets)
+	mux.Handle("GET /media/{uuid}", h(a.serveMedia))
+
+	// Accounts and sessions.
+	mux.Handle("GET /login", h(a.showLogin))
+	mux.Handle("POST /login", h(a.login))
+	mux.Handle("POST /logout", h(a.logout))
+	mux.Handle("GET /setup/{token}", h(a.showSetup))
+	mux.Handle("POST /setup/{token}", h(a.setup))
+	mux.Handle("GET /password/{token}", h(a.showSetPassword))
+	mux.Handle("POST /password/{token}", h(a.setPassword))
+	mux.Handle("POST /me/identity", h(a.switchIdentity))
+
+	// Finding events.
+	mux.Handle("GET /{$}", h(a.showHome))
+
+	// Everything else is a real 404 page, or a 405 page when the path
+	// exists for another method.
+	mux.Handle("/", h(a.notFoundOrWrongMethod(mux)))
+
+	var handler http.Handler = mux
+	handler = a.loadSession(handler)
+	handler = crossOriginProtection(handler, a)
+	handler = limitBody(handler)
+	handler = securityHeaders(handler)
+	handler = a.logRequests(handler)
+	return handler
+}
+
+// notFoundOrWrongMethod answers requests no pattern took. The catch-all
+// pattern hides ServeMux's own 405, so this asks the mux which other
+// methods would have matched.
+func (a *App) notFoundOrWrongMethod(mux *http.ServeMux) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			return &publicError{Status: http.StatusMethodNotAllowed, Message: "This address does not accept that kind of request."}
+		}
+		return errNotFound()
+	}
+}
+
+// crossOriginProtection refuses form posts from other sites (using the
+// browser's Sec-Fetch-Site and Origin headers), with a page saying so.
+func crossOriginProtection(next http.Handler, a *App) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.renderError(w, r, http.StatusForbidden, "This form was sent from another site, so it was refused. Go back to the page and send it again from there.")
+	}))
+	return cop.Handler(next)
+}

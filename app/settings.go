@@ -1,0 +1,58 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Instance settings and their defaults.
+const (
+	SettingName          = "instance.name"
+	SettingDescription   = "instance.description"
+	SettingTimezone      = "instance.timezone"
+	SettingLanguage      = "instance.language"
+	SettingRegistrations = "instance.registrations" // closed | invite | open
+)
+
+var settingDefaults = map[string]string{
+	SettingName:          "Convene",
+	SettingDescription:   "Events, without tracking.",
+	SettingTimezone:      "Europe/Paris",
+	SettingLanguage:      "en",
+	SettingRegistrations: "closed",
+}
+
+// setting returns an instance setting (cached; writes go through
+// saveSettings which clears the cache).
+func (a *App) setting(ctx context.Context, key string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.settings == nil {
+		s, err := a.store.Settings(ctx)
+		if err != nil {
+			a.log.Error("read settings", "err", err)
+			return settingDefaults[key]
+		}
+		a.settings = s
+	}
+	if v, ok := a.settings[key]; ok {
+		return v
+	}
+	return settingDefaults[key]
+}
+
+func (a *App) saveSettings(ctx context.Context, kv map[string]string) error {
+	err := a.store.SetSettings(ctx, kv)
+	a.mu.Lock()
+	a.settings = nil
+	a.mu.Unlock()
+	return err
+}
+
+// instanceLocation is the instance's default time zone.
+func (a *App) instanceLocation(ctx context.Context) *time.Location {
+	if loc, err := time.LoadLocation(a.setting(ctx, SettingTimezone)); err == nil {
+		return loc
+	}
+	return time.UTC
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Account is a person who logs in. What the public sees is never the
+// account but one of its identities.
+type Account struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	IsAdmin      bool
+	Locale       string
+	CreatedAt    time.Time
+}
+
+const accountColumns = `id, email, password_hash, is_admin, locale, created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
+	var a Account
+	var created int64
+	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.IsAdmin, &a.Locale, &created); err != nil {
+		return nil, notFound(err)
+	}
+	a.CreatedAt = time.Unix(created, 0).UTC()
+	return &a, nil
+}
+
+// CreateAccountWithIdentity creates an account and its first identity in one
+// transaction. ErrConflict means the email or the username is taken.
+func (s *Store) CreateAccountWithIdentity(ctx context.Context, email, passwordHash string, isAdmin bool, id NewIdentity) (*Account, *Actor, error) {
+	var acc *Account
+	var actor *Actor
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.unix()
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO accounts (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
+			email, passwordHash, boolInt(isAdmin), now)
+		if isUniqueViolation(err) {
+			return ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("insert account: %w", err)
+		}
+		accountID, _ := res.LastInsertId()
+		actor, err = s.createIdentity(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		acc, err = scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, accountID))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return acc, actor, nil
+}
+
+// AccountByID returns one account.
+func (s *Store) AccountByID(ctx context.Context, id int64) (*Account, error) {
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+}
+
+// AccountByEmail returns the account with that email, compared without case.
+func (s *Store) AccountByEmail(ctx context.Context, email string) (*Account, error) {
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email = ?`, email))
+}
+
+// AccountByLogin finds an account by email or by the username of one of
+// its identities, so people can log in with either.
+func (s *Store) AccountByLogin(ctx context.Context, login string) (*Account, error) {
+	return scanAccount(s.db.QueryRowContext(ctx, `
+		SELECT `+accountColumns+` FROM accounts WHERE email = ?1
+		UNION ALL
+		SELECT a.id, a.email, a.password_hash, a.is_admin, a.locale, a.created_at
+		FROM accounts a JOIN actors i ON i.account_id = a.id
+		WHERE i.domain = '' AND i.username = lower(?1)
+		LIMIT 1`, login))
+}
+
+// SetPassword replaces an account's password hash.
+func (s *Store) SetPassword(ctx context.Context, accountID int64, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, accountID)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// CountAccounts is the number of accounts on the instance.
+func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
+	return n, err
+}
+
+// ListAccounts lists accounts, newest first.
+func (s *Store) ListAccounts(ctx context.Context, limit, offset int) ([]Account, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id DESC LIMIT ? OFFSET ?`, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,367 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event statuses, visibilities, join modes and comment moderation options,
+// named as Mobilizon names them so federation maps them one to one.
+const (
+	StatusTentative = "tentative"
+	StatusConfirmed = "confirmed"
+	StatusCancelled = "cancelled"
+
+	VisibilityPublic   = "public"
+	VisibilityUnlisted = "unlisted"
+	VisibilityPrivate  = "private"
+
+	JoinFree     = "free"
+	JoinApproval = "approval"
+	JoinInvite   = "invite"
+	JoinExternal = "external"
+
+	CommentsAllowAll  = "allow_all"
+	CommentsModerated = "moderated"
+	CommentsClosed    = "closed"
+)
+
+// Categories is the fixed list of event categories, like Mobilizon's.
+var Categories = []string{
+	"arts", "book_clubs", "business", "causes", "climate", "comedy", "community",
+	"crafts", "family_education", "fashion_beauty", "film_media", "food_drink",
+	"games", "health", "language_culture", "learning", "lgbtq", "meeting",
+	"movements_politics", "music", "networking", "outdoors_adventure",
+	"party", "performing_visual_arts", "pets", "photography", "science_tech",
+	"spirituality_religion_beliefs", "sports", "theatre", "other",
+}
+
+// LinkKinds are the typed links to external tools an event may carry.
+var LinkKinds = []string{"pad", "video", "stream", "poll", "tickets", "other"}
+
+// Address is where an event takes place physically.
+type Address struct {
+	Venue      string
+	Street     string
+	PostalCode string
+	Locality   string
+	Region     string
+	Country    string
+	Latitude   *float64
+	Longitude  *float64
+}
+
+// IsZero tells whether no part of the address is filled.
+func (a Address) IsZero() bool {
+	return a.Venue == "" && a.Street == "" && a.PostalCode == "" && a.Locality == "" &&
+		a.Region == "" && a.Country == "" && a.Latitude == nil
+}
+
+// OneLine is the address on one line, for cards and summaries.
+func (a Address) OneLine() string {
+	var parts []string
+	for _, p := range []string{a.Venue, a.Street, strings.TrimSpace(a.PostalCode + " " + a.Locality), a.Region, a.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Link is a typed link to an external tool.
+type Link struct {
+	Kind  string
+	Title string
+	URL   string
+}
+
+// Event is an event, local or (later) remote.
+type Event struct {
+	ID                     int64
+	UUID                   string
+	URI                    string // remote events only
+	OrganizerID            int64
+	Organizer              *Actor // filled by reads
+	Title                  string
+	DescriptionMD          string
+	DescriptionHTML        string
+	StartsAt               time.Time
+	EndsAt                 time.Time
+	Timezone               string
+	Address                Address
+	OnlineURL              string
+	Category               string
+	BannerID               int64  // set on writes
+	BannerUUID             string // filled by reads
+	Status                 string
+	Visibility             string
+	Draft                  bool
+	JoinMode               string
+	ExternalURL            string
+	Capacity               int // 0: no limit
+	ParticipationMessage   string
+	CommentModeration      string
+	AnonymousParticipation bool
+	Language               string
+	Sequence               int
+	PublishedAt            *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	Tags                   []string
+	Links                  []Link
+
+	// Snippet is the description with the matched words marked by
+	// \x02 ... \x03, filled by a search only.
+	Snippet string
+	// TitleMarked is the title marked likewise, filled by a search only.
+	TitleMarked string
+}
+
+// Location returns the event's time zone, UTC when it is unknown.
+func (e *Event) Location() *time.Location {
+	if loc, err := time.LoadLocation(e.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// IsOnline tells whether the event has an online address and no place.
+func (e *Event) IsOnline() bool { return e.OnlineURL != "" && e.Address.IsZero() }
+
+// IsListed tells whether the event may appear in lists, feeds and search
+// for everybody at time now.
+func (e *Event) IsListed(now time.Time) bool {
+	return e.Visibility == VisibilityPublic && !e.Draft && e.PublishedAt != nil && !e.PublishedAt.After(now)
+}
+
+const eventColumns = `e.id, e.uuid, coalesce(e.uri, ''), e.organizer_id, e.title, e.description_md, e.description_html,
+	e.starts_at, e.ends_at, e.timezone, e.venue, e.street, e.postal_code, e.locality, e.region, e.country,
+	e.latitude, e.longitude, e.online_url, e.category, coalesce(e.banner_id, 0),
+	coalesce((SELECT uuid FROM media WHERE id = e.banner_id), ''), e.status, e.visibility, e.draft,
+	e.join_mode, e.external_url, e.capacity, e.participation_message, e.comment_moderation,
+	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at`
+
+func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error) {
+	var e Event
+	var starts, ends, created, updated int64
+	var published *int64
+	dest := []any{&e.ID, &e.UUID, &e.URI, &e.OrganizerID, &e.Title, &e.DescriptionMD, &e.DescriptionHTML,
+		&starts, &ends, &e.Timezone, &e.Address.Venue, &e.Address.Street, &e.Address.PostalCode,
+		&e.Address.Locality, &e.Address.Region, &e.Address.Country, &e.Address.Latitude, &e.Address.Longitude,
+		&e.OnlineURL, &e.Category, &e.BannerID, &e.BannerUUID, &e.Status, &e.Visibility, &e.Draft,
+		&e.JoinMode, &e.ExternalURL, &e.Capacity, &e.ParticipationMessage, &e.CommentModeration,
+		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, notFound(err)
+	}
+	e.StartsAt = time.Unix(starts, 0).UTC()
+	e.EndsAt = time.Unix(ends, 0).UTC()
+	e.CreatedAt = time.Unix(created, 0).UTC()
+	e.UpdatedAt = time.Unix(updated, 0).UTC()
+	if published != nil {
+		t := time.Unix(*published, 0).UTC()
+		e.PublishedAt = &t
+	}
+	return &e, nil
+}
+
+// CreateEvent stores a new event with its tags and links, and indexes it
+// for search, in one transaction. It sets e.ID, e.UUID and the timestamps.
+func (s *Store) CreateEvent(ctx context.Context, e *Event) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error { return s.CreateEventTx(ctx, tx, e) })
+}
+
+// CreateEventTx is CreateEvent inside a caller's transaction, so that work
+// announcing the event (deliveries, later) commits with it.
+func (s *Store) CreateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
+	now := s.now().UTC().Truncate(time.Second)
+	if e.UUID == "" {
+		e.UUID = uuid.NewString()
+	}
+	e.CreatedAt, e.UpdatedAt = now, now
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO events (uuid, uri, organizer_id, title, description_md, description_html, starts_at, ends_at,
+		  timezone, venue, street, postal_code, locality, region, country, latitude, longitude, online_url,
+		  category, banner_id, status, visibility, draft, join_mode, external_url, capacity,
+		  participation_message, comment_moderation, anonymous_participation, language, sequence,
+		  published_at, created_at, updated_at)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.UUID, e.URI, e.OrganizerID, e.Title, e.DescriptionMD, e.DescriptionHTML, e.StartsAt.Unix(), e.EndsAt.Unix(),
+		e.Timezone, e.Address.Venue, e.Address.Street, e.Address.PostalCode, e.Address.Locality, e.Address.Region,
+		e.Address.Country, e.Address.Latitude, e.Address.Longitude, e.OnlineURL, e.Category, e.BannerID, e.Status,
+		e.Visibility, e.Draft, e.JoinMode, e.ExternalURL, e.Capacity, e.ParticipationMessage, e.CommentModeration,
+		e.AnonymousParticipation, e.Language, e.Sequence, unixOrNil(e.PublishedAt), now.Unix(), now.Unix())
+	if err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	e.ID, _ = res.LastInsertId()
+	return s.writeEventChildren(ctx, tx, e)
+}
+
+// UpdateEvent rewrites an event's fields, tags and links and bumps its
+// sequence (calendars use it to notice edits).
+func (s *Store) UpdateEvent(ctx context.Context, e *Event) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error { return s.UpdateEventTx(ctx, tx, e) })
+}
+
+// UpdateEventTx is UpdateEvent inside a caller's transaction.
+func (s *Store) UpdateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
+	now := s.now().UTC().Truncate(time.Second)
+	res, err := tx.ExecContext(ctx, `
+		UPDATE events SET title = ?, description_md = ?, description_html = ?, starts_at = ?, ends_at = ?,
+		  timezone = ?, venue = ?, street = ?, postal_code = ?, locality = ?, region = ?, country = ?,
+		  latitude = ?, longitude = ?, online_url = ?, category = ?, banner_id = nullif(?, 0), status = ?,
+		  visibility = ?, draft = ?, join_mode = ?, external_url = ?, capacity = ?, participation_message = ?,
+		  comment_moderation = ?, anonymous_participation = ?, language = ?, sequence = sequence + 1,
+		  published_at = ?, updated_at = ?
+		WHERE id = ?`,
+		e.Title, e.DescriptionMD, e.DescriptionHTML, e.StartsAt.Unix(), e.EndsAt.Unix(), e.Timezone,
+		e.Address.Venue, e.Address.Street, e.Address.PostalCode, e.Address.Locality, e.Address.Region,
+		e.Address.Country, e.Address.Latitude, e.Address.Longitude, e.OnlineURL, e.Category, e.BannerID,
+		e.Status, e.Visibility, e.Draft, e.JoinMode, e.ExternalURL, e.Capacity, e.ParticipationMessage,
+		e.CommentModeration, e.AnonymousParticipation, e.Language, unixOrNil(e.PublishedAt), now.Unix(), e.ID)
+	if err != nil {
+		return fmt.Errorf("update event: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	e.UpdatedAt = now
+	e.Sequence++
+	for _, q := range []string{`DELETE FROM event_tags WHERE event_id = ?`, `DELETE FROM event_links WHERE event_id = ?`, `DELETE FROM events_fts WHERE rowid = ?`} {
+		if _, err := tx.ExecContext(ctx, q, e.ID); err != nil {
+			return fmt.Errorf("update event: %w", err)
+		}
+	}
+	return s.writeEventChildren(ctx, tx, e)
+}
+
+func (s *Store) writeEventChildren(ctx context.Context, tx *sql.Tx, e *Event) error {
+	for _, tag := range e.Tags {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO event_tags (event_id, tag) VALUES (?, ?)`, e.ID, tag); err != nil {
+			return fmt.Errorf("insert tag: %w", err)
+		}
+	}
+	for i, l := range e.Links {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_links (event_id, kind, title, url, position) VALUES (?, ?, ?, ?, ?)`,
+			e.ID, l.Kind, l.Title, l.URL, i); err != nil {
+			return fmt.Errorf("insert link: %w", err)
+		}
+	}
+	place := e.Address.OneLine()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events_fts (rowid, title, description, place, tags) VALUES (?, ?, ?, ?, ?)`,
+		e.ID, e.Title, e.DescriptionMD, place, strings.Join(e.Tags, " ")); err != nil {
+		return fmt.Errorf("index event: %w", err)
+	}
+	return nil
+}
+
+// DeleteEvent removes an event and everything hanging from it.
+func (s *Store) DeleteEvent(ctx context.Context, id int64) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error { return s.DeleteEventTx(ctx, tx, id) })
+}
+
+// DeleteEventTx is DeleteEvent inside a caller's transaction.
+func (s *Store) DeleteEventTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events_fts WHERE rowid = ?`, id); err != nil {
+		return fmt.Errorf("delete event: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete event: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// EventByUUID returns one event with its organizer, tags and links.
+func (s *Store) EventByUUID(ctx context.Context, id string) (*Event, error) {
+	e, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.uuid = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fillEvents(ctx, []*Event{e}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// EventByID returns one event with its organizer, tags and links.
+func (s *Store) EventByID(ctx context.Context, id int64) (*Event, error) {
+	e, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fillEvents(ctx, []*Event{e}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// fillEvents loads organizers, tags and links for events read from a list.
+func (s *Store) fillEvents(ctx context.Context, events []*Event) error {
+	organizers := map[int64]*Actor{}
+	for _, e := range events {
+		if org, ok := organizers[e.OrganizerID]; ok {
+			e.Organizer = org
+			continue
+		}
+		org, err := s.ActorByID(ctx, e.OrganizerID)
+		if err != nil {
+			return fmt.Errorf("event organizer: %w", err)
+		}
+		organizers[e.OrganizerID] = org
+		e.Organizer = org
+	}
+	for _, e := range events {
+		rows, err := s.db.QueryContext(ctx, `SELECT tag FROM event_tags WHERE event_id = ? ORDER BY tag`, e.ID)
+		if err != nil {
+			return fmt.Errorf("event tags: %w", err)
+		}
+		e.Tags = e.Tags[:0]
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return err
+			}
+			e.Tags = append(e.Tags, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT kind, title, url FROM event_links WHERE event_id = ? ORDER BY position`, e.ID)
+		if err != nil {
+			return fmt.Errorf("event links: %w", err)
+		}
+		e.Links = e.Links[:0]
+		for rows.Next() {
+			var l Link
+			if err := rows.Scan(&l.Kind, &l.Title, &l.URL); err != nil {
+				rows.Close()
+				return err
+			}
+			e.Links = append(e.Links, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unixOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Unix()
+}

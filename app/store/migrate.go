@@ -1,0 +1,48 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring a database from version i+1 to i+2. Version 1 is the
+// schema the first release shipped (kept in testdata/schema-v1.sql); a
+// fresh database gets schema.sql and jumps straight to the last version.
+// Append only: never edit a migration that has shipped.
+var migrations = []func(ctx context.Context, tx *sql.Tx) error{}
+
+// SchemaVersion is the version schema.sql describes.
+func SchemaVersion() int { return len(migrations) + 1 }
+
+func (s *Store) migrate(ctx context.Context, schema string) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > SchemaVersion() {
+		return fmt.Errorf("the database is at schema version %d, newer than this program (%d): run a newer convene", version, SchemaVersion())
+	}
+	if version == 0 {
+		return s.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, schema); err != nil {
+				return fmt.Errorf("apply schema: %w", err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()))
+			return err
+		})
+	}
+	for v := version; v < SchemaVersion(); v++ {
+		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			if err := migrations[v-1](ctx, tx); err != nil {
+				return fmt.Errorf("migrate to version %d: %w", v+1, err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+-- Convene's whole current schema. A fresh database gets exactly this; an
+-- older one is brought here by the ordered migrations in app/store/migrate.go,
+-- and a test checks that both roads end at the same sqlite_master.
+--
+-- Times are Unix seconds (UTC) in INTEGER columns; an event's own IANA zone
+-- sits beside its times so it is shown the way its organiser wrote it.
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT    NOT NULL DEFAULT '',
+    is_admin      INTEGER NOT NULL DEFAULT 0,
+    locale        TEXT    NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL
+);
+
+-- Uploaded pictures live in the database so that one file is the whole
+-- instance (and one backup is all of it). Every row was re-encoded by us.
+CREATE TABLE media (
+    id           INTEGER PRIMARY KEY,
+    uuid         TEXT    NOT NULL UNIQUE,
+    content_type TEXT    NOT NULL,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    data         BLOB    NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+
+-- Every actor: local identities (account_id set, domain ''), and, as
+-- federation lands, remote people, groups and instance actors (domain set,
+-- uri set). Local and remote share one table so that an organiser, a
+-- follower or a participant is always an actors row.
+CREATE TABLE actors (
+    id                INTEGER PRIMARY KEY,
+    kind              TEXT    NOT NULL DEFAULT 'person'
+                      CHECK (kind IN ('person', 'group', 'application')),
+    username          TEXT    NOT NULL,
+    domain            TEXT    NOT NULL DEFAULT '',
+    account_id        INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    display_name      TEXT    NOT NULL DEFAULT '',
+    bio               TEXT    NOT NULL DEFAULT '',
+    avatar_id         INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    uri               TEXT    UNIQUE,
+    inbox_url         TEXT    NOT NULL DEFAULT '',
+    shared_inbox_url  TEXT    NOT NULL DEFAULT '',
+    public_key_pem    TEXT    NOT NULL DEFAULT '',
+    private_key_pem   TEXT    NOT NULL DEFAULT '',
+    manually_approves INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    UNIQUE (username, domain)
+);
+CREATE INDEX actors_account ON actors(account_id);
+
+CREATE TABLE sessions (
+    token_hash  TEXT    PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    identity_id INTEGER REFERENCES actors(id) ON DELETE SET NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_account ON sessions(account_id);
+
+-- One-time secrets sent by link: the owner's first-run link, "set your
+-- password" links, invitations. Only a hash is kept.
+CREATE TABLE tokens (
+    token_hash TEXT    PRIMARY KEY,
+    purpose    TEXT    NOT NULL CHECK (purpose IN ('setup', 'password', 'invite')),
+    account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE events (
+    id                      INTEGER PRIMARY KEY,
+    uuid                    TEXT    NOT NULL UNIQUE,
+    uri                     TEXT    UNIQUE,
+    organizer_id            INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    title                   TEXT    NOT NULL,
+    description_md          TEXT    NOT NULL DEFAULT '',
+    description_html        TEXT    NOT NULL DEFAULT '',
+    starts_at               INTEGER NOT NULL,
+    ends_at                 INTEGER NOT NULL,
+    timezone                TEXT    NOT NULL,
+    venue                   TEXT    NOT NULL DEFAULT '',
+    street                  TEXT    NOT NULL DEFAULT '',
+    postal_code             TEXT    NOT NULL DEFAULT '',
+    locality                TEXT    NOT NULL DEFAULT '',
+    region                  TEXT    NOT NULL DEFAULT '',
+    country                 TEXT    NOT NULL DEFAULT '',
+    latitude                REAL,
+    longitude               REAL,
+    online_url              TEXT    NOT NULL DEFAULT '',
+    category                TEXT    NOT NULL DEFAULT 'other',
+    banner_id               INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    status                  TEXT    NOT NULL DEFAULT 'confirmed'
+                            CHECK (status IN ('tentative', 'confirmed', 'cancelled')),
+    visibility              TEXT    NOT NULL DEFAULT 'public'
+                            CHECK (visibility IN ('public', 'unlisted', 'private')),
+    draft                   INTEGER NOT NULL DEFAULT 0,
+    join_mode               TEXT    NOT NULL DEFAULT 'free'
+                            CHECK (join_mode IN ('free', 'approval', 'invite', 'external')),
+    external_url            TEXT    NOT NULL DEFAULT '',
+    capacity                INTEGER NOT NULL DEFAULT 0, -- 0: no limit
+    participation_message   TEXT    NOT NULL DEFAULT '',
+    comment_moderation      TEXT    NOT NULL DEFAULT 'allow_all'
+                            CHECK (comment_moderation IN ('allow_all', 'moderated', 'closed')),
+    anonymous_participation INTEGER NOT NULL DEFAULT 1,
+    language                TEXT    NOT NULL DEFAULT '',
+    sequence                INTEGER NOT NULL DEFAULT 0,
+    published_at            INTEGER, -- NULL while a draft; in the future when scheduled
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+);
+CREATE INDEX events_listed ON events(visibility, draft, starts_at);
+CREATE INDEX events_organizer ON events(organizer_id, starts_at);
+CREATE INDEX events_category ON events(category, starts_at);
+
+CREATE TABLE event_tags (
+    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    tag      TEXT    NOT NULL,
+    PRIMARY KEY (event_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX event_tags_tag ON event_tags(tag, event_id);
+
+-- Typed links to the tools an event uses (pad, video room, stream, ...).
+CREATE TABLE event_links (
+    id       INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    kind     TEXT    NOT NULL CHECK (kind IN ('pad', 'video', 'stream', 'poll', 'tickets', 'other')),
+    title    TEXT    NOT NULL DEFAULT '',
+    url      TEXT    NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX event_links_event ON event_links(event_id, position);
+
+-- Full-text index of events, kept by the store in the same transaction as
+-- the event row (rowid = events.id).
+CREATE VIRTUAL TABLE events_fts USING fts5(
+    title, description, place, tags,
+    tokenize = 'unicode61 remove_diacritics 2'
+);

@@ -1,0 +1,45 @@
+// Package views renders Convene's pages with templ. It knows the store's
+// types and the translation printer, never the app: handlers hand it
+// everything it shows.
+package views
+
+import (
+	"convene/app/i18n"
+	"convene/app/store"
+)
+
+// Page is what every page's layout needs, gathered once per request.
+type Page struct {
+	L           *i18n.Printer
+	Title       string
+	Description string // the meta description of the page
+	SiteName    string
+	Path        string // the request path, for "log in and come back"
+	Account     *store.Account
+	Identity    *store.Actor  // the identity acting now
+	Identities  []store.Actor // all identities of the account
+	Flash       string
+	FlashError  bool
+	Asset       func(name string) string // checksum URL of a static file
+	Feeds       []FeedLink               // alternate feeds for <head> and the footer
+	NoIndex     bool                     // ask search engines not to index
+}
+
+// FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).
+type FeedLink struct {
+	Type  string // MIME type
+	Title string
+	URL   string
+}
+
+// T is a shortcut for p.L.T.
+func (p Page) T(msg string, args ...any) string { return p.L.T(msg, args...) }
+
+// LoggedIn tells whether someone is logged in.
+func (p Page) LoggedIn() bool { return p.Account != nil }
+
+// FieldErrors maps form field names to what is wrong with them.
+type FieldErrors map[string]string
+
+// Has tells whether the field has an error.
+func (fe FieldErrors) Has(field string) bool { _, ok := fe[field]; return ok }
