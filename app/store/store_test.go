@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func readSchema(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// openTestStore opens a fresh store on a temp file with the real schema.
+func openTestStore(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), readSchema(t, "../../schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// schemaOf lists what sqlite_master holds, normalised for comparison.
+func schemaOf(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ, name, tbl, sql string
+		if err := rows.Scan(&typ, &name, &tbl, &sql); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, typ+" "+name+" "+tbl+" "+strings.Join(strings.Fields(sql), " "))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A database created by the first release and brought forward by the
+// migrations must be the same as one created from today's schema.sql.
+func TestMigratedDatabaseEqualsFreshOne(t *testing.T) {
+	ctx := context.Background()
+	oldPath := filepath.Join(t.TempDir(), "old.db")
+	old, err := Open(ctx, oldPath, readSchema(t, "testdata/schema-v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend it was written by version 1, then reopen with today's code.
+	if _, err := old.db.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	migrated, err := Open(ctx, oldPath, readSchema(t, "../../schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer migrated.Close()
+	fresh := openTestStore(t)
+
+	got, want := schemaOf(t, migrated), schemaOf(t, fresh)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("migrated schema differs from schema.sql\nmigrated:\n%s\n\nfresh:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var v int
+	migrated.db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	if v != SchemaVersion() {
+		t.Errorf("migrated user_version = %d, want %d", v, SchemaVersion())
+	}
+}
+
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "new.db")
+	s, err := Open(ctx, path, readSchema(t, "../../schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Exec(`PRAGMA user_version = 999`)
+	s.Close()
+	if _, err := Open(ctx, path, readSchema(t, "../../schema.sql")); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("opening a database from a newer version: %v", err)
+	}
+}
+
+func TestUsernamesAreOneNamespace(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	acc, _, err := s.CreateAccountWithIdentity(ctx, "a@example.org", "", false, NewIdentity{Username: "ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateIdentity(ctx, acc.ID, NewIdentity{Username: "ana"}); err != ErrConflict {
+		t.Fatalf("second identity named ana: %v, want ErrConflict", err)
+	}
+	if _, _, err := s.CreateAccountWithIdentity(ctx, "A@EXAMPLE.ORG", "", false, NewIdentity{Username: "other"}); err != ErrConflict {
+		t.Fatalf("same email in other case: %v, want ErrConflict", err)
+	}
+	// The refused account left nothing behind.
+	if _, err := s.LocalActorByUsername(ctx, "other"); err != ErrNotFound {
+		t.Fatalf("identity of a refused account: %v", err)
+	}
+}
