@@ -146,3 +146,20 @@ CREATE VIRTUAL TABLE events_fts USING fts5(
     title, description, place, tags,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- TLS certificates, their keys and the ACME account, kept by certmagic
+-- through app/store/certmagic.go so that the database is the whole
+-- instance. Keys are slash-separated paths; times are Unix nanoseconds.
+CREATE TABLE certmagic_data (
+    key         TEXT    PRIMARY KEY,
+    value       BLOB    NOT NULL,
+    modified_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Locks held while ordering or renewing a certificate; they expire so a
+-- crashed holder blocks no one for long.
+CREATE TABLE certmagic_locks (
+    name       TEXT    PRIMARY KEY,
+    token      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -10,7 +10,25 @@ import (
 // schema the first release shipped (kept in testdata/schema-v1.sql); a
 // fresh database gets schema.sql and jumps straight to the last version.
 // Append only: never edit a migration that has shipped.
-var migrations = []func(ctx context.Context, tx *sql.Tx) error{}
+var migrations = []func(ctx context.Context, tx *sql.Tx) error{
+	migrateCertmagicTables,
+}
+
+// migrateCertmagicTables adds the tables where TLS certificates live.
+func migrateCertmagicTables(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE certmagic_data (
+    key         TEXT    PRIMARY KEY,
+    value       BLOB    NOT NULL,
+    modified_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE certmagic_locks (
+    name       TEXT    PRIMARY KEY,
+    token      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;`)
+	return err
+}
 
 // SchemaVersion is the version schema.sql describes.
 func SchemaVersion() int { return len(migrations) + 1 }
