@@ -76,10 +76,12 @@ func env(name, def string) string {
 }
 
 type serveOptions struct {
-	data    string
-	listen  string
-	baseURL string
-	verbose bool
+	data     string
+	listen   string
+	baseURL  string
+	verbose  bool
+	smtpURL  string
+	mailFrom string
 }
 
 func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
@@ -89,6 +91,8 @@ func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.listen, "listen", env("CONVENE_LISTEN", "localhost:8080"), "address to serve HTTP on (env CONVENE_LISTEN)")
 	fs.StringVar(&o.baseURL, "base-url", env("CONVENE_BASE_URL", ""), "public URL of the instance (env CONVENE_BASE_URL; default http://LISTEN)")
 	fs.BoolVar(&o.verbose, "verbose", false, "log every request")
+	fs.StringVar(&o.smtpURL, "smtp-url", env("CONVENE_SMTP_URL", ""), "SMTP server for email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (env CONVENE_SMTP_URL; empty: no email)")
+	fs.StringVar(&o.mailFrom, "mail-from", env("CONVENE_MAIL_FROM", ""), "sender address of emails (env CONVENE_MAIL_FROM; default noreply@ the instance's host)")
 	fs.Usage = func() {
 		fmt.Fprint(out, usage)
 		fs.PrintDefaults()
@@ -116,12 +120,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.New(ctx, app.Config{DataPath: o.data, BaseURL: o.baseURL, Schema: schema, Logger: logger})
+	a, err := app.New(ctx, app.Config{DataPath: o.data, BaseURL: o.baseURL, Schema: schema, Logger: logger,
+		SMTPURL: o.smtpURL, MailFrom: o.mailFrom})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer a.Close()
+	a.StartWorkers(ctx)
 	fmt.Fprintf(stdout, "Convene %s serving %s (data: %s)\n", app.Version, o.baseURL, o.data)
 	link, err := a.SetupLink(ctx)
 	if err != nil {

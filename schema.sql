@@ -163,3 +163,21 @@ CREATE TABLE certmagic_locks (
     token      TEXT    NOT NULL,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Outgoing email, queued in the same transaction as the change it tells
+-- about and sent by a background worker, so a slow or absent mail server
+-- never blocks a page and a crash loses nothing. A row is deleted once
+-- sent (its body may carry one-time links); failed_at marks one given up.
+CREATE TABLE mail_queue (
+    id              INTEGER PRIMARY KEY,
+    recipient       TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    text_body       TEXT    NOT NULL,
+    html_body       TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    failed_at       INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX mail_queue_due ON mail_queue(failed_at, next_attempt_at);

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -28,16 +29,25 @@ type Config struct {
 	Logger   *slog.Logger // nil: discard
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// SMTPURL is smtp://user:pass@host:587 (STARTTLS) or
+	// smtps://user:pass@host:465 (TLS); empty turns mail off.
+	SMTPURL  string
+	MailFrom string // the sender address; default noreply@ the instance's host
+	// MailRootCAs, when set, replaces the system's roots for the SMTP
+	// server's certificate: tests trust their own in-process server this way.
+	MailRootCAs *x509.CertPool
 }
 
 // App is one running Convene instance.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store.Store
-	assets  *static.Assets
-	baseURL *url.URL
-	limits  *limiters
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	assets   *static.Assets
+	baseURL  *url.URL
+	limits   *limiters
+	mailer   *mailer       // nil when no SMTP server is configured
+	mailPoke chan struct{} // wakes the mail worker
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -57,18 +67,24 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("the base URL %q is not an http(s) URL with a host", cfg.BaseURL)
 	}
+	m, err := newMailer(cfg, base.Host)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.DataPath, cfg.Schema)
 	if err != nil {
 		return nil, err
 	}
 	st.SetClock(cfg.Now)
 	a := &App{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		store:   st,
-		assets:  static.Load(),
-		baseURL: base,
-		limits:  newLimiters(),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		store:    st,
+		assets:   static.Load(),
+		baseURL:  base,
+		limits:   newLimiters(),
+		mailer:   m,
+		mailPoke: make(chan struct{}, 1),
 	}
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 // Append only: never edit a migration that has shipped.
 var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateCertmagicTables,
+	migrateMailQueue,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -27,6 +28,25 @@ CREATE TABLE certmagic_locks (
     token      TEXT    NOT NULL,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;`)
+	return err
+}
+
+// migrateMailQueue adds the outgoing mail queue.
+func migrateMailQueue(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE mail_queue (
+    id              INTEGER PRIMARY KEY,
+    recipient       TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    text_body       TEXT    NOT NULL,
+    html_body       TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    failed_at       INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX mail_queue_due ON mail_queue(failed_at, next_attempt_at);`)
 	return err
 }
 
