@@ -27,6 +27,11 @@ func (a *App) routes() http.Handler {
 
 	// Finding events.
 	mux.Handle("GET /{$}", h(a.showHome))
+	mux.Handle("GET /events/past", h(a.showPastEvents))
+	mux.Handle("GET /search", h(a.showSearch))
+	mux.Handle("GET /tags/{tag}", h(a.showTag))
+	mux.Handle("GET /categories", h(a.showCategories))
+	mux.Handle("GET /categories/{category}", h(a.showCategory))
 
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.

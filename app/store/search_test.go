@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// searchFixture is a store holding a few events around a fixed now.
+type searchFixture struct {
+	s     *Store
+	now   time.Time
+	orgID int64
+}
+
+func newSearchFixture(t *testing.T) *searchFixture {
+	t.Helper()
+	s := openTestStore(t)
+	_, org, err := s.CreateAccountWithIdentity(context.Background(), "org@example.org", "", false, NewIdentity{Username: "org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &searchFixture{s: s, now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), orgID: org.ID}
+}
+
+// add stores a listed event starting `in` from now and lasting two hours;
+// edit adjusts it before it is stored.
+func (f *searchFixture) add(t *testing.T, title string, in time.Duration, edit ...func(*Event)) *Event {
+	t.Helper()
+	published := f.now.Add(-48 * time.Hour)
+	e := &Event{
+		OrganizerID: f.orgID, Title: title, StartsAt: f.now.Add(in), EndsAt: f.now.Add(in + 2*time.Hour),
+		Timezone: "Europe/Paris", Category: "other", Status: StatusConfirmed, Visibility: VisibilityPublic,
+		JoinMode: JoinFree, CommentModeration: CommentsAllowAll, PublishedAt: &published,
+		Address: Address{Locality: "Lyon"},
+	}
+	for _, fn := range edit {
+		fn(e)
+	}
+	if err := f.s.CreateEvent(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (f *searchFixture) search(t *testing.T, q SearchQuery) []string {
+	t.Helper()
+	if q.Now.IsZero() {
+		q.Now = f.now
+	}
+	events, err := f.s.SearchEvents(context.Background(), q)
+	if err != nil {
+		t.Fatalf("search %+v: %v", q, err)
+	}
+	var titles []string
+	for _, e := range events {
+		titles = append(titles, e.Title)
+	}
+	return titles
+}
+
+// sameSet compares titles ignoring order, for results whose rank depends
+// on the lengths of the texts rather than on what a test is about.
+func sameSet(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	g, w := slices.Clone(got), slices.Clone(want)
+	slices.Sort(g)
+	slices.Sort(w)
+	sameTitles(t, what, g, w...)
+}
+
+func sameTitles(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("%s: got %q, want %q", what, got, want)
+	}
+}
+
+func TestSearchRanksTitleMatchesFirstThenSoonest(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Repair café", 72*time.Hour, func(e *Event) { e.DescriptionMD = "Bring a broken lamp; we also dance afterwards." })
+	f.add(t, "Folk dance ball", 96*time.Hour)
+	f.add(t, "Dance class", 24*time.Hour)
+	f.add(t, "Knitting", 48*time.Hour, func(e *Event) { e.Tags = []string{"dance"} })
+	f.add(t, "Choir", 12*time.Hour)
+
+	got := f.search(t, SearchQuery{Words: "dance"})
+	// Both title matches first (the sooner one first), then the tag, then
+	// the description.
+	sameTitles(t, "dance", got, "Dance class", "Folk dance ball", "Knitting", "Repair café")
+}
+
+func TestSearchMarksMatchedWords(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Folk <b>dance</b> ball", time.Hour, func(e *Event) {
+		e.DescriptionMD = "An evening of traditional dancing with a live band from Brittany."
+	})
+	events, err := f.s.SearchEvents(context.Background(), SearchQuery{Words: "danc", Now: f.now})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("search: %v, %d events", err, len(events))
+	}
+	e := events[0]
+	if e.TitleMarked != "Folk <b>\x02dance\x03</b> ball" {
+		t.Errorf("title marked %q", e.TitleMarked)
+	}
+	if !strings.Contains(e.Snippet, "traditional \x02dancing\x03 with") {
+		t.Errorf("snippet %q", e.Snippet)
+	}
+	if e.Organizer == nil || e.Organizer.Username != "org" {
+		t.Errorf("organizer not filled: %+v", e.Organizer)
+	}
+	// A match in the title only leaves the snippet empty rather than
+	// showing an unmarked excerpt.
+	events, _ = f.s.SearchEvents(context.Background(), SearchQuery{Words: "ball", Now: f.now})
+	if len(events) != 1 || events[0].Snippet != "" {
+		t.Errorf("snippet without a match in the description: %+v", events)
+	}
+}
+
+func TestSearchIgnoresDiacriticsAndCase(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Fête de la musique", time.Hour)
+	f.add(t, "Café ÉCOLOGIE", 2*time.Hour)
+	sameTitles(t, "fete", f.search(t, SearchQuery{Words: "fete"}), "Fête de la musique")
+	sameTitles(t, "FÈTE", f.search(t, SearchQuery{Words: "FÈTE"}), "Fête de la musique")
+	sameTitles(t, "ecologie", f.search(t, SearchQuery{Words: "cafe ecologie"}), "Café ÉCOLOGIE")
+	// Every word must match.
+	sameTitles(t, "fete cafe", f.search(t, SearchQuery{Words: "fete cafe"}))
+	// The place and tags are indexed too.
+	sameSet(t, "lyon", f.search(t, SearchQuery{Words: "LYON"}), "Fête de la musique", "Café ÉCOLOGIE")
+}
+
+func TestSearchNeverFailsOnOddInput(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "AND OR NOT party", time.Hour)
+	for _, words := range []string{
+		`"`, `""`, `'`, `*`, `**`, `AND OR (`, `)`, `NEAR(a b)`, `title:party`, `-party`, `^party`, `party*`,
+		`{title}: x`, `a OR`, `NOT`, `\`, `%`, `_`, "\x00", "\x02\x03", "\u0301", "e\u0301", `😀`,
+		"\xff\xfe", strings.Repeat("a ", 5000), strings.Repeat(`"(`, 1000), `'; DROP TABLE events; --`,
+	} {
+		if _, err := f.s.SearchEvents(context.Background(), SearchQuery{Words: words, Now: f.now}); err != nil {
+			t.Errorf("search %q: %v", words, err)
+		}
+	}
+	// Query syntax typed by a visitor is searched as plain words.
+	sameTitles(t, "AND OR", f.search(t, SearchQuery{Words: "and or"}), "AND OR NOT party")
+	sameTitles(t, "title:party", f.search(t, SearchQuery{Words: "title:party"}))
+	sameTitles(t, `"party"`, f.search(t, SearchQuery{Words: `"party`}), "AND OR NOT party")
+	sameTitles(t, "only punctuation", f.search(t, SearchQuery{Words: `"*(`}))
+}
+
+func TestSearchFilters(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Past concert", -72*time.Hour)
+	f.add(t, "Online concert", 24*time.Hour, func(e *Event) { e.Address = Address{}; e.OnlineURL = "https://example.org/live" })
+	f.add(t, "Hybrid concert", 48*time.Hour, func(e *Event) { e.OnlineURL = "https://example.org/live"; e.Category = "music" })
+	f.add(t, "Hall concert", 30*24*time.Hour, func(e *Event) { e.Category = "music" })
+	f.add(t, "Climate march", 36*time.Hour, func(e *Event) { e.Category = "climate" })
+
+	sameSet(t, "upcoming", f.search(t, SearchQuery{Words: "concert"}), "Online concert", "Hybrid concert", "Hall concert")
+	sameSet(t, "with past", f.search(t, SearchQuery{Words: "concert", IncludePast: true}),
+		"Past concert", "Online concert", "Hybrid concert", "Hall concert")
+	sameSet(t, "online", f.search(t, SearchQuery{Words: "concert", Attend: AttendOnline}), "Online concert", "Hybrid concert")
+	sameSet(t, "in person", f.search(t, SearchQuery{Words: "concert", Attend: AttendInPerson}), "Hybrid concert", "Hall concert")
+	sameTitles(t, "category", f.search(t, SearchQuery{Category: "music"}), "Hybrid concert", "Hall concert")
+	sameTitles(t, "category and words", f.search(t, SearchQuery{Words: "hall", Category: "music"}), "Hall concert")
+	// A date range keeps events overlapping it.
+	sameTitles(t, "from", f.search(t, SearchQuery{From: f.now.Add(7 * 24 * time.Hour)}), "Hall concert")
+	sameTitles(t, "to", f.search(t, SearchQuery{To: f.now.Add(40 * time.Hour)}), "Online concert", "Climate march")
+	sameTitles(t, "range", f.search(t, SearchQuery{From: f.now.Add(25 * time.Hour), To: f.now.Add(40 * time.Hour)}),
+		"Online concert", "Climate march")
+	sameTitles(t, "past range", f.search(t, SearchQuery{IncludePast: true, To: f.now}), "Past concert")
+	// Paging.
+	sameTitles(t, "page 2", f.search(t, SearchQuery{Limit: 2, Offset: 2}), "Hybrid concert", "Hall concert")
+}
+
+func TestSearchFindsOnlyListedEvents(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Public picnic", time.Hour)
+	f.add(t, "Unlisted picnic", time.Hour, func(e *Event) { e.Visibility = VisibilityUnlisted })
+	f.add(t, "Private picnic", time.Hour, func(e *Event) { e.Visibility = VisibilityPrivate })
+	f.add(t, "Draft picnic", time.Hour, func(e *Event) { e.Draft = true; e.PublishedAt = nil })
+	f.add(t, "Scheduled picnic", time.Hour, func(e *Event) { at := f.now.Add(30 * time.Minute); e.PublishedAt = &at })
+
+	sameTitles(t, "now", f.search(t, SearchQuery{Words: "picnic"}), "Public picnic")
+	sameTitles(t, "after publication", f.search(t, SearchQuery{Words: "picnic", Now: f.now.Add(31 * time.Minute)}),
+		"Public picnic", "Scheduled picnic")
+
+	// An edit keeps the index in step with the event.
+	events, _ := f.s.SearchEvents(context.Background(), SearchQuery{Words: "public", Now: f.now})
+	e := events[0]
+	e.Title = "Public barbecue"
+	if err := f.s.UpdateEvent(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	sameTitles(t, "after edit", f.search(t, SearchQuery{Words: "picnic"}))
+	sameTitles(t, "new title", f.search(t, SearchQuery{Words: "barbecue"}), "Public barbecue")
+	if err := f.s.DeleteEvent(context.Background(), e.ID); err != nil {
+		t.Fatal(err)
+	}
+	sameTitles(t, "after delete", f.search(t, SearchQuery{Words: "barbecue"}))
+}
+
+func TestMatchExpressionQuotesEveryTerm(t *testing.T) {
+	for words, want := range map[string]string{
+		"fete":              `"fete"*`,
+		"  folk   dance  ":  `"folk" "dance"*`,
+		`a"b OR (c)`:        `"a" "b" "OR" "c"*`,
+		`***`:               ``,
+		"l'été à Montréal!": `"l" "été" "à" "Montréal"*`,
+	} {
+		if got := matchExpression(words); got != want {
+			t.Errorf("matchExpression(%q) = %q, want %q", words, got, want)
+		}
+	}
+}
