@@ -230,6 +230,14 @@ type RemoteActor struct {
 // Is reports whether the actor has type t.
 func (a *RemoteActor) Is(t string) bool { return slices.Contains(a.Types, t) }
 
+func isActorType(t string) bool {
+	switch t {
+	case TypePerson, TypeGroup, TypeApplication, TypeService, TypeOrganization:
+		return true
+	}
+	return false
+}
+
 // Key returns the actor's key with the given id.
 func (a *RemoteActor) Key(keyID string) (PublicKey, bool) {
 	for _, k := range a.PublicKeys {
@@ -259,6 +267,10 @@ func ParseActivity(raw []byte) (*RemoteActivity, error) {
 	}
 	if err := checkTopLevel(f, a.ID, a.Types); err != nil {
 		return nil, err
+	}
+	// Activity types are open-ended; what makes one is an actor doing it.
+	if a.Actor == "" {
+		return nil, fmt.Errorf("%w: %v has no actor", ErrUnexpectedType, a.Types)
 	}
 	for _, item := range f.list("object", MaxAttachments) {
 		if ref, ok := objectRef(item); ok {
@@ -386,7 +398,7 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 	a := &RemoteActor{
 		ID:                        f.id("id"),
 		Types:                     f.types(),
-		URL:                       f.url("url"),
+		URL:                       linkURL(f.raw("url")),
 		PreferredUsername:         f.text("preferredUsername", MaxTextRunes),
 		Name:                      f.text("name", MaxNameRunes),
 		Summary:                   f.text("summary", MaxTextRunes),
@@ -403,6 +415,10 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 	}
 	if err := checkTopLevel(f, a.ID, a.Types); err != nil {
 		return nil, err
+	}
+	// A key fetched from a Note or an Event must not pass for an actor's.
+	if !slices.ContainsFunc(a.Types, isActorType) {
+		return nil, fmt.Errorf("%w: %v is not an actor", ErrUnexpectedType, a.Types)
 	}
 	if ep, err := decodeFields(f.raw("endpoints")); err == nil {
 		a.SharedInbox = ep.url("sharedInbox")
@@ -427,7 +443,7 @@ func readObject(f fields) RemoteObject {
 	o := RemoteObject{
 		ID:           f.id("id"),
 		Types:        f.types(),
-		URL:          f.url("url"),
+		URL:          linkURL(f.raw("url")),
 		Name:         f.mapped("name", MaxNameRunes),
 		Content:      f.mapped("content", MaxContentRunes),
 		MediaType:    f.text("mediaType", MaxTextRunes),
@@ -773,7 +789,11 @@ func (f fields) time(key string, zone *time.Location) time.Time {
 		return time.Time{}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t
+		// time.Parse hands back the machine's Local zone when the offset
+		// happens to match it; a fixed zone keeps the result independent of
+		// where we run.
+		_, offset := t.Zone()
+		return t.In(time.FixedZone("", offset))
 	}
 	if zone == nil {
 		zone = time.UTC
