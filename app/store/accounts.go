@@ -30,34 +30,66 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	return &a, nil
 }
 
+// ErrEmailTaken and ErrUsernameTaken say which uniqueness rule a new account
+// or identity broke, so a form can show the message next to the right
+// field. Both are ErrConflict for callers that do not care which.
+var (
+	ErrEmailTaken    = fmt.Errorf("email %w", ErrConflict)
+	ErrUsernameTaken = fmt.Errorf("username %w", ErrConflict)
+)
+
 // CreateAccountWithIdentity creates an account and its first identity in one
-// transaction. ErrConflict means the email or the username is taken.
+// transaction. ErrEmailTaken or ErrUsernameTaken (both ErrConflict) mean
+// the email or the username is taken.
 func (s *Store) CreateAccountWithIdentity(ctx context.Context, email, passwordHash string, isAdmin bool, id NewIdentity) (*Account, *Actor, error) {
 	var acc *Account
 	var actor *Actor
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		now := s.unix()
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO accounts (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
-			email, passwordHash, boolInt(isAdmin), now)
-		if isUniqueViolation(err) {
-			return ErrConflict
-		}
-		if err != nil {
-			return fmt.Errorf("insert account: %w", err)
-		}
-		accountID, _ := res.LastInsertId()
-		actor, err = s.createIdentity(ctx, tx, accountID, id)
-		if err != nil {
-			return err
-		}
-		acc, err = scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, accountID))
+		var err error
+		acc, actor, err = s.CreateAccountWithIdentityTx(ctx, tx, email, passwordHash, isAdmin, id)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return acc, actor, nil
+}
+
+// CreateAccountWithIdentityTx is CreateAccountWithIdentity inside a caller's
+// transaction, so that using an invitation commits (or not) with the account.
+func (s *Store) CreateAccountWithIdentityTx(ctx context.Context, tx *sql.Tx, email, passwordHash string, isAdmin bool, id NewIdentity) (*Account, *Actor, error) {
+	now := s.unix()
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO accounts (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
+		email, passwordHash, boolInt(isAdmin), now)
+	if isUniqueViolation(err) {
+		return nil, nil, ErrEmailTaken
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert account: %w", err)
+	}
+	accountID, _ := res.LastInsertId()
+	actor, err := s.createIdentity(ctx, tx, accountID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	acc, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, accountID))
+	if err != nil {
+		return nil, nil, err
+	}
+	return acc, actor, nil
+}
+
+// SetLocale sets an account's language ("" follows the browser).
+func (s *Store) SetLocale(ctx context.Context, accountID int64, locale string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET locale = ? WHERE id = ?`, locale, accountID)
+	if err != nil {
+		return fmt.Errorf("set locale: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // AccountByID returns one account.
@@ -117,4 +149,41 @@ func (s *Store) ListAccounts(ctx context.Context, limit, offset int) ([]Account,
 		out = append(out, *a)
 	}
 	return out, rows.Err()
+}
+
+// AccountWithIdentities is an account as the admin's user list shows it.
+type AccountWithIdentities struct {
+	Account
+	Identities []Actor
+}
+
+// ListAccountsWithIdentities lists accounts, newest first, each with its
+// local identities (two queries, whatever the page size).
+func (s *Store) ListAccountsWithIdentities(ctx context.Context, limit, offset int) ([]AccountWithIdentities, error) {
+	accounts, err := s.ListAccounts(ctx, limit, offset)
+	if err != nil || len(accounts) == 0 {
+		return nil, err
+	}
+	out := make([]AccountWithIdentities, len(accounts))
+	index := map[int64]int{}
+	for i, a := range accounts {
+		out[i].Account = a
+		index[a.ID] = i
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+actorColumns+` FROM actors a
+		WHERE a.account_id IN (SELECT id FROM accounts ORDER BY id DESC LIMIT ? OFFSET ?)
+		ORDER BY a.id`, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list identities of accounts: %w", err)
+	}
+	actors, err := scanActors(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, actor := range actors {
+		if i, ok := index[actor.AccountID]; ok {
+			out[i].Identities = append(out[i].Identities, actor)
+		}
+	}
+	return out, nil
 }

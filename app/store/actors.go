@@ -96,7 +96,7 @@ func (s *Store) createIdentity(ctx context.Context, tx *sql.Tx, accountID int64,
 		 VALUES ('person', ?, '', ?, ?, ?, ?, ?)`,
 		id.Username, accountID, id.DisplayName, id.Bio, now, now)
 	if isUniqueViolation(err) {
-		return nil, ErrConflict
+		return nil, ErrUsernameTaken
 	}
 	if err != nil {
 		return nil, fmt.Errorf("insert identity: %w", err)
@@ -105,8 +105,8 @@ func (s *Store) createIdentity(ctx context.Context, tx *sql.Tx, accountID int64,
 	return scanActor(tx.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.id = ?`, actorID))
 }
 
-// CreateIdentity adds an identity to an account. ErrConflict means the
-// username is taken (by an identity or, later, a group: one namespace).
+// CreateIdentity adds an identity to an account. ErrUsernameTaken (an
+// ErrConflict) means the username is taken (by an identity or, later, a group: one namespace).
 func (s *Store) CreateIdentity(ctx context.Context, accountID int64, id NewIdentity) (*Actor, error) {
 	var actor *Actor
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
@@ -138,27 +138,38 @@ func (s *Store) IdentitiesOf(ctx context.Context, accountID int64) ([]Actor, err
 
 // IdentityUpdate holds the editable profile fields of an identity.
 type IdentityUpdate struct {
-	DisplayName string
-	Bio         string
-	AvatarID    int64 // 0 keeps the current avatar
+	DisplayName  string
+	Bio          string
+	AvatarID     int64 // 0 keeps the current avatar
 	RemoveAvatar bool
 }
 
-// UpdateIdentity edits an identity's profile; accountID must own it.
+// UpdateIdentity edits an identity's profile; accountID must own it. A
+// replaced or removed avatar's picture is deleted with it: an avatar
+// belongs to one identity only.
 func (s *Store) UpdateIdentity(ctx context.Context, accountID, identityID int64, u IdentityUpdate) error {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE actors SET display_name = ?, bio = ?,
-		  avatar_id = CASE WHEN ? THEN NULL WHEN ? > 0 THEN ? ELSE avatar_id END,
-		  updated_at = ?
-		WHERE id = ? AND account_id = ?`,
-		u.DisplayName, u.Bio, u.RemoveAvatar, u.AvatarID, u.AvatarID, s.unix(), identityID, accountID)
-	if err != nil {
-		return fmt.Errorf("update identity: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		var oldAvatar *int64
+		err := tx.QueryRowContext(ctx, `SELECT avatar_id FROM actors WHERE id = ? AND account_id = ?`, identityID, accountID).Scan(&oldAvatar)
+		if err != nil {
+			return notFound(err)
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE actors SET display_name = ?, bio = ?,
+			  avatar_id = CASE WHEN ? THEN NULL WHEN ? > 0 THEN ? ELSE avatar_id END,
+			  updated_at = ?
+			WHERE id = ? AND account_id = ?`,
+			u.DisplayName, u.Bio, u.RemoveAvatar, u.AvatarID, u.AvatarID, s.unix(), identityID, accountID)
+		if err != nil {
+			return fmt.Errorf("update identity: %w", err)
+		}
+		if oldAvatar != nil && (u.RemoveAvatar || (u.AvatarID > 0 && u.AvatarID != *oldAvatar)) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, *oldAvatar); err != nil {
+				return fmt.Errorf("delete old avatar: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // CountLocalIdentities is the number of local person actors.
