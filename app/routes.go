@@ -24,6 +24,28 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /password/{token}", h(a.showSetPassword))
 	mux.Handle("POST /password/{token}", h(a.setPassword))
 	mux.Handle("POST /me/identity", h(a.switchIdentity))
+	mux.Handle("GET /register", h(a.showRegister))
+	mux.Handle("POST /register", h(a.register))
+
+	// Identities and the account behind them.
+	mux.Handle("GET /me/identities", h(a.showIdentities))
+	mux.Handle("POST /me/identities", h(a.createIdentity))
+	mux.Handle("GET /me/identities/{username}", h(a.showEditIdentity))
+	mux.Handle("POST /me/identities/{username}", h(a.updateIdentity))
+	mux.Handle("GET /me/account", h(a.showAccount))
+	mux.Handle("POST /me/account/language", h(a.setLanguage))
+	mux.Handle("POST /me/account/password", h(a.changePassword))
+	// Public identity pages, /@username: ServeMux wildcards take whole
+	// segments, so this takes any one-segment path and the handler keeps
+	// only those starting with "@" (more specific routes win over it).
+	mux.Handle("GET /{handle}", h(a.showIdentity))
+
+	// Administration (administrators only).
+	mux.Handle("GET /admin", h(a.adminOnly(a.showAdmin)))
+	mux.Handle("GET /admin/registrations", h(a.adminOnly(a.showAdminRegistrations)))
+	mux.Handle("POST /admin/registrations", h(a.adminOnly(a.setRegistrations)))
+	mux.Handle("POST /admin/invitations", h(a.adminOnly(a.createInvitation)))
+	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
 
 	// Finding events.
 	mux.Handle("GET /{$}", h(a.showHome))
@@ -55,7 +77,11 @@ func (a *App) notFoundOrWrongMethod(mux *http.ServeMux) handlerFunc {
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
 			probe := r.Clone(r.Context())
 			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			_, pattern := mux.Handler(probe)
+			if pattern == "GET /{handle}" && !isIdentityPath(r.URL.Path) {
+				continue
+			}
+			if pattern != "/" && pattern != "" {
 				allowed = append(allowed, m)
 			}
 		}

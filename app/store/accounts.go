@@ -126,6 +126,26 @@ func (s *Store) SetPassword(ctx context.Context, accountID int64, hash string) e
 	return nil
 }
 
+// ChangePassword replaces an account's password hash and ends every
+// session of the account but the one whose secret is keepSession, in one
+// transaction: whoever knew the old password is logged out.
+func (s *Store) ChangePassword(ctx context.Context, accountID int64, hash, keepSession string) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, accountID)
+		if err != nil {
+			return fmt.Errorf("change password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?`,
+			accountID, HashSecret(keepSession)); err != nil {
+			return fmt.Errorf("end other sessions: %w", err)
+		}
+		return nil
+	})
+}
+
 // CountAccounts is the number of accounts on the instance.
 func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	var n int

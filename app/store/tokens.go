@@ -76,3 +76,13 @@ func (s *Store) HasLiveToken(ctx context.Context, purpose string) (bool, error) 
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE purpose = ? AND used_at IS NULL AND expires_at > ?`, purpose, s.unix()).Scan(&n)
 	return n > 0, err
 }
+
+// CountLiveTokens counts the unused, unexpired tokens of a purpose.
+func (s *Store) CountLiveTokens(ctx context.Context, purpose string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE purpose = ? AND used_at IS NULL AND expires_at > ?`, purpose, s.unix()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count tokens: %w", err)
+	}
+	return n, nil
+}

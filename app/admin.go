@@ -1,0 +1,109 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"convene/app/store"
+	"convene/views"
+)
+
+const usersPerPage = 50
+
+// adminOnly guards a handler of the admin area: logged-out visitors go to
+// the login page, accounts that are not administrators get 403.
+func (a *App) adminOnly(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		acc := currentAccount(r)
+		if acc == nil {
+			return a.sendToLogin(w, r)
+		}
+		if !acc.IsAdmin {
+			return errForbidden("This page is for the administrators of this instance.")
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		return h(w, r)
+	}
+}
+
+// adminPage is page data for the admin area, never indexed.
+func (a *App) adminPage(r *http.Request, title string) views.Page {
+	p := a.page(r, a.printer(r).T(title))
+	p.NoIndex = true
+	return p
+}
+
+// adminSections are the sections of the admin hub, in order. Each entry
+// is English text, translated when shown.
+var adminSections = []views.AdminLink{
+	{URL: "/admin/registrations", Title: "Registrations", Description: "Who can create an account; invitation links."},
+	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails."},
+}
+
+func (a *App) showAdmin(w http.ResponseWriter, r *http.Request) error {
+	p := a.adminPage(r, "Administration")
+	links := make([]views.AdminLink, len(adminSections))
+	for i, s := range adminSections {
+		links[i] = views.AdminLink{URL: s.URL, Title: p.T(s.Title), Description: p.T(s.Description)}
+	}
+	return a.render(w, r, http.StatusOK, views.AdminHubPage(p, links))
+}
+
+func (a *App) renderRegistrations(w http.ResponseWriter, r *http.Request, status int, mode, newInvitation string, errs views.FieldErrors) error {
+	live, err := a.store.CountLiveTokens(r.Context(), store.TokenInvite)
+	if err != nil {
+		return err
+	}
+	p := a.adminPage(r, "Registrations")
+	return a.render(w, r, status, views.AdminRegistrationsPage(p, views.RegistrationsView{
+		Mode: mode, LiveInvites: live, NewInvitation: newInvitation,
+	}, errs))
+}
+
+func (a *App) showAdminRegistrations(w http.ResponseWriter, r *http.Request) error {
+	return a.renderRegistrations(w, r, http.StatusOK, a.registrationMode(r), "", nil)
+}
+
+func (a *App) setRegistrations(w http.ResponseWriter, r *http.Request) error {
+	mode := r.PostFormValue("registrations")
+	switch mode {
+	case registrationsClosed, registrationsInvite, registrationsOpen:
+	default:
+		return a.renderRegistrations(w, r, http.StatusUnprocessableEntity, a.registrationMode(r), "",
+			views.FieldErrors{"registrations": a.printer(r).T("Choose one of the options in the list.")})
+	}
+	if err := a.saveSettings(r.Context(), map[string]string{SettingRegistrations: mode}); err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/admin/registrations", a.printer(r).T("Registrations are saved."))
+}
+
+// createInvitation makes a one-time invitation link. Only its hash is
+// kept, so the link is shown on this answer and never again.
+func (a *App) createInvitation(w http.ResponseWriter, r *http.Request) error {
+	secret, err := a.store.CreateToken(r.Context(), store.TokenInvite, currentAccount(r).ID, invitationTTL)
+	if err != nil {
+		return err
+	}
+	return a.renderRegistrations(w, r, http.StatusOK, a.registrationMode(r), a.URL("/register?invite="+secret), nil)
+}
+
+func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
+	page := pageNumber(r)
+	accounts, err := a.store.ListAccountsWithIdentities(r.Context(), usersPerPage+1, (page-1)*usersPerPage)
+	if err != nil {
+		return err
+	}
+	more := len(accounts) > usersPerPage
+	if more {
+		accounts = accounts[:usersPerPage]
+	}
+	p := a.adminPage(r, "Users")
+	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more}))
+}
+
+// isIdentityPath tells whether a one-segment path is an identity page
+// (/@name), the only kind the catch-all identity route serves.
+func isIdentityPath(path string) bool {
+	return strings.HasPrefix(path, "/@") && strings.Count(path, "/") == 1
+}
