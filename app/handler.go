@@ -35,11 +35,15 @@ func (e *publicError) Error() string {
 
 func (e *publicError) Unwrap() error { return e.Err }
 
-func errNotFound() error { return &publicError{Status: http.StatusNotFound, Message: "This page does not exist."} }
+func errNotFound() error {
+	return &publicError{Status: http.StatusNotFound, Message: "This page does not exist."}
+}
 
 func errForbidden(msg string) error { return &publicError{Status: http.StatusForbidden, Message: msg} }
 
-func errBadRequest(msg string) error { return &publicError{Status: http.StatusBadRequest, Message: msg} }
+func errBadRequest(msg string) error {
+	return &publicError{Status: http.StatusBadRequest, Message: msg}
+}
 
 // handle adapts a handlerFunc: it renders errors as pages and logs the
 // internal ones. A panic is recovered into a 500 page.

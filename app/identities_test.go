@@ -18,24 +18,16 @@ import (
 	"convene/app/store"
 )
 
-// addEvent stores an event organised by an identity, starting in `in`
-// from now, with the given visibility; draft events are never published.
-func addEvent(t *testing.T, ti *testInstance, organizer *store.Actor, title string, in time.Duration, visibility string, draft bool) *store.Event {
+// identityEvent stores an event of an identity with the given visibility;
+// a draft is never published.
+func identityEvent(t *testing.T, ti *testInstance, organizer *store.Actor, title string, in time.Duration, visibility string, draft bool) *store.Event {
 	t.Helper()
-	start := time.Now().Add(in).Truncate(time.Second)
-	e := &store.Event{
-		OrganizerID: organizer.ID, Title: title, StartsAt: start, EndsAt: start.Add(2 * time.Hour),
-		Timezone: "Europe/Paris", Category: "community", Status: store.StatusConfirmed, Visibility: visibility,
-		Draft: draft, JoinMode: store.JoinFree, CommentModeration: store.CommentsAllowAll,
-	}
-	if !draft {
-		published := time.Now().Add(-time.Hour).Truncate(time.Second)
-		e.PublishedAt = &published
-	}
-	if err := ti.App.store.CreateEvent(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return addEvent(t, ti, organizer.ID, title, in, func(e *store.Event) {
+		e.Visibility = visibility
+		if draft {
+			e.Draft, e.PublishedAt = true, nil
+		}
+	})
 }
 
 func TestIdentityPageShowsOnlyListedEvents(t *testing.T) {
@@ -48,12 +40,12 @@ func TestIdentityPageShowsOnlyListedEvents(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	addEvent(t, ti, ana, "Upcoming public ball", 48*time.Hour, store.VisibilityPublic, false)
-	addEvent(t, ti, ana, "Past public ball", -72*time.Hour, store.VisibilityPublic, false)
-	addEvent(t, ti, ana, "Unlisted rehearsal", 24*time.Hour, store.VisibilityUnlisted, false)
-	addEvent(t, ti, ana, "Private dinner", 24*time.Hour, store.VisibilityPrivate, false)
-	addEvent(t, ti, ana, "Draft workshop", 24*time.Hour, store.VisibilityPublic, true)
-	addEvent(t, ti, bob, "Bob's concert", 24*time.Hour, store.VisibilityPublic, false)
+	identityEvent(t, ti, ana, "Upcoming public ball", 48*time.Hour, store.VisibilityPublic, false)
+	identityEvent(t, ti, ana, "Past public ball", -72*time.Hour, store.VisibilityPublic, false)
+	identityEvent(t, ti, ana, "Unlisted rehearsal", 24*time.Hour, store.VisibilityUnlisted, false)
+	identityEvent(t, ti, ana, "Private dinner", 24*time.Hour, store.VisibilityPrivate, false)
+	identityEvent(t, ti, ana, "Draft workshop", 24*time.Hour, store.VisibilityPublic, true)
+	identityEvent(t, ti, bob, "Bob's concert", 24*time.Hour, store.VisibilityPublic, false)
 
 	res, body := ti.get(t, ti.client(), "/@ana")
 	if res.StatusCode != http.StatusOK {
@@ -103,8 +95,8 @@ func TestIdentityPagesDoNotRevealTheirAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addEvent(t, ti, march, "Pride march", 24*time.Hour, store.VisibilityPublic, false)
-	addEvent(t, ti, dance, "Folk ball", 24*time.Hour, store.VisibilityPublic, false)
+	identityEvent(t, ti, march, "Pride march", 24*time.Hour, store.VisibilityPublic, false)
+	identityEvent(t, ti, dance, "Folk ball", 24*time.Hour, store.VisibilityPublic, false)
 	ti.createAccount(t, "other@example.org", "other", "a long password", false)
 	other := ti.login(t, "other", "a long password")
 

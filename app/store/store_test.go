@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,11 +106,11 @@ func TestUsernamesAreOneNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateIdentity(ctx, acc.ID, NewIdentity{Username: "ana"}); err != ErrConflict {
-		t.Fatalf("second identity named ana: %v, want ErrConflict", err)
+	if _, err := s.CreateIdentity(ctx, acc.ID, NewIdentity{Username: "ana"}); !errors.Is(err, ErrUsernameTaken) || !errors.Is(err, ErrConflict) {
+		t.Fatalf("second identity named ana: %v, want ErrUsernameTaken", err)
 	}
-	if _, _, err := s.CreateAccountWithIdentity(ctx, "A@EXAMPLE.ORG", "", false, NewIdentity{Username: "other"}); err != ErrConflict {
-		t.Fatalf("same email in other case: %v, want ErrConflict", err)
+	if _, _, err := s.CreateAccountWithIdentity(ctx, "A@EXAMPLE.ORG", "", false, NewIdentity{Username: "other"}); !errors.Is(err, ErrEmailTaken) || !errors.Is(err, ErrConflict) {
+		t.Fatalf("same email in other case: %v, want ErrEmailTaken", err)
 	}
 	// The refused account left nothing behind.
 	if _, err := s.LocalActorByUsername(ctx, "other"); err != ErrNotFound {
