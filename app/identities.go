@@ -19,6 +19,8 @@ const (
 	identityPastShown       = 20
 	maxBioChars             = 500
 	maxDisplayNameChars     = 100
+	// maxIdentitiesPerAccount keeps one account from squatting usernames.
+	maxIdentitiesPerAccount = 20
 )
 
 // sendToLogin answers a request that needs a logged-in account: the login
@@ -131,6 +133,9 @@ func (a *App) createIdentity(w http.ResponseWriter, r *http.Request) error {
 	errs := views.FieldErrors{}
 	if m := validUsername(p.L, f.Username); m != "" {
 		errs["username"] = m
+	}
+	if len(rs.Identities) >= maxIdentitiesPerAccount {
+		errs["username"] = p.T("An account has at most %d identities.", maxIdentitiesPerAccount)
 	}
 	validateProfile(p.L, f, errs)
 	if len(errs) > 0 {

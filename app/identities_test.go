@@ -226,6 +226,17 @@ func TestCreateIdentityThenActAsIt(t *testing.T) {
 		t.Error("switching back to @ana did not work")
 	}
 
+	// One account cannot hoard usernames.
+	for i := 2; i < maxIdentitiesPerAccount; i++ {
+		if _, err := ti.App.store.CreateIdentity(ctx, acc.ID, store.NewIdentity{Username: "spare_" + itoa(int64(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, body := ti.postFormBody(t, c, "/me/identities", url.Values{"username": {"one_too_many"}}); res.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "at most 20 identities") {
+		t.Errorf("identity over the cap: %d", res.StatusCode)
+	}
+
 	// Someone else's identity cannot be edited, nor even seen in the form.
 	bob := ti.login(t, "bob", "a long password")
 	if res, _ := ti.get(t, bob, "/me/identities/folk_ana"); res.StatusCode != http.StatusNotFound {
