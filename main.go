@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -76,20 +78,32 @@ func env(name, def string) string {
 }
 
 type serveOptions struct {
-	data     string
-	listen   string
-	baseURL  string
-	verbose  bool
-	smtpURL  string
-	mailFrom string
+	data        string
+	listen      string
+	httpListen  string
+	baseURL     string
+	domain      string
+	acmeCA      string
+	acmeEmail   string
+	acmeCARoot  string
+	behindProxy string
+	verbose     bool
+	smtpURL     string
+	mailFrom    string
 }
 
 func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("convene", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.data, "data", env("CONVENE_DATA", "convene.db"), "the database file (env CONVENE_DATA)")
-	fs.StringVar(&o.listen, "listen", env("CONVENE_LISTEN", "localhost:8080"), "address to serve HTTP on (env CONVENE_LISTEN)")
-	fs.StringVar(&o.baseURL, "base-url", env("CONVENE_BASE_URL", ""), "public URL of the instance (env CONVENE_BASE_URL; default http://LISTEN)")
+	fs.StringVar(&o.listen, "listen", env("CONVENE_LISTEN", ""), "address to serve on (env CONVENE_LISTEN; default localhost:8080, or :443 with --domain)")
+	fs.StringVar(&o.httpListen, "http-listen", env("CONVENE_HTTP_LISTEN", ":80"), "with --domain: address for plain HTTP (ACME challenges and the redirect to HTTPS)")
+	fs.StringVar(&o.baseURL, "base-url", env("CONVENE_BASE_URL", ""), "public URL of the instance (env CONVENE_BASE_URL; default https://DOMAIN or http://LISTEN)")
+	fs.StringVar(&o.domain, "domain", env("CONVENE_DOMAIN", ""), "serve HTTPS for this name with an automatic certificate (env CONVENE_DOMAIN)")
+	fs.StringVar(&o.acmeCA, "acme-ca", env("CONVENE_ACME_CA", ""), "ACME directory URL of the certificate authority (default Let's Encrypt)")
+	fs.StringVar(&o.acmeEmail, "acme-email", env("CONVENE_ACME_EMAIL", ""), "email given to the certificate authority for expiry notices")
+	fs.StringVar(&o.acmeCARoot, "acme-ca-root", env("CONVENE_ACME_CA_ROOT", ""), "PEM file of a root to trust when talking to a private or test CA")
+	fs.StringVar(&o.behindProxy, "behind-proxy", env("CONVENE_BEHIND_PROXY", ""), "IP address of a reverse proxy whose X-Forwarded-For/-Proto headers are trusted")
 	fs.BoolVar(&o.verbose, "verbose", false, "log every request")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("CONVENE_SMTP_URL", ""), "SMTP server for email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (env CONVENE_SMTP_URL; empty: no email)")
 	fs.StringVar(&o.mailFrom, "mail-from", env("CONVENE_MAIL_FROM", ""), "sender address of emails (env CONVENE_MAIL_FROM; default noreply@ the instance's host)")
@@ -106,12 +120,66 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w (is another program using it? choose another with --listen)", o.listen, err)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
-	if o.baseURL == "" {
-		o.baseURL = "http://" + displayAddr(ln.Addr().String())
+	so := app.ServeOptions{}
+	if o.behindProxy != "" {
+		if net.ParseIP(o.behindProxy) == nil {
+			return fmt.Errorf("--behind-proxy %q is not an IP address: give the address your proxy connects from, like 127.0.0.1", o.behindProxy)
+		}
+		so.TrustedProxy = o.behindProxy
+	}
+	if o.domain != "" {
+		o.domain = strings.ToLower(strings.TrimSuffix(o.domain, "."))
+		if err := app.CheckDomain(o.domain); err != nil {
+			return fmt.Errorf("%w (check --domain)", err)
+		}
+		tlsOpts, err := acmeOptions(o)
+		if err != nil {
+			return err
+		}
+		so.TLS = tlsOpts
+		if o.listen == "" {
+			o.listen = ":443"
+		}
+	}
+	if o.listen == "" {
+		o.listen = "localhost:8080"
+	}
+	// Check the database before taking ports: a read-only or damaged file
+	// must stop us with one clear line, and the ports stay free.
+	if err := app.CheckDataFile(ctx, o.data); err != nil {
+		return err
+	}
+	ln, err := listen(o.listen, "--listen")
+	if err != nil {
+		return err
+	}
+	if so.TLS != nil {
+		so.HTTPS = ln
+		if so.HTTP, err = listen(o.httpListen, "--http-listen"); err != nil {
+			ln.Close()
+			return err
+		}
+		if o.baseURL == "" {
+			o.baseURL = "https://" + o.domain
+			if _, port, _ := net.SplitHostPort(ln.Addr().String()); port != "443" && o.behindProxy == "" {
+				o.baseURL = "https://" + net.JoinHostPort(o.domain, port)
+			}
+		}
+	} else {
+		so.HTTP = ln
+		if o.baseURL == "" {
+			o.baseURL = "http://" + displayAddr(ln.Addr().String())
+		}
+	}
+	closeListeners := func() {
+		for _, l := range []net.Listener{so.HTTP, so.HTTPS} {
+			if l != nil {
+				l.Close()
+			}
+		}
 	}
 	level := slog.LevelWarn
 	if o.verbose {
@@ -123,20 +191,61 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a, err := app.New(ctx, app.Config{DataPath: o.data, BaseURL: o.baseURL, Schema: schema, Logger: logger,
 		SMTPURL: o.smtpURL, MailFrom: o.mailFrom})
 	if err != nil {
-		ln.Close()
-		return err
+		closeListeners()
+		return app.ExplainOpenError(o.data, err)
 	}
 	defer a.Close()
 	a.StartWorkers(ctx)
 	fmt.Fprintf(stdout, "Convene %s serving %s (data: %s)\n", app.Version, o.baseURL, o.data)
 	link, err := a.SetupLink(ctx)
 	if err != nil {
-		return err
+		closeListeners()
+		return app.ExplainOpenError(o.data, err)
 	}
 	if link != "" {
 		fmt.Fprintf(stdout, "\nNo account yet. Open this one-time link to create the owner account:\n\n    %s\n\n", link)
 	}
-	return a.Serve(ctx, ln)
+	if err := a.Run(ctx, so); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Convene stopped cleanly.")
+	return nil
+}
+
+func listen(addr, flagName string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("cannot listen on %s: another program is using that port (stop it, or choose another port with %s)", addr, flagName)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("cannot listen on %s: ports below 1024 need a privilege (run as a systemd service with AmbientCapabilities=CAP_NET_BIND_SERVICE, or choose another port with %s)", addr, flagName)
+	}
+	return nil, fmt.Errorf("cannot listen on %s: %w (choose another address with %s)", addr, err, flagName)
+}
+
+// acmeOptions turns the ACME flags into TLS options.
+func acmeOptions(o serveOptions) (*app.TLSOptions, error) {
+	t := &app.TLSOptions{Domain: o.domain, Email: o.acmeEmail, CA: o.acmeCA}
+	if o.acmeCA != "" {
+		if u, err := url.Parse(o.acmeCA); err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("--acme-ca %q is not an https URL of an ACME directory", o.acmeCA)
+		}
+	}
+	if o.acmeCARoot != "" {
+		pemBytes, err := os.ReadFile(o.acmeCARoot)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read --acme-ca-root: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("--acme-ca-root %s holds no PEM certificate", o.acmeCARoot)
+		}
+		t.CARoots = pool
+	}
+	return t, nil
 }
 
 // displayAddr turns a listening address into one a browser can open.

@@ -11,6 +11,9 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	h := a.handle
 
+	// For monitors.
+	mux.HandleFunc("GET /healthz", a.healthz)
+
 	// Static files and uploaded pictures.
 	mux.Handle("GET /static/", a.assets)
 	mux.Handle("GET /media/{uuid}", h(a.serveMedia))
