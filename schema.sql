@@ -117,10 +117,13 @@ CREATE TABLE events (
     published_at            INTEGER, -- NULL while a draft; in the future when scheduled
     created_at              INTEGER NOT NULL,
     updated_at              INTEGER NOT NULL
-);
+    , series_id             INTEGER REFERENCES series(id) ON DELETE SET NULL);
+-- series_id (the recurring series an occurrence belongs to) was added by
+-- ALTER TABLE, so it is written the way SQLite records an added column.
 CREATE INDEX events_listed ON events(visibility, draft, starts_at);
 CREATE INDEX events_organizer ON events(organizer_id, starts_at);
 CREATE INDEX events_category ON events(category, starts_at);
+CREATE INDEX events_series ON events(series_id, starts_at);
 
 CREATE TABLE event_tags (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
@@ -181,3 +184,52 @@ CREATE TABLE mail_queue (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX mail_queue_due ON mail_queue(failed_at, next_attempt_at);
+-- A recurring event: its rule (an RFC 5545 RRULE) read in its zone from
+-- the wall-clock start of its first occurrence, so a 19:00 class stays at
+-- 19:00 across daylight-saving changes. Occurrences are real events
+-- (events.series_id), created ahead up to generated_until.
+CREATE TABLE series (
+    id              INTEGER PRIMARY KEY,
+    uuid            TEXT    NOT NULL UNIQUE,
+    organizer_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    rule            TEXT    NOT NULL,
+    first_start     TEXT    NOT NULL, -- local wall clock, 2006-01-02T15:04:05
+    duration        INTEGER NOT NULL, -- seconds
+    timezone        TEXT    NOT NULL,
+    generated_until INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+
+-- The secret of each identity's private "events I'm going to" calendar.
+-- Only a hash is kept; regenerating replaces it, so the old link dies.
+CREATE TABLE calendar_tokens (
+    identity_id INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    token_hash  TEXT    NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+
+-- Calendars imported from an .ics file or URL; a URL one may be kept in
+-- sync by a periodic re-check.
+CREATE TABLE calendar_imports (
+    id               INTEGER PRIMARY KEY,
+    organizer_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    url              TEXT    NOT NULL DEFAULT '',
+    publish          INTEGER NOT NULL DEFAULT 0,
+    keep_in_sync     INTEGER NOT NULL DEFAULT 0,
+    last_sync_at     INTEGER,
+    last_sync_result TEXT    NOT NULL DEFAULT '',
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX calendar_imports_organizer ON calendar_imports(organizer_id);
+
+-- Which event an imported VEVENT became, so a re-sync updates it rather
+-- than creating it again, and cancels it when it disappears.
+CREATE TABLE imported_events (
+    import_id  INTEGER NOT NULL REFERENCES calendar_imports(id) ON DELETE CASCADE,
+    remote_uid TEXT    NOT NULL, -- UID, plus RECURRENCE-ID for one occurrence
+    event_id   INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    digest     TEXT    NOT NULL, -- of what was imported, to skip unchanged ones
+    PRIMARY KEY (import_id, remote_uid)
+) WITHOUT ROWID;
+CREATE INDEX imported_events_event ON imported_events(event_id);

@@ -33,6 +33,7 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := a.page(r, "")
 	p.Description = a.setting(r.Context(), SettingDescription)
+	p.Feeds = a.instanceFeeds(r)
 	return a.render(w, r, http.StatusOK, views.HomePage(p, views.EventList{
 		Events: events, Page: page, More: more, BaseQuery: "",
 	}, a.setting(r.Context(), SettingDescription)))

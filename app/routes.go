@@ -58,6 +58,19 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /categories", h(a.showCategories))
 	mux.Handle("GET /categories/{category}", h(a.showCategory))
 
+	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
+	// whole segment, so "@alice.rss" is one file name under /feeds/.
+	mux.Handle("GET /feed.rss", h(a.showInstanceRSS))
+	mux.Handle("GET /feed.atom", h(a.showInstanceAtom))
+	mux.Handle("GET /calendar.ics", h(a.showInstanceCalendar))
+	mux.Handle("GET /feeds/{file}", h(a.showIdentityFeed))
+	mux.Handle("GET /feeds/tags/{file}", h(a.showTagFeed))
+	mux.Handle("GET /feeds/categories/{file}", h(a.showCategoryFeed))
+	mux.Handle("GET /feeds/private/{file}", h(a.showPrivateCalendar))
+	mux.Handle("GET /events/{uuid}/calendar.ics", h(a.showEventCalendar))
+	mux.Handle("GET /me/calendar", h(a.showCalendarSettings))
+	mux.Handle("POST /me/calendar", h(a.regenerateCalendarSecret))
+
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.
 	mux.Handle("/", h(a.notFoundOrWrongMethod(mux)))

@@ -13,6 +13,7 @@ import (
 var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateCertmagicTables,
 	migrateMailQueue,
+	migrateSyndication,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
