@@ -109,6 +109,18 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 	}
 	password := r.PostFormValue("password")
 	errs := validateAccountForm(p.L, form, password)
+	// Say at once everything that is taken; the insert below still has
+	// the last word when two people race for one name.
+	if !errs.Has("email") {
+		if _, err := a.store.AccountByEmail(r.Context(), form.Email); err == nil {
+			errs["email"] = p.T("An account with this email already exists. Log in instead?")
+		}
+	}
+	if !errs.Has("username") {
+		if _, err := a.store.LocalActorByUsername(r.Context(), form.Username); err == nil {
+			errs["username"] = p.T("This username is taken. Choose another one.")
+		}
+	}
 	if len(errs) > 0 {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.RegisterPage(p, form, errs, ""))
 	}

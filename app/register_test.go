@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,6 +25,15 @@ func (ti *testInstance) accountCount(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// clientFrom is a client whose connections come from another loopback
+// address, as another visitor's would.
+func (ti *testInstance) clientFrom(ip string) *http.Client {
+	c := ti.client()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 func registration(email, username string) url.Values {
@@ -160,10 +171,13 @@ func TestOpenRegistration(t *testing.T) {
 		{"too long", registration("new@example.org", strings.Repeat("a", 31)), "username", "at most 30"},
 		{"empty", registration("new@example.org", ""), "username", "Choose a username"},
 		{"bad email", registration("not an email", "newname"), "email", "not an email address"},
+		{"both taken, email", registration("ana@example.org", "eve"), "email", "already exists"},
+		{"both taken, username", registration("ana@example.org", "eve"), "username", "This username is taken"},
 	}
 	before := ti.accountCount(t)
-	for _, tc := range cases {
-		res, body := ti.postFormBody(t, ti.client(), "/register", tc.form)
+	for i, tc := range cases {
+		// Each from its own address: this is about messages, not the rate limit.
+		res, body := ti.postFormBody(t, ti.clientFrom(fmt.Sprintf("127.0.1.%d", i+1)), "/register", tc.form)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: status %d", tc.name, res.StatusCode)
 		}
@@ -207,5 +221,9 @@ func TestRegistrationHoneypotAndRateLimit(t *testing.T) {
 	}
 	if n := ti.accountCount(t); n != 0 {
 		t.Fatal("a rate-limited registration created an account")
+	}
+	// The limit is per address: someone else can still register.
+	if res := ti.postForm(t, ti.clientFrom("127.0.2.1"), "/register", registration("late@example.org", "late")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("registration from another address: %d", res.StatusCode)
 	}
 }
