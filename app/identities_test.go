@@ -52,6 +52,7 @@ func TestIdentityPageShowsOnlyListedEvents(t *testing.T) {
 		t.Fatalf("/@ana: status %d", res.StatusCode)
 	}
 	for _, want := range []string{"Ana Lima", "@ana@" + ti.App.Host(), "Upcoming public ball", "Past public ball",
+		`<link rel="alternate" type="application/rss+xml"`, `href="/feeds/@ana.rss"`,
 		"Folk dancer &lt;script&gt;alert(1)&lt;/script&gt;\nSecond line &amp; more"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/@ana lacks %q", want)
@@ -111,6 +112,18 @@ func TestIdentityPagesDoNotRevealTheirAccount(t *testing.T) {
 		for _, leak := range []string{"pride_camille", "Pride march", "camille.private", "example.org"} {
 			if strings.Contains(dancePage, leak) {
 				t.Errorf("the folk identity's page shows %q", leak)
+			}
+		}
+		// Nor do their feeds and calendars.
+		for _, ext := range []string{".rss", ".atom", ".ics"} {
+			res, feed := ti.get(t, c, "/feeds/@pride_camille"+ext)
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("feed %s: %d", ext, res.StatusCode)
+			}
+			for _, leak := range []string{"folk_camille", "Folk ball", "camille.private"} {
+				if strings.Contains(feed, leak) {
+					t.Errorf("the pride identity's %s feed shows %q", ext, leak)
+				}
 			}
 		}
 		// No number on the page is the account's id next to the word account.
