@@ -184,6 +184,7 @@ CREATE TABLE mail_queue (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX mail_queue_due ON mail_queue(failed_at, next_attempt_at);
+
 -- A recurring event: its rule (an RFC 5545 RRULE) read in its zone from
 -- the wall-clock start of its first occurrence, so a 19:00 class stays at
 -- 19:00 across daylight-saving changes. Occurrences are real events
@@ -233,3 +234,40 @@ CREATE TABLE imported_events (
     PRIMARY KEY (import_id, remote_uid)
 ) WITHOUT ROWID;
 CREATE INDEX imported_events_event ON imported_events(event_id);
+
+-- Who is coming to an event: a local (or, later, remote) identity, or a
+-- visitor without an account known by a name and an email. A visitor's
+-- email is shown to the event's organisers only; their links (confirm,
+-- cancel) are kept as hashes. Only 'confirmed' rows count as coming.
+CREATE TABLE participations (
+    id                 INTEGER PRIMARY KEY,
+    event_id           INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    actor_id           INTEGER REFERENCES actors(id) ON DELETE CASCADE,
+    name               TEXT    NOT NULL DEFAULT '',
+    email              TEXT,
+    state              TEXT    NOT NULL
+                       CHECK (state IN ('unconfirmed', 'invited', 'pending', 'confirmed', 'rejected', 'cancelled')),
+    message            TEXT    NOT NULL DEFAULT '',
+    confirm_token_hash TEXT    UNIQUE,
+    confirm_expires_at INTEGER,
+    cancel_token_hash  TEXT    UNIQUE,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    CHECK ((actor_id IS NULL) <> (email IS NULL))
+);
+CREATE UNIQUE INDEX participations_actor ON participations(event_id, actor_id) WHERE actor_id IS NOT NULL;
+CREATE UNIQUE INDEX participations_email ON participations(event_id, lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX participations_event_state ON participations(event_id, state);
+CREATE INDEX participations_by_actor ON participations(actor_id);
+
+-- What an identity is told in the app: an organiser's message, a decision
+-- on a participation, an invitation. Shown on "My events".
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    event_id   INTEGER REFERENCES events(id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL CHECK (kind IN ('message', 'accepted', 'rejected', 'invited')),
+    body       TEXT    NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX notifications_actor ON notifications(actor_id, created_at);

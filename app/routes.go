@@ -71,6 +71,23 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /me/calendar", h(a.showCalendarSettings))
 	mux.Handle("POST /me/calendar", h(a.regenerateCalendarSecret))
 
+	// Participation: with an identity, or without an account through
+	// emailed links; the organisers' side; "My events".
+	mux.Handle("POST /events/{uuid}/join", h(a.joinEvent))
+	mux.Handle("POST /events/{uuid}/leave", h(a.leaveEvent))
+	mux.Handle("GET /events/{uuid}/join-without-account", h(a.showJoinForm))
+	mux.Handle("POST /events/{uuid}/join-without-account", h(a.joinWithoutAccount))
+	mux.Handle("GET /participations/confirm/{token}", h(a.showConfirmParticipation))
+	mux.Handle("POST /participations/confirm/{token}", h(a.confirmParticipation))
+	mux.Handle("GET /participations/cancel/{token}", h(a.showCancelParticipation))
+	mux.Handle("POST /participations/cancel/{token}", h(a.cancelParticipation))
+	mux.Handle("GET /events/{uuid}/participants", h(a.showParticipants))
+	mux.Handle("GET /events/{uuid}/participants.csv", h(a.exportParticipants))
+	mux.Handle("POST /events/{uuid}/participants/{id}/{decision}", h(a.decideParticipation))
+	mux.Handle("POST /events/{uuid}/invite", h(a.inviteParticipant))
+	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
+	mux.Handle("GET /me/events", h(a.showMyEvents))
+
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.
 	mux.Handle("/", h(a.notFoundOrWrongMethod(mux)))

@@ -14,6 +14,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateCertmagicTables,
 	migrateMailQueue,
 	migrateSyndication,
+	migrateParticipations,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -48,6 +49,43 @@ CREATE TABLE mail_queue (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX mail_queue_due ON mail_queue(failed_at, next_attempt_at);`)
+	return err
+}
+
+// migrateParticipations adds participations and in-app notifications.
+func migrateParticipations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE participations (
+    id                 INTEGER PRIMARY KEY,
+    event_id           INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    actor_id           INTEGER REFERENCES actors(id) ON DELETE CASCADE,
+    name               TEXT    NOT NULL DEFAULT '',
+    email              TEXT,
+    state              TEXT    NOT NULL
+                       CHECK (state IN ('unconfirmed', 'invited', 'pending', 'confirmed', 'rejected', 'cancelled')),
+    message            TEXT    NOT NULL DEFAULT '',
+    confirm_token_hash TEXT    UNIQUE,
+    confirm_expires_at INTEGER,
+    cancel_token_hash  TEXT    UNIQUE,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    CHECK ((actor_id IS NULL) <> (email IS NULL))
+);
+CREATE UNIQUE INDEX participations_actor ON participations(event_id, actor_id) WHERE actor_id IS NOT NULL;
+CREATE UNIQUE INDEX participations_email ON participations(event_id, lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX participations_event_state ON participations(event_id, state);
+CREATE INDEX participations_by_actor ON participations(actor_id);
+
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    event_id   INTEGER REFERENCES events(id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL CHECK (kind IN ('message', 'accepted', 'rejected', 'invited')),
+    body       TEXT    NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX notifications_actor ON notifications(actor_id, created_at);
+`)
 	return err
 }
 
