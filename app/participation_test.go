@@ -119,7 +119,9 @@ func TestSecondJoinWithTheSameEmail(t *testing.T) {
 	firstConfirm := ms.lastTo(t, "ana@example.org").link(t, "/participations/confirm/")
 	_, again := ti.joinAnonymously(t, e, "Ana", "ANA@example.org")
 	_, stranger := ti.joinAnonymously(t, e, "Ana", "other@example.org")
-	norm := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "ANA@example.org", "X"), "ana@example.org", "X") }
+	norm := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, "ANA@example.org", "X"), "ana@example.org", "X")
+	}
 	if norm(first) != norm(again) || norm(strings.ReplaceAll(stranger, "other@example.org", "X")) != norm(first) {
 		t.Fatal("the page tells whether the email was already registered")
 	}
