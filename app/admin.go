@@ -42,6 +42,11 @@ var adminSections = []views.AdminLink{
 
 func (a *App) showAdmin(w http.ResponseWriter, r *http.Request) error {
 	p := a.adminPage(r, "Administration")
+	if !a.MailEnabled() && p.Flash == "" {
+		// The owner should learn here, not from a visitor, why joining
+		// without an account is off.
+		p.Flash = p.T("Email is off: Convene cannot send confirmation links, so visitors cannot join events without an account. Start convene with --smtp-url smtp://user:password@host:587 (or smtps://…:465) and --mail-from, or set CONVENE_SMTP_URL and CONVENE_MAIL_FROM. See Email and participation.")
+	}
 	links := make([]views.AdminLink, len(adminSections))
 	for i, s := range adminSections {
 		links[i] = views.AdminLink{URL: s.URL, Title: p.T(s.Title), Description: p.T(s.Description)}

@@ -345,3 +345,31 @@ func TestCapacityRaceHasExactlyTheRightNumberOfWinners(t *testing.T) {
 		t.Fatalf("page says %d, want 10", n)
 	}
 }
+
+// Without SMTP the owner learns on the admin page how to turn email on.
+func TestAdminIsToldHowToTurnMailOn(t *testing.T) {
+	ti := newTestInstance(t)
+	acc, id, err := ti.App.store.CreateAccountWithIdentity(context.Background(), "owner@example.org", "", true, store.NewIdentity{Username: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ti.sessionClient(t, acc.ID, id.ID)
+	for _, path := range []string{"/admin", "/admin/mail"} {
+		res, body := ti.get(t, c, path)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "--smtp-url") {
+			t.Errorf("%s: %d, no word on --smtp-url", path, res.StatusCode)
+		}
+	}
+	// The instance-wide switch turns joining without an account off.
+	ms := startMailServer(t, false)
+	ti2 := newTestInstance(t, ms.withMail)
+	org := ti2.newPerson(t, "organiser")
+	e := addJoinableEvent(t, ti2, org.Identity.ID, "Choir", 72*time.Hour)
+	if err := ti2.App.saveSettings(context.Background(), map[string]string{SettingAnonymousParticipation: "off"}); err != nil {
+		t.Fatal(err)
+	}
+	res, body := ti2.joinAnonymously(t, e, "Eve", "eve@example.org")
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "does not allow joining events without an account") {
+		t.Fatalf("join with the instance switch off: %d", res.StatusCode)
+	}
+}

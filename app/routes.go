@@ -87,6 +87,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/invite", h(a.inviteParticipant))
 	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
 	mux.Handle("GET /me/events", h(a.showMyEvents))
+	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
+	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
 
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.
