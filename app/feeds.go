@@ -19,7 +19,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"regexp"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,21 +105,17 @@ func (a *App) identityScopeOf(r *http.Request, actor *store.Actor) feedScope {
 	}
 }
 
-// feedTagPattern is what a tag in a feed URL may look like; anything else
-// is not a feed we could ever have.
-var feedTagPattern = regexp.MustCompile(`^[\p{L}\p{N}_-]{1,64}$`)
-
+// tagScope accepts the tags the tag page accepts.
 func (a *App) tagScope(r *http.Request, tag string) (feedScope, error) {
-	tag = strings.ToLower(tag)
-	if !feedTagPattern.MatchString(tag) {
+	if tag == "" || validText(nil, tag, 100, false) != "" || strings.ContainsAny(tag, "/ ") {
 		return feedScope{}, errNotFound()
 	}
 	l := a.feedPrinter(r)
 	return feedScope{
 		key:      "tag:" + tag,
 		title:    l.T("Events tagged #%s", tag) + " · " + a.setting(r.Context(), SettingName),
-		pageURL:  a.URL("/tags/" + tag),
-		basePath: "/feeds/tags/" + tag,
+		pageURL:  a.URL("/tags/" + url.PathEscape(tag)),
+		basePath: "/feeds/tags/" + url.PathEscape(tag),
 		query:    store.FeedQuery{Now: a.now(), Tag: tag},
 	}, nil
 }
@@ -131,7 +127,7 @@ func (a *App) categoryScope(r *http.Request, category string) (feedScope, error)
 	l := a.feedPrinter(r)
 	return feedScope{
 		key:      "category:" + category,
-		title:    l.T("Events in the category %s", l.T(category)) + " · " + a.setting(r.Context(), SettingName),
+		title:    l.T("Events in the category %s", views.CategoryName(l, category)) + " · " + a.setting(r.Context(), SettingName),
 		pageURL:  a.URL("/categories/" + category),
 		basePath: "/feeds/categories/" + category,
 		query:    store.FeedQuery{Now: a.now(), Category: category},
@@ -382,7 +378,7 @@ func (a *App) identityFeeds(r *http.Request, actor *store.Actor) []views.FeedLin
 }
 
 func (a *App) tagFeeds(r *http.Request, tag string) []views.FeedLink {
-	return a.feedLinks(r, feedScope{basePath: "/feeds/tags/" + strings.ToLower(tag)})
+	return a.feedLinks(r, feedScope{basePath: "/feeds/tags/" + url.PathEscape(tag)})
 }
 
 func (a *App) categoryFeeds(r *http.Request, category string) []views.FeedLink {

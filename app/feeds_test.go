@@ -207,6 +207,22 @@ func TestFeedsAnswerConditionalGets(t *testing.T) {
 
 func TestPagesAdvertiseTheirFeeds(t *testing.T) {
 	ti := newTestInstance(t)
+	ti.createAccount(t, "alice@example.org", "alice", "correct horse battery", false)
+	for page, feed := range map[string]string{
+		"/@alice":           "/feeds/@alice",
+		"/tags/folk":        "/feeds/tags/folk",
+		"/categories/music": "/feeds/categories/music",
+	} {
+		res, body := ti.get(t, ti.client(), page)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: status %d", page, res.StatusCode)
+		}
+		for _, ext := range []string{".rss", ".atom", ".ics"} {
+			if !strings.Contains(body, `href="`+feed+ext+`"`) {
+				t.Errorf("%s does not link to %s", page, feed+ext)
+			}
+		}
+	}
 	_, body := ti.get(t, ti.client(), "/")
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`<link rel="alternate" type="application/rss\+xml" title="[^"]+" href="/feed.rss">`),

@@ -51,6 +51,7 @@ func (a *App) showTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := a.page(r, "")
 	p.Title = "#" + tag
+	p.Feeds = a.tagFeeds(r, tag)
 	base := ""
 	if past {
 		base = "when=past&"
@@ -78,6 +79,7 @@ func (a *App) showCategory(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := a.page(r, "")
 	p.Title = views.CategoryName(p.L, category)
+	p.Feeds = a.categoryFeeds(r, category)
 	base := ""
 	if past {
 		base = "when=past&"
