@@ -80,6 +80,7 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	p := a.page(r, actor.Name()+" ("+actor.Handle()+")")
 	p.Description = firstLine(actor.Bio)
 	p.Feeds = a.identityFeeds(r, actor)
+	p.Head = views.PreviewHead(a.identityPreview(r, actor))
 	return a.render(w, r, http.StatusOK, views.IdentityPage(p, views.IdentityView{
 		Actor:    actor,
 		FediName: actor.Handle() + "@" + a.Host(),

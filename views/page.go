@@ -4,6 +4,8 @@
 package views
 
 import (
+	"github.com/a-h/templ"
+
 	"convene/app/i18n"
 	"convene/app/store"
 )
@@ -23,6 +25,9 @@ type Page struct {
 	Asset       func(name string) string // checksum URL of a static file
 	Feeds       []FeedLink               // alternate feeds for <head> and the footer
 	NoIndex     bool                     // ask search engines not to index
+	// Head is extra <head> content a handler brings (link previews and
+	// structured data), rendered by Layout after the page's own head.
+	Head templ.Component
 }
 
 // FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).
