@@ -33,6 +33,12 @@ Usage:
   convene serve [flags]            serve
   convene admin create-user --email E --username U [--admin] [--data PATH]
                                    create an account and print a link to set its password
+  convene backup FILE [--data PATH]
+                                   write a consistent copy of the database to FILE (safe while serving)
+  convene export --email E [--data PATH] > FILE.json
+                                   write one account's own data as JSON
+  convene doctor [--data PATH] [--domain NAME]
+                                   check what usually goes wrong when going online, and say what to fix
   convene version                  print the version
 
 Flags of serve:
@@ -57,6 +63,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stdout, stderr)
 	case "admin":
 		return admin(ctx, args, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, stdout, stderr)
+	case "export":
+		return export(ctx, args, stdout, stderr)
+	case "doctor":
+		return doctor(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "convene", app.Version)
 		return nil
@@ -288,4 +300,59 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Account %s created with identity @%s.\nOpen this one-time link to set its password (valid 7 days):\n\n    %s\n", *email, strings.ToLower(*username), link)
 	return nil
+}
+
+func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("convene backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("CONVENE_DATA", "convene.db"), "the database file (env CONVENE_DATA)")
+	// The file may come before or after the flags.
+	var dest string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		dest, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if dest == "" && fs.NArg() == 1 {
+		dest = fs.Arg(0)
+	} else if fs.NArg() > 0 || dest == "" {
+		return errors.New("usage: convene backup FILE [--data PATH]")
+	}
+	size, err := app.Backup(ctx, *data, dest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Backup written to %s (%d KiB). To restore: stop convene, put this file in place of %s, start convene.\n", dest, (size+1023)/1024, *data)
+	return nil
+}
+
+func export(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("convene export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("CONVENE_DATA", "convene.db"), "the database file (env CONVENE_DATA)")
+	baseURL := fs.String("base-url", env("CONVENE_BASE_URL", "http://localhost:8080"), "public URL of the instance, for the links in the export")
+	email := fs.String("email", "", "the account's email")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || fs.NArg() > 0 {
+		return errors.New("usage: convene export --email E [--data PATH] > FILE.json")
+	}
+	if err := app.CheckDataFile(ctx, *data); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*data); err != nil {
+		return fmt.Errorf("there is no database at %s: give its path with --data", *data)
+	}
+	a, err := app.New(ctx, app.Config{DataPath: *data, BaseURL: *baseURL, Schema: schema})
+	if err != nil {
+		return app.ExplainOpenError(*data, err)
+	}
+	defer a.Close()
+	return a.WriteExport(ctx, stdout, *email)
+}
+
+func doctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return errors.New("not yet")
 }

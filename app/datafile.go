@@ -67,6 +67,7 @@ func CheckDataFile(ctx context.Context, path string) error {
 		return explainSQLiteError(path, err)
 	}
 	if res != "ok" {
+		res = strings.Join(strings.Fields(strings.ReplaceAll(res, "*** in database main ***", "")), " ")
 		return fmt.Errorf("the database %s is damaged (SQLite says: %s): restore it from a backup (see README, Backups); nothing was changed", path, res)
 	}
 	if v, err := in.SchemaVersion(ctx); err == nil && v > store.SchemaVersion() {

@@ -38,6 +38,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /me/account", h(a.showAccount))
 	mux.Handle("POST /me/account/language", h(a.setLanguage))
 	mux.Handle("POST /me/account/password", h(a.changePassword))
+	mux.Handle("GET /me/export", h(a.downloadExport))
 	// Public identity pages, /@username: ServeMux wildcards take whole
 	// segments, so this takes any one-segment path and the handler keeps
 	// only those starting with "@" (more specific routes win over it).

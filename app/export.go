@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"convene/app/store"
+)
+
+// exportFormat names the layout of the export, so a later importer (here
+// or elsewhere) knows what it reads.
+const exportFormat = "convene-account-export/1"
+
+// AccountExport is everything one account owns, for its owner to keep:
+// never the password hash, keys or sessions.
+type AccountExport struct {
+	Format         string                `json:"format"`
+	Instance       string                `json:"instance"`
+	ExportedAt     time.Time             `json:"exported_at"`
+	Account        exportAccount         `json:"account"`
+	Identities     []exportIdentity      `json:"identities"`
+	Events         []exportEvent         `json:"events"`
+	Participations []exportParticipation `json:"participations"`
+}
+
+type exportAccount struct {
+	Email     string    `json:"email"`
+	IsAdmin   bool      `json:"is_admin"`
+	Language  string    `json:"language,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type exportIdentity struct {
+	Username    string    `json:"username"`
+	Handle      string    `json:"handle"`
+	URL         string    `json:"url"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Bio         string    `json:"bio,omitempty"`
+	AvatarURL   string    `json:"avatar_url,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type exportEvent struct {
+	UUID                 string         `json:"uuid"`
+	Organizer            string         `json:"organizer"`
+	Title                string         `json:"title"`
+	Description          string         `json:"description_markdown,omitempty"`
+	StartsAt             string         `json:"starts_at"` // in the event's own zone, RFC 3339
+	EndsAt               string         `json:"ends_at"`
+	Timezone             string         `json:"timezone"`
+	Address              *exportAddress `json:"address,omitempty"`
+	OnlineURL            string         `json:"online_url,omitempty"`
+	Category             string         `json:"category"`
+	Tags                 []string       `json:"tags,omitempty"`
+	Links                []exportLink   `json:"links,omitempty"`
+	BannerURL            string         `json:"banner_url,omitempty"`
+	Status               string         `json:"status"`
+	Visibility           string         `json:"visibility"`
+	Draft                bool           `json:"draft"`
+	JoinMode             string         `json:"join_mode"`
+	ExternalURL          string         `json:"external_url,omitempty"`
+	Capacity             int            `json:"capacity,omitempty"`
+	ParticipationMessage string         `json:"participation_message,omitempty"`
+	Language             string         `json:"language,omitempty"`
+	PublishedAt          *time.Time     `json:"published_at,omitempty"`
+	CreatedAt            time.Time      `json:"created_at"`
+	UpdatedAt            time.Time      `json:"updated_at"`
+}
+
+type exportAddress struct {
+	Venue      string   `json:"venue,omitempty"`
+	Street     string   `json:"street,omitempty"`
+	PostalCode string   `json:"postal_code,omitempty"`
+	Locality   string   `json:"locality,omitempty"`
+	Region     string   `json:"region,omitempty"`
+	Country    string   `json:"country,omitempty"`
+	Latitude   *float64 `json:"latitude,omitempty"`
+	Longitude  *float64 `json:"longitude,omitempty"`
+}
+
+type exportLink struct {
+	Kind  string `json:"kind"`
+	Title string `json:"title,omitempty"`
+	URL   string `json:"url"`
+}
+
+// exportParticipation will list the events the account said it comes to,
+// once participations exist.
+type exportParticipation struct{}
+
+// ExportAccount gathers one account's own data.
+func (a *App) ExportAccount(ctx context.Context, acc *store.Account) (*AccountExport, error) {
+	ids, err := a.store.IdentitiesOf(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := a.store.EventsOfAccount(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	x := &AccountExport{
+		Format:     exportFormat,
+		Instance:   a.cfg.BaseURL,
+		ExportedAt: a.now().UTC().Truncate(time.Second),
+		Account: exportAccount{
+			Email: acc.Email, IsAdmin: acc.IsAdmin, Language: acc.Locale, CreatedAt: acc.CreatedAt.UTC(),
+		},
+		Identities:     []exportIdentity{},
+		Events:         []exportEvent{},
+		Participations: []exportParticipation{},
+	}
+	for _, id := range ids {
+		ei := exportIdentity{
+			Username: id.Username, Handle: "@" + id.Username + "@" + a.Host(), URL: a.URL("/@" + id.Username),
+			DisplayName: id.DisplayName, Bio: id.Bio, CreatedAt: id.CreatedAt.UTC(),
+		}
+		if id.AvatarUUID != "" {
+			ei.AvatarURL = a.URL("/media/" + id.AvatarUUID)
+		}
+		x.Identities = append(x.Identities, ei)
+	}
+	for _, e := range events {
+		loc := e.Location()
+		ee := exportEvent{
+			UUID: e.UUID, Title: e.Title, Description: e.DescriptionMD,
+			StartsAt: e.StartsAt.In(loc).Format(time.RFC3339), EndsAt: e.EndsAt.In(loc).Format(time.RFC3339),
+			Timezone: e.Timezone, OnlineURL: e.OnlineURL, Category: e.Category, Tags: e.Tags,
+			Status: e.Status, Visibility: e.Visibility, Draft: e.Draft, JoinMode: e.JoinMode,
+			ExternalURL: e.ExternalURL, Capacity: e.Capacity, ParticipationMessage: e.ParticipationMessage,
+			Language: e.Language, PublishedAt: e.PublishedAt, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		}
+		if e.Organizer != nil {
+			ee.Organizer = e.Organizer.Username
+		}
+		if !e.Address.IsZero() {
+			ad := e.Address
+			ee.Address = &exportAddress{Venue: ad.Venue, Street: ad.Street, PostalCode: ad.PostalCode, Locality: ad.Locality,
+				Region: ad.Region, Country: ad.Country, Latitude: ad.Latitude, Longitude: ad.Longitude}
+		}
+		if e.BannerUUID != "" {
+			ee.BannerURL = a.URL("/media/" + e.BannerUUID)
+		}
+		for _, l := range e.Links {
+			ee.Links = append(ee.Links, exportLink{Kind: l.Kind, Title: l.Title, URL: l.URL})
+		}
+		x.Events = append(x.Events, ee)
+	}
+	return x, nil
+}
+
+// WriteExport writes the export of the account with that email as JSON.
+func (a *App) WriteExport(ctx context.Context, w io.Writer, email string) error {
+	acc, err := a.store.AccountByEmail(ctx, email)
+	if err != nil {
+		return fmt.Errorf("no account with the email %q on this instance", email)
+	}
+	x, err := a.ExportAccount(ctx, acc)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, x)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// downloadExport answers GET /me/export: the logged-in account's data as
+// a JSON file.
+func (a *App) downloadExport(w http.ResponseWriter, r *http.Request) error {
+	acc := currentAccount(r)
+	if acc == nil {
+		return a.sendToLogin(w, r)
+	}
+	x, err := a.ExportAccount(r.Context(), acc)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="convene-export-%s.json"`, a.now().UTC().Format("2006-01-02")))
+	h.Set("Cache-Control", "no-store")
+	return writeJSON(w, x)
+}
