@@ -261,7 +261,7 @@ type MyParticipation struct {
 // ended at now, soonest first; then, when past is set, the ended ones,
 // newest first.
 func (s *Store) ParticipationsOfAccount(ctx context.Context, accountID, actorID int64, now time.Time, past bool) ([]MyParticipation, error) {
-	query := `SELECT ` + participationColumns + `, ` + eventColumns + `
+	query := `SELECT ` + eventColumns + `, ` + participationColumns + `
 		FROM participations p JOIN events e ON e.id = p.event_id JOIN actors a ON a.id = p.actor_id
 		WHERE a.account_id = ? AND (? = 0 OR a.id = ?) AND p.state <> 'cancelled'`
 	if past {
