@@ -84,6 +84,7 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.IdentityPage(p, views.IdentityView{
 		Actor:    actor,
 		FediName: actor.Handle() + "@" + a.Host(),
+		Embed:    a.embedSnippet(actor),
 		Upcoming: views.EventList{Events: upcoming, Page: page, More: more},
 		Past:     past,
 	}))

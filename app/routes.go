@@ -70,6 +70,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /feeds/private/{file}", h(a.showPrivateCalendar))
 	mux.Handle("GET /events/{uuid}/calendar.ics", h(a.showEventCalendar))
 	mux.Handle("GET /me/calendar", h(a.showCalendarSettings))
+	mux.Handle("GET "+embedPath, h(a.showEmbed))
 	mux.Handle("POST /me/calendar", h(a.regenerateCalendarSecret))
 
 	// Participation: with an identity, or without an account through
