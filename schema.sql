@@ -124,6 +124,9 @@ CREATE INDEX events_listed ON events(visibility, draft, starts_at);
 CREATE INDEX events_organizer ON events(organizer_id, starts_at);
 CREATE INDEX events_category ON events(category, starts_at);
 CREATE INDEX events_series ON events(series_id, starts_at);
+-- The longest duration of any event, read at once by lists of upcoming
+-- events to bound their scan of events_listed (see store.notEndedSQL).
+CREATE INDEX events_duration ON events(ends_at - starts_at);
 
 CREATE TABLE event_tags (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,

@@ -22,17 +22,27 @@ type EventQuery struct {
 	Offset int
 }
 
+// notEndedSQL keeps events that have not ended by its two parameters (both
+// now). Ordering by start, a plain "ends_at >= now" would walk every past
+// event in the starts_at index before reaching the first upcoming one; no
+// event still running can have started before now minus the longest
+// duration of any event, which the events_duration index gives at once.
+const notEndedSQL = `e.ends_at >= ? AND e.starts_at >= ? - (SELECT coalesce(max(ends_at - starts_at), 0) FROM events)`
+
 // ListEvents returns events matching q, with organizers, tags and links.
 func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) {
 	var where []string
 	var args []any
 	now := q.Now.Unix()
 	if q.Past {
-		where = append(where, "e.ends_at < ?")
+		// An event that ended started before now too: saying so lets the
+		// index on starts_at skip every upcoming event.
+		where = append(where, "e.ends_at < ? AND e.starts_at < ?")
+		args = append(args, now, now)
 	} else {
-		where = append(where, "e.ends_at >= ?")
+		where = append(where, notEndedSQL)
+		args = append(args, now, now)
 	}
-	args = append(args, now)
 	if q.Listed {
 		where = append(where, "e.visibility = 'public' AND e.draft = 0 AND e.published_at <= ?")
 		args = append(args, now)
@@ -41,8 +51,12 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 		where = append(where, "e.organizer_id = ?")
 		args = append(args, q.OrganizerID)
 	}
+	from := "events e"
 	if q.Tag != "" {
-		where = append(where, "e.id IN (SELECT event_id FROM event_tags WHERE tag = ?)")
+		// Start from the tag's events (CROSS JOIN fixes the order): a tag
+		// is usually rare, the listed events are many.
+		from = "event_tags t CROSS JOIN events e ON e.id = t.event_id"
+		where = append(where, "t.tag = ?")
 		args = append(args, q.Tag)
 	}
 	if q.Category != "" {
@@ -57,7 +71,7 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	if limit <= 0 {
 		limit = 20
 	}
-	query := `SELECT ` + eventColumns + ` FROM events e WHERE ` + strings.Join(where, " AND ") +
+	query := `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	args = append(args, limit, q.Offset)
 	rows, err := s.db.QueryContext(ctx, query, args...)

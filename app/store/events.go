@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -123,11 +125,27 @@ type Event struct {
 }
 
 // Location returns the event's time zone, UTC when it is unknown.
-func (e *Event) Location() *time.Location {
-	if loc, err := time.LoadLocation(e.Timezone); err == nil {
-		return loc
+func (e *Event) Location() *time.Location { return LoadLocation(e.Timezone) }
+
+// locations caches time zones by name: time.LoadLocation reads and parses
+// the zone database every time, which showed up as the largest cost of
+// rendering a list of events. Zones never change while the program runs,
+// so one cache serves every instance in the process.
+var locations sync.Map // string -> *time.Location
+
+// LoadLocation is time.LoadLocation, cached, with UTC for an unknown or
+// empty name.
+func LoadLocation(name string) *time.Location {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		// Not cached: only real zone names (a bounded set) fill the cache.
+		return time.UTC
+	}
+	locations.Store(name, loc)
+	return loc
 }
 
 // IsOnline tells whether the event has an online address and no place.
@@ -305,58 +323,94 @@ func (s *Store) EventByID(ctx context.Context, id int64) (*Event, error) {
 	return e, nil
 }
 
-// fillEvents loads organizers, tags and links for events read from a list.
+// fillEvents loads organizers, tags and links for events read from a
+// list: three queries whatever the number of events, the ids passed as
+// one JSON array.
 func (s *Store) fillEvents(ctx context.Context, events []*Event) error {
-	organizers := map[int64]*Actor{}
+	if len(events) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Event, len(events))
+	var eventIDs, organizerIDs []int64
+	seenOrganizer := map[int64]bool{}
 	for _, e := range events {
-		if org, ok := organizers[e.OrganizerID]; ok {
-			e.Organizer = org
-			continue
+		byID[e.ID] = e
+		eventIDs = append(eventIDs, e.ID)
+		e.Tags, e.Links = nil, nil
+		if !seenOrganizer[e.OrganizerID] {
+			seenOrganizer[e.OrganizerID] = true
+			organizerIDs = append(organizerIDs, e.OrganizerID)
 		}
-		org, err := s.ActorByID(ctx, e.OrganizerID)
-		if err != nil {
-			return fmt.Errorf("event organizer: %w", err)
-		}
-		organizers[e.OrganizerID] = org
-		e.Organizer = org
+	}
+
+	rows, err := s.db.QueryContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.id IN (SELECT value FROM json_each(?))`, jsonIDs(organizerIDs))
+	if err != nil {
+		return fmt.Errorf("event organizers: %w", err)
+	}
+	actors, err := scanActors(rows)
+	if err != nil {
+		return fmt.Errorf("event organizers: %w", err)
+	}
+	organizers := make(map[int64]*Actor, len(actors))
+	for i := range actors {
+		organizers[actors[i].ID] = &actors[i]
 	}
 	for _, e := range events {
-		rows, err := s.db.QueryContext(ctx, `SELECT tag FROM event_tags WHERE event_id = ? ORDER BY tag`, e.ID)
-		if err != nil {
+		if e.Organizer = organizers[e.OrganizerID]; e.Organizer == nil {
+			return fmt.Errorf("event %d: organizer %d: %w", e.ID, e.OrganizerID, ErrNotFound)
+		}
+	}
+
+	ids := jsonIDs(eventIDs)
+	rows, err = s.db.QueryContext(ctx, `SELECT event_id, tag FROM event_tags WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, tag`, ids)
+	if err != nil {
+		return fmt.Errorf("event tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var t string
+		if err := rows.Scan(&id, &t); err != nil {
 			return fmt.Errorf("event tags: %w", err)
 		}
-		e.Tags = e.Tags[:0]
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return err
-			}
-			e.Tags = append(e.Tags, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows, err = s.db.QueryContext(ctx, `SELECT kind, title, url FROM event_links WHERE event_id = ? ORDER BY position`, e.ID)
-		if err != nil {
+		byID[id].Tags = append(byID[id].Tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event tags: %w", err)
+	}
+	rows.Close()
+
+	rows, err = s.db.QueryContext(ctx, `SELECT event_id, kind, title, url FROM event_links WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, position`, ids)
+	if err != nil {
+		return fmt.Errorf("event links: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var l Link
+		if err := rows.Scan(&id, &l.Kind, &l.Title, &l.URL); err != nil {
 			return fmt.Errorf("event links: %w", err)
 		}
-		e.Links = e.Links[:0]
-		for rows.Next() {
-			var l Link
-			if err := rows.Scan(&l.Kind, &l.Title, &l.URL); err != nil {
-				rows.Close()
-				return err
-			}
-			e.Links = append(e.Links, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		byID[id].Links = append(byID[id].Links, l)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event links: %w", err)
 	}
 	return nil
+}
+
+// jsonIDs writes ids as a JSON array, for "IN (SELECT value FROM
+// json_each(?))": one parameter however many ids.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 func unixOrNil(t *time.Time) any {

@@ -15,6 +15,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateMailQueue,
 	migrateSyndication,
 	migrateParticipations,
+	migrateEventsDuration,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -86,6 +87,13 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_actor ON notifications(actor_id, created_at);
 `)
+	return err
+}
+
+// migrateEventsDuration indexes events' durations so that upcoming lists
+// know at once how far back a still-running event may have started.
+func migrateEventsDuration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `CREATE INDEX events_duration ON events(ends_at - starts_at);`)
 	return err
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Where an event can be attended, for search filters.
@@ -77,8 +79,8 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	where := []string{"e.visibility = 'public' AND e.draft = 0 AND e.published_at <= ?"}
 	args := []any{now}
 	if !q.IncludePast {
-		where = append(where, "e.ends_at >= ?")
-		args = append(args, now)
+		where = append(where, notEndedSQL)
+		args = append(args, now, now)
 	}
 	if !q.From.IsZero() {
 		where = append(where, "e.ends_at >= ?")
@@ -102,26 +104,31 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if limit <= 0 {
 		limit = 20
 	}
-	match := matchExpression(q.Words)
+	terms := searchTerms(q.Words)
 	var query string
-	if match == "" {
+	if len(terms) == 0 {
 		if strings.TrimSpace(q.Words) != "" {
 			// Only punctuation was typed: nothing can match it.
 			return nil, nil
 		}
-		query = `SELECT ` + eventColumns + `, '', '' FROM events e WHERE ` + strings.Join(where, " AND ") +
+		query = `SELECT ` + eventColumns + ` FROM events e WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
+		args = append(args, limit, q.Offset)
 	} else {
-		// bm25 weights follow the columns: title, description, place, tags.
-		query = `SELECT ` + eventColumns + `,
-			highlight(events_fts, 0, char(2), char(3)),
-			snippet(events_fts, 1, char(2), char(3), '…', 24)
-			FROM events_fts JOIN events e ON e.id = events_fts.rowid
+		// The index finds the matches first (CROSS JOIN fixes that order),
+		// then the filters narrow them and bm25 ranks them; its weights
+		// follow the columns: title, description, place, tags. Only the
+		// page's rows are then read in full.
+		query = `WITH ranked AS (
+			SELECT events_fts.rowid AS id, bm25(events_fts, 10.0, 1.0, 3.0, 5.0) AS rank, e.starts_at AS starts_at
+			FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
 			WHERE events_fts MATCH ? AND ` + strings.Join(where, " AND ") + `
-			ORDER BY bm25(events_fts, 10.0, 1.0, 3.0, 5.0), e.starts_at, e.id LIMIT ? OFFSET ?`
-		args = append([]any{match}, args...)
+			ORDER BY rank, e.starts_at, e.id LIMIT ? OFFSET ?)
+			SELECT ` + eventColumns + ` FROM ranked CROSS JOIN events e ON e.id = ranked.id
+			ORDER BY ranked.rank, ranked.starts_at, ranked.id`
+		args = append([]any{matchExpression(q.Words)}, args...)
+		args = append(args, limit, q.Offset)
 	}
-	args = append(args, limit, q.Offset)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search events: %w", err)
@@ -129,16 +136,19 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	defer rows.Close()
 	var out []*Event
 	for rows.Next() {
-		var title, snippet string
-		e, err := scanEvent(rows, &title, &snippet)
+		e, err := scanEvent(rows)
 		if err != nil {
 			return nil, err
 		}
-		if strings.ContainsRune(title, '\x02') {
-			e.TitleMarked = title
-		}
-		if strings.ContainsRune(snippet, '\x02') {
-			e.Snippet = snippet
+		if len(terms) > 0 {
+			// FTS5's highlight() and snippet() would run the whole query
+			// again for each row; marking the page's few rows here costs
+			// far less and follows the index's own folding.
+			m := newMarker(terms)
+			if title, ok := m.mark(e.Title); ok {
+				e.TitleMarked = title
+			}
+			e.Snippet = m.snippet(e.DescriptionMD, snippetTokens)
 		}
 		out = append(out, e)
 	}
@@ -150,4 +160,143 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		return nil, err
 	}
 	return out, nil
+}
+
+// snippetTokens is how many words a search result's excerpt shows.
+const snippetTokens = 24
+
+// isTokenRune tells whether r is part of a word for the index's unicode61
+// tokenizer: letters, digits and private-use characters. Combining marks
+// stay with their letter so that folding can drop them.
+func isTokenRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r) || unicode.Is(unicode.Mn, r)
+}
+
+// fold is what the index compares: lower case without diacritics, as the
+// tokenizer's remove_diacritics option does ("Fête" and "fete" match).
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// marker marks in a text the words a search matched: every term as a
+// whole word, the last one also as a prefix (as the query asked).
+type marker struct {
+	words  map[string]bool
+	prefix string
+}
+
+func newMarker(terms []string) *marker {
+	m := &marker{words: map[string]bool{}}
+	for _, t := range terms {
+		m.words[fold(t)] = true
+	}
+	m.prefix = fold(terms[len(terms)-1])
+	return m
+}
+
+func (m *marker) matches(word string) bool {
+	f := fold(word)
+	return m.words[f] || strings.HasPrefix(f, m.prefix)
+}
+
+// span is one word of a text, by byte offsets.
+type span struct{ start, end int }
+
+func words(text string) []span {
+	var out []span
+	start := -1
+	for i, r := range text {
+		if isTokenRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			out = append(out, span{start, i})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, span{start, len(text)})
+	}
+	return out
+}
+
+// mark returns text with the matched words between \x02 and \x03, and
+// whether any matched. Marks already in the text are dropped first so
+// that only ours reach the page.
+func (m *marker) mark(text string) (string, bool) {
+	text = strings.NewReplacer("\x02", "", "\x03", "").Replace(text)
+	return m.markSpan(text, words(text), 0, len(text))
+}
+
+func (m *marker) markSpan(text string, ws []span, from, to int) (string, bool) {
+	var b strings.Builder
+	found := false
+	at := from
+	for _, w := range ws {
+		if w.start < from || w.end > to || !m.matches(text[w.start:w.end]) {
+			continue
+		}
+		found = true
+		b.WriteString(text[at:w.start])
+		b.WriteString("\x02" + text[w.start:w.end] + "\x03")
+		at = w.end
+	}
+	b.WriteString(text[at:to])
+	return b.String(), found
+}
+
+// snippet is the stretch of about n words of text holding the most
+// matched words, marked, with "…" where it was cut; "" when no word of
+// text matched.
+func (m *marker) snippet(text string, n int) string {
+	text = strings.NewReplacer("\x02", "", "\x03", "").Replace(text)
+	ws := words(text)
+	var hits []int
+	for i, w := range ws {
+		if m.matches(text[w.start:w.end]) {
+			hits = append(hits, i)
+		}
+	}
+	if len(hits) == 0 {
+		return ""
+	}
+	// Start a little before a matched word, at the one whose window holds
+	// the most matches.
+	best, bestCount := 0, -1
+	for _, h := range hits {
+		first := max(0, h-3)
+		count := 0
+		for _, o := range hits {
+			if o >= first && o < first+n {
+				count++
+			}
+		}
+		if count > bestCount {
+			best, bestCount = first, count
+		}
+	}
+	last := min(len(ws), best+n) - 1
+	from, to := ws[best].start, ws[last].end
+	if best == 0 {
+		from = 0
+	}
+	if last == len(ws)-1 {
+		to = len(text)
+	}
+	marked, _ := m.markSpan(text, ws, from, to)
+	marked = strings.Join(strings.Fields(marked), " ")
+	if best > 0 {
+		marked = "…" + marked
+	}
+	if last < len(ws)-1 {
+		marked += "…"
+	}
+	return marked
 }

@@ -216,3 +216,80 @@ func TestMatchExpressionQuotesEveryTerm(t *testing.T) {
 		}
 	}
 }
+
+func TestListsFillTagsLinksAndOrganizersOfEachEvent(t *testing.T) {
+	f := newSearchFixture(t)
+	_, other, err := f.s.CreateAccountWithIdentity(context.Background(), "b@example.org", "", false, NewIdentity{Username: "bea"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.add(t, "One", time.Hour, func(e *Event) {
+		e.Tags = []string{"b", "a"}
+		e.Links = []Link{{Kind: "pad", URL: "https://pad.example.org/1"}, {Kind: "poll", URL: "https://poll.example.org/1"}}
+	})
+	f.add(t, "Two", 2*time.Hour, func(e *Event) { e.OrganizerID = other.ID })
+	f.add(t, "Three", 3*time.Hour, func(e *Event) {
+		e.Tags = []string{"c"}
+		e.Links = []Link{{Kind: "video", URL: "https://video.example.org/3"}}
+	})
+	events, err := f.s.ListEvents(context.Background(), EventQuery{Now: f.now, Listed: true})
+	if err != nil || len(events) != 3 {
+		t.Fatalf("list: %v, %d events", err, len(events))
+	}
+	got := func(e *Event) string {
+		var links []string
+		for _, l := range e.Links {
+			links = append(links, l.Kind)
+		}
+		return e.Title + " by " + e.Organizer.Username + " tags " + strings.Join(e.Tags, ",") + " links " + strings.Join(links, ",")
+	}
+	for i, want := range []string{"One by org tags a,b links pad,poll", "Two by bea tags  links ", "Three by org tags c links video"} {
+		if g := got(events[i]); g != want {
+			t.Errorf("event %d: %q, want %q", i, g, want)
+		}
+	}
+}
+
+// An event that started long ago and has not ended is still upcoming,
+// however far back its start is.
+func TestUpcomingListsKeepLongRunningEvents(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Ended yesterday", -26*time.Hour)
+	f.add(t, "Summer exhibition", -60*24*time.Hour, func(e *Event) { e.EndsAt = f.now.Add(24 * time.Hour) })
+	f.add(t, "Tomorrow", 24*time.Hour)
+	events, err := f.s.ListEvents(context.Background(), EventQuery{Now: f.now, Listed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, e := range events {
+		titles = append(titles, e.Title)
+	}
+	sameTitles(t, "upcoming", titles, "Summer exhibition", "Tomorrow")
+	sameTitles(t, "search", f.search(t, SearchQuery{}), "Summer exhibition", "Tomorrow")
+	events, _ = f.s.ListEvents(context.Background(), EventQuery{Now: f.now, Listed: true, Past: true})
+	if len(events) != 1 || events[0].Title != "Ended yesterday" {
+		t.Errorf("past: %v", events)
+	}
+}
+
+func TestMarkerFollowsTheIndexFolding(t *testing.T) {
+	m := newMarker(searchTerms("fete MUSIQ"))
+	if got, ok := m.mark("La Fête de la musique, fêtée"); !ok || got != "La \x02Fête\x03 de la \x02musique\x03, fêtée" {
+		t.Errorf("mark: %q %v", got, ok)
+	}
+	if _, ok := m.mark("nothing \x02here\x03"); ok {
+		t.Error("marked a text without the words")
+	}
+	long := strings.Repeat("word ", 100) + "the fete ends here " + strings.Repeat("tail ", 50)
+	s := m.snippet(long, 10)
+	if s != "…word word the \x02fete\x03 ends here tail tail tail tail…" {
+		t.Errorf("snippet: %q", s)
+	}
+	if s := m.snippet("Short fete.", 10); s != "Short \x02fete\x03." {
+		t.Errorf("short snippet: %q", s)
+	}
+	if s := m.snippet("no match at all", 10); s != "" {
+		t.Errorf("snippet without a match: %q", s)
+	}
+}
