@@ -287,3 +287,46 @@ func TestPrivateCalendarSecretCanBeReplaced(t *testing.T) {
 		t.Errorf("calendar settings logged out: status %d", res.StatusCode)
 	}
 }
+
+func TestPrivateCalendarHasTheEventsIAmGoingTo(t *testing.T) {
+	ti := newTestInstance(t)
+	_, alice := ti.createAccount(t, "alice@example.org", "alice", "correct horse battery", false)
+	ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	e := storeEvent(t, ti, alice, func(e *store.Event) { e.Title = "Alice's picnic" })
+	storeEvent(t, ti, alice, func(e *store.Event) { e.Title = "Not going there" })
+	bob := ti.login(t, "bob@example.org", "correct horse battery")
+	_, page := ti.postFormBody(t, bob, "/me/calendar", url.Values{})
+	link := regexp.MustCompile(`/feeds/private/[A-Za-z0-9_-]+\.ics`).FindString(page)
+	if link == "" {
+		t.Fatal("no private link")
+	}
+	anon := ti.client()
+	if _, body := ti.get(t, anon, link); strings.Contains(body, "BEGIN:VEVENT") {
+		t.Fatalf("bob's calendar has events before he joins any:\n%s", body)
+	}
+	if res := ti.postForm(t, bob, "/events/"+e.UUID+"/join", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: status %d", res.StatusCode)
+	}
+	res, body := ti.get(t, anon, link)
+	events := eventsByTitle(t, decodeCalendar(t, body))
+	if _, ok := events["Alice's picnic"]; !ok || len(events) != 1 {
+		t.Fatalf("bob's calendar after joining: %v", events)
+	}
+	etag := res.Header.Get("ETag")
+	if res := ti.postForm(t, bob, "/events/"+e.UUID+"/leave", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("leave: status %d", res.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", ti.URL+link, nil)
+	req.Header.Set("If-None-Match", etag)
+	res, err := anon.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("after leaving, the calendar answers %d to the old ETag, want a new version", res.StatusCode)
+	}
+	if _, body := ti.get(t, anon, link); strings.Contains(body, "BEGIN:VEVENT") {
+		t.Errorf("bob's calendar still has the event he left")
+	}
+}

@@ -207,26 +207,38 @@ func (s *Store) NewCalendarSecret(ctx context.Context, identityID int64) (string
 }
 
 // privateCalendarWhere selects the events of an identity's private
-// calendar: those it organizes (whatever their visibility, drafts aside).
-// Participations join them once they exist.
-const privateCalendarWhere = `e.draft = 0 AND e.organizer_id = ?`
+// calendar: those it organizes and those it is confirmed as going to,
+// whatever their visibility (drafts aside). The identity's id is bound twice.
+const privateCalendarWhere = `e.draft = 0 AND (e.organizer_id = ? OR e.id IN
+	(SELECT event_id FROM participations WHERE actor_id = ? AND state = 'confirmed'))`
 
 // EachPrivateCalendarEvent calls fn for every event of an identity's
 // private calendar, soonest first, in batches.
 func (s *Store) EachPrivateCalendarEvent(ctx context.Context, identityID int64, fn func(*Event) error) error {
 	return s.eachEventBatched(ctx, `FROM events e JOIN actors a ON a.id = e.organizer_id WHERE `+privateCalendarWhere,
-		[]any{identityID}, fn)
+		[]any{identityID, identityID}, fn)
 }
 
-// PrivateCalendarState and PrivateCalendarZones are FeedState and
-// CalendarZones for an identity's private calendar.
+// PrivateCalendarState is FeedState for an identity's private calendar: it
+// changes with the events and with the identity's participations (a
+// cancelled participation removes an event without touching it).
 func (s *Store) PrivateCalendarState(ctx context.Context, identityID int64) (FeedState, error) {
 	var st FeedState
-	var last int64
+	var last, lastParticipation int64
+	var participations int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(e.updated_at), 0) FROM events e WHERE `+
-		privateCalendarWhere, identityID).Scan(&st.Count, &last)
+		privateCalendarWhere, identityID, identityID).Scan(&st.Count, &last)
 	if err != nil {
 		return st, fmt.Errorf("private calendar state: %w", err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated_at), 0) FROM participations WHERE actor_id = ?`,
+		identityID).Scan(&participations, &lastParticipation)
+	if err != nil {
+		return st, fmt.Errorf("private calendar state: %w", err)
+	}
+	st.Count = st.Count*1_000_003 + participations
+	if lastParticipation > last {
+		last = lastParticipation
 	}
 	if last > 0 {
 		st.LastModified = time.Unix(last, 0).UTC()
@@ -234,6 +246,7 @@ func (s *Store) PrivateCalendarState(ctx context.Context, identityID int64) (Fee
 	return st, nil
 }
 
+// PrivateCalendarZones is CalendarZones for an identity's private calendar.
 func (s *Store) PrivateCalendarZones(ctx context.Context, identityID int64) ([]ZoneSpan, error) {
-	return s.zoneSpans(ctx, `FROM events e WHERE `+privateCalendarWhere, []any{identityID})
+	return s.zoneSpans(ctx, `FROM events e WHERE `+privateCalendarWhere, []any{identityID, identityID})
 }
