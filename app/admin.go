@@ -36,6 +36,7 @@ func (a *App) adminPage(r *http.Request, title string) views.Page {
 // adminSections are the sections of the admin hub, in order. Each entry
 // is English text, translated when shown.
 var adminSections = []views.AdminLink{
+	{URL: "/admin/instance", Title: "This instance", Description: "Name, descriptions, contact, language, time zone, rules and policies shown on the About page."},
 	{URL: "/admin/registrations", Title: "Registrations", Description: "Who can create an account; invitation links."},
 	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails."},
 }

@@ -12,6 +12,16 @@ const (
 	SettingTimezone      = "instance.timezone"
 	SettingLanguage      = "instance.language"
 	SettingRegistrations = "instance.registrations" // closed | invite | open
+
+	// What the instance says about itself on /about (plain text; blank
+	// lines separate paragraphs).
+	SettingLongDescription  = "instance.long_description"
+	SettingContact          = "instance.contact" // an email or a URL where the administrators answer
+	SettingRules            = "instance.rules"
+	SettingModeration       = "instance.moderation_policy"
+	SettingTerms            = "instance.terms"
+	SettingPrivacy          = "instance.privacy"
+	SettingFederationPolicy = "instance.federation_policy" // which other servers we talk to, and on what terms
 )
 
 var settingDefaults = map[string]string{
@@ -20,6 +30,8 @@ var settingDefaults = map[string]string{
 	SettingTimezone:      "Europe/Paris",
 	SettingLanguage:      "en",
 	SettingRegistrations: "closed",
+	SettingFederationPolicy: "This instance does not exchange events with other servers yet. " +
+		"When it does, this section will list the rules that apply to servers it federates with, and any it refuses.",
 }
 
 // setting returns an instance setting (cached; writes go through
