@@ -54,6 +54,17 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
 	mux.Handle("GET /about", h(a.showAbout))
 
+	// Events.
+	mux.Handle("GET /events/new", h(a.showNewEvent))
+	mux.Handle("POST /events", h(a.createEvent))
+	mux.Handle("GET /events/{uuid}", h(a.showEvent))
+	mux.Handle("GET /events/{uuid}/edit", h(a.showEditEvent))
+	mux.Handle("POST /events/{uuid}/edit", h(a.updateEvent))
+	mux.Handle("POST /events/{uuid}/publish", h(a.publishEvent))
+	mux.Handle("POST /events/{uuid}/cancel", h(a.cancelEvent))
+	mux.Handle("GET /events/{uuid}/delete", h(a.showDeleteEvent))
+	mux.Handle("POST /events/{uuid}/delete", h(a.deleteEvent))
+
 	// Finding events.
 	mux.Handle("GET /{$}", h(a.showHome))
 	mux.Handle("GET /events/past", h(a.showPastEvents))

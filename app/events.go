@@ -1,0 +1,417 @@
+package app
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"time"
+
+	"convene/app/i18n"
+	"convene/app/store"
+	"convene/views"
+)
+
+// commonZones are suggested in the time zone field; any IANA name works.
+var commonZones = []string{
+	"UTC",
+	"Europe/Paris", "Europe/Brussels", "Europe/Luxembourg", "Europe/Zurich", "Europe/Berlin", "Europe/Amsterdam",
+	"Europe/Madrid", "Europe/Lisbon", "Europe/Rome", "Europe/Vienna", "Europe/Prague", "Europe/Warsaw",
+	"Europe/Stockholm", "Europe/Oslo", "Europe/Copenhagen", "Europe/Helsinki", "Europe/London", "Europe/Dublin",
+	"Europe/Athens", "Europe/Bucharest", "Europe/Kyiv", "Europe/Istanbul", "Europe/Moscow",
+	"Africa/Casablanca", "Africa/Algiers", "Africa/Tunis", "Africa/Dakar", "Africa/Abidjan", "Africa/Lagos",
+	"Africa/Kinshasa", "Africa/Cairo", "Africa/Nairobi", "Africa/Johannesburg", "Indian/Reunion", "Indian/Mayotte",
+	"America/Montreal", "America/Toronto", "America/New_York", "America/Chicago", "America/Denver",
+	"America/Los_Angeles", "America/Mexico_City", "America/Guadeloupe", "America/Martinique", "America/Cayenne",
+	"America/Port-au-Prince", "America/Bogota", "America/Lima", "America/Sao_Paulo", "America/Buenos_Aires",
+	"America/Santiago", "Pacific/Noumea", "Pacific/Tahiti", "Asia/Tokyo", "Asia/Shanghai", "Asia/Kolkata",
+	"Asia/Dubai", "Asia/Beirut", "Asia/Ho_Chi_Minh", "Asia/Singapore", "Australia/Sydney", "Pacific/Auckland",
+}
+
+// eventForVisitor loads an event and decides what the visitor may do with
+// it. A private event, a draft, or an event scheduled for later does not
+// exist for anyone but its organiser's account: 404, so its existence is
+// not revealed either.
+func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
+	e, err := a.store.EventByUUID(r.Context(), r.PathValue("uuid"))
+	if err != nil {
+		return nil, false, err
+	}
+	owner := ownsEvent(currentAccount(r), e)
+	if owner {
+		return e, true, nil
+	}
+	if e.Visibility == store.VisibilityPrivate || e.Draft || e.PublishedAt == nil || e.PublishedAt.After(a.now()) {
+		return nil, false, errNotFound()
+	}
+	return e, false, nil
+}
+
+func ownsEvent(acc *store.Account, e *store.Event) bool {
+	return acc != nil && e.Organizer != nil && e.Organizer.AccountID != 0 && e.Organizer.AccountID == acc.ID
+}
+
+// eventForOrganiser loads an event for a change only its organiser's
+// account may make: logged-out visitors are sent to log in, others get a
+// 403 (or a 404 when they could not even see the event).
+func (a *App) eventForOrganiser(w http.ResponseWriter, r *http.Request) (*store.Event, bool, error) {
+	if currentAccount(r) == nil {
+		next := "/events/" + r.PathValue("uuid")
+		if r.Method == http.MethodGet {
+			next = r.URL.Path
+		}
+		return nil, false, a.redirect(w, r, "/login?next="+url.QueryEscape(next), "")
+	}
+	e, owner, err := a.eventForVisitor(r)
+	if err != nil {
+		return nil, false, err
+	}
+	if !owner {
+		return nil, false, errForbidden("Only the organiser of this event can change it.")
+	}
+	return e, true, nil
+}
+
+func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
+	e, owner, err := a.eventForVisitor(r)
+	if err != nil {
+		return err
+	}
+	l := a.printer(r)
+	now := a.now()
+	loc := e.Location()
+	v := views.EventView{
+		Event: e,
+		Owner: owner,
+		Start: e.StartsAt.In(loc),
+		End:   e.EndsAt.In(loc),
+		When:  formatWhen(l, e.StartsAt, e.EndsAt, loc),
+		Draft: e.Draft || e.PublishedAt == nil,
+	}
+	if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
+		v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
+		v.InstanceZone = here.String()
+	}
+	if !v.Draft && e.PublishedAt.After(now) {
+		at := e.PublishedAt.In(loc)
+		v.Scheduled = l.Date(at) + ", " + l.Time(at)
+	}
+	v.Participation = a.participationComponent(r, e)
+	p := a.page(r, e.Title)
+	p.Description = e.Address.OneLine()
+	p.Head = views.PreviewHead(a.eventPreview(r, e))
+	// Only a listed event is for search engines; an unlisted one is
+	// reachable by its link, and not meant to be found.
+	p.NoIndex = !e.IsListed(now)
+	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+}
+
+// formatWhen writes the date line of an event in loc, naming the zone:
+// "Saturday 14 March 2026, 19:00 – 21:00 (Europe/Paris)".
+func formatWhen(l *i18n.Printer, start, end time.Time, loc *time.Location) string {
+	return formatSpan(l, start, end, loc) + " (" + loc.String() + ")"
+}
+
+// formatSpan writes start and end as read on a clock in loc, with the
+// end's day too when it ends another day.
+func formatSpan(l *i18n.Printer, start, end time.Time, loc *time.Location) string {
+	s, e := start.In(loc), end.In(loc)
+	out := l.Date(s) + ", " + l.Time(s)
+	if e.Equal(s) {
+		return out
+	}
+	out += " – "
+	if y, m, d := s.Date(); e.Year() != y || e.Month() != m || e.Day() != d {
+		out += l.Date(e) + ", "
+	}
+	return out + l.Time(e)
+}
+
+// sameWallClock tells whether the clocks of two zones read the same at t.
+func sameWallClock(t time.Time, a, b *time.Location) bool {
+	_, oa := t.In(a).Zone()
+	_, ob := t.In(b).Zone()
+	return oa == ob
+}
+
+func (a *App) showNewEvent(w http.ResponseWriter, r *http.Request) error {
+	if currentIdentity(r) == nil {
+		return a.redirect(w, r, "/login?next="+url.QueryEscape("/events/new"), "")
+	}
+	l := a.printer(r)
+	f := newEventForm(a.now(), a.instanceLocation(r.Context()))
+	return a.renderEventForm(w, r, http.StatusOK, l.T("New event"), f, nil)
+}
+
+func (a *App) renderEventForm(w http.ResponseWriter, r *http.Request, status int, title string, f views.EventForm, errs views.FieldErrors) error {
+	f.Zones = commonZones
+	p := a.page(r, title)
+	p.NoIndex = true
+	return a.render(w, r, status, views.EventFormPage(p, f, errs))
+}
+
+func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
+	identity := currentIdentity(r)
+	if identity == nil {
+		return a.redirect(w, r, "/login?next="+url.QueryEscape("/events/new"), "")
+	}
+	l := a.printer(r)
+	form, banner, bodyErrs, status := readEventFormBody(l, r)
+	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
+	f.Action = "/events"
+	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f.BannerAgain = errs.Has("banner")
+		return a.renderEventForm(w, r, status, l.T("New event"), f, errs)
+	}
+	e.OrganizerID = identity.ID
+	e.Language = l.Lang
+	if media != nil {
+		e.BannerID = media.ID
+	}
+	now := a.now().UTC().Truncate(time.Second)
+	if !e.Draft && e.PublishedAt == nil {
+		e.PublishedAt = &now
+	}
+	if err := a.store.CreateEvent(r.Context(), &e); err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/events/"+e.UUID, publicationFlash(l, &e, now))
+}
+
+// eventBanner turns the uploaded banner into a stored picture, only when
+// the rest of the form is fine: nothing is written for a form with errors.
+// A picture sent with a form that has errors must be chosen again, and
+// the form says so next to the field. bodyErrs are the problems met
+// reading the body (a picture too big, a body cut off); they win over
+// what parsing the fields found, and their status with them.
+func (a *App) eventBanner(r *http.Request, l *i18n.Printer, banner []byte, bodyErrs views.FieldErrors, status int, errs views.FieldErrors) (*store.Media, int, error) {
+	if len(bodyErrs) > 0 {
+		for k, v := range bodyErrs {
+			errs[k] = v
+		}
+		return nil, status, nil
+	}
+	if len(errs) > 0 {
+		if len(banner) > 0 {
+			errs["banner"] = l.T("Your picture was not kept because of the other errors: please choose it again.")
+		}
+		return nil, http.StatusUnprocessableEntity, nil
+	}
+	if len(banner) == 0 {
+		return nil, http.StatusOK, nil
+	}
+	m, msg, err := a.saveImage(r.Context(), l, banner)
+	if err != nil {
+		return nil, 0, err
+	}
+	if msg != "" {
+		errs["banner"] = msg
+		return nil, http.StatusUnprocessableEntity, nil
+	}
+	return m, http.StatusOK, nil
+}
+
+func publicationFlash(l *i18n.Printer, e *store.Event, now time.Time) string {
+	switch {
+	case e.Draft:
+		return l.T("Saved as a draft: only you can see it.")
+	case e.PublishedAt != nil && e.PublishedAt.After(now):
+		at := e.PublishedAt.In(e.Location())
+		return l.T("Saved. It will be published on %s at %s.", l.Date(at), l.Time(at))
+	}
+	return l.T("The event is published.")
+}
+
+// readEventFormBody reads the event form, sent as multipart (with the
+// banner) or URL-encoded. It reads the parts one by one rather than with
+// ParseMultipartForm, so that a picture too big for us still leaves the
+// fields read before it (shown back to the person) and a clear message
+// next to the banner, instead of losing the whole form. errs holds what
+// went wrong reading the body ("banner", or "form" for the whole form),
+// and status the status to answer with when anything is wrong.
+func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banner []byte, errs views.FieldErrors, status int) {
+	errs = views.FieldErrors{}
+	status = http.StatusUnprocessableEntity
+	incomplete := func(err error) (url.Values, []byte, views.FieldErrors, int) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
+			if !errs.Has("banner") {
+				errs["form"] = l.T("The form was too big to be read in full (a picture is at most %d MB). Check it and send it again.", maxUploadBytes>>20)
+			}
+			return form, nil, errs, http.StatusRequestEntityTooLarge
+		}
+		errs["form"] = l.T("The form arrived incomplete. Check it and send it again.")
+		return form, nil, errs, http.StatusBadRequest
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != "multipart/form-data" {
+		if err := r.ParseForm(); err != nil {
+			form = url.Values{}
+			return incomplete(err)
+		}
+		return r.PostForm, nil, errs, status
+	}
+	form = url.Values{}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return incomplete(err)
+	}
+	const maxFieldBytes = 128 << 10
+	var fieldBytes int
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return form, banner, errs, status
+		}
+		if err != nil {
+			return incomplete(err)
+		}
+		name := part.FormName()
+		if part.FileName() != "" || name == "banner" {
+			if name != "banner" || banner != nil || errs.Has("banner") {
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return incomplete(err)
+				}
+				continue
+			}
+			data, err := io.ReadAll(io.LimitReader(part, maxUploadBytes+1))
+			if err != nil {
+				return incomplete(err)
+			}
+			if len(data) > maxUploadBytes {
+				errs["banner"] = msgImageTooBig(l)
+				status = http.StatusRequestEntityTooLarge
+				// The rest of the picture is read (and dropped) to reach
+				// the fields after it; the body limit stops a picture far
+				// too big, and then the fields read so far are shown back.
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return incomplete(err)
+				}
+				continue
+			}
+			banner = data
+			continue
+		}
+		value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+		if err != nil {
+			return incomplete(err)
+		}
+		fieldBytes += len(value)
+		if len(value) > maxFieldBytes || fieldBytes > 8*maxFieldBytes {
+			errs["form"] = l.T("The form has too much text to be read. Shorten it and send it again.")
+			return form, nil, errs, http.StatusRequestEntityTooLarge
+		}
+		form.Add(name, string(value))
+	}
+}
+
+func (a *App) showEditEvent(w http.ResponseWriter, r *http.Request) error {
+	e, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	l := a.printer(r)
+	return a.renderEventForm(w, r, http.StatusOK, l.T("Edit “%s”", e.Title), eventFormFrom(e, a.now()), nil)
+}
+
+func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
+	old, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	l := a.printer(r)
+	form, banner, bodyErrs, status := readEventFormBody(l, r)
+	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
+	f.Action, f.Editing, f.UUID = "/events/"+old.UUID+"/edit", true, old.UUID
+	f.BannerUUID = old.BannerUUID
+	now := a.now().UTC().Truncate(time.Second)
+	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
+	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f.BannerAgain = errs.Has("banner")
+		return a.renderEventForm(w, r, status, l.T("Edit “%s”", old.Title), f, errs)
+	}
+	e.ID, e.UUID, e.OrganizerID = old.ID, old.UUID, old.OrganizerID
+	e.Language, e.Sequence, e.CreatedAt = old.Language, old.Sequence, old.CreatedAt
+	switch {
+	case media != nil:
+		e.BannerID = media.ID
+	case f.RemoveBanner:
+		e.BannerID = 0
+	default:
+		e.BannerID = old.BannerID
+	}
+	if !e.Draft && e.PublishedAt == nil {
+		// "Published" keeps the first publication time; a draft or a
+		// scheduled event published now gets now.
+		if f.Published {
+			e.PublishedAt = old.PublishedAt
+		} else {
+			e.PublishedAt = &now
+		}
+	}
+	if err := a.store.UpdateEvent(r.Context(), &e); err != nil {
+		return err
+	}
+	flash := l.T("Your changes are saved.")
+	if !f.Published {
+		flash = publicationFlash(l, &e, now)
+	}
+	return a.redirect(w, r, "/events/"+e.UUID, flash)
+}
+
+func (a *App) publishEvent(w http.ResponseWriter, r *http.Request) error {
+	e, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	now := a.now().UTC().Truncate(time.Second)
+	e.Draft = false
+	e.PublishedAt = &now
+	if err := a.store.UpdateEvent(r.Context(), e); err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/events/"+e.UUID, a.printer(r).T("The event is published."))
+}
+
+func (a *App) cancelEvent(w http.ResponseWriter, r *http.Request) error {
+	e, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	e.Status = store.StatusCancelled
+	if err := a.store.UpdateEvent(r.Context(), e); err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/events/"+e.UUID, a.printer(r).T("The event is cancelled. Its page stays, marked as cancelled."))
+}
+
+func (a *App) showDeleteEvent(w http.ResponseWriter, r *http.Request) error {
+	e, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	p := a.page(r, a.printer(r).T("Delete “%s”?", e.Title))
+	p.NoIndex = true
+	return a.render(w, r, http.StatusOK, views.DeleteEventPage(p, e))
+}
+
+func (a *App) deleteEvent(w http.ResponseWriter, r *http.Request) error {
+	e, ok, err := a.eventForOrganiser(w, r)
+	if !ok || err != nil {
+		return err
+	}
+	if err := a.store.DeleteEvent(r.Context(), e.ID); err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/", a.printer(r).T("The event “%s” is deleted.", e.Title))
+}
