@@ -354,5 +354,21 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func doctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not yet")
+	fs := flag.NewFlagSet("convene doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("CONVENE_DATA", "convene.db"), "the database file (env CONVENE_DATA)")
+	domain := fs.String("domain", env("CONVENE_DOMAIN", ""), "the name the instance is served at (env CONVENE_DOMAIN)")
+	smtpURL := fs.String("smtp-url", env("CONVENE_SMTP_URL", ""), "the SMTP server, as given to serve (env CONVENE_SMTP_URL)")
+	acmeCA := fs.String("acme-ca", env("CONVENE_ACME_CA", ""), "ACME directory URL, whose clock is compared with ours")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: convene doctor [--data PATH] [--domain NAME] [--smtp-url URL]")
+	}
+	n := app.Doctor(ctx, stdout, app.DoctorOptions{DataPath: *data, Domain: strings.ToLower(*domain), SMTPURL: *smtpURL, ClockURL: *acmeCA})
+	if n > 0 {
+		return fmt.Errorf("%d problem(s) found", n)
+	}
+	return nil
 }

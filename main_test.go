@@ -465,3 +465,40 @@ func TestBackupAndExportCommands(t *testing.T) {
 		t.Fatal("export of an unknown account succeeded")
 	}
 }
+
+func TestDoctorDatabaseChecks(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "convene.db")
+	if _, _, err := runCLI("admin", "create-user", "--data", data, "--email", "x@example.org", "--username", "x"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI("doctor", "--data", data)
+	if err != nil || !regexp.MustCompile(`(?m)^ok\s+database .*sound and writable`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^skip\s+clock .*no --domain`).MatchString(out) || !strings.Contains(out, "Nothing to fix.") {
+		t.Fatalf("doctor on a good database: %v\n%s", err, out)
+	}
+
+	garbage := filepath.Join(dir, "garbage.db")
+	os.WriteFile(garbage, []byte("definitely not SQLite, but long enough to have a header"), 0o644)
+	out, _, err = runCLI("doctor", "--data", garbage)
+	if err == nil || !regexp.MustCompile(`(?m)^FIX\s+database .*not a Convene database`).MatchString(out) {
+		t.Fatalf("doctor on a garbage file: %v\n%s", err, out)
+	}
+
+	// Read-only for the user running convene (nobody, when tests run as root).
+	os.Chmod(data, 0o444)
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	before, _ := os.ReadFile(data)
+	cmd := exec.Command(conveneBinary(t), "doctor", "--data", data)
+	if os.Getuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	b, err := cmd.CombinedOutput()
+	if err == nil || !regexp.MustCompile(`(?m)^FIX\s+database .*read-only`).MatchString(string(b)) {
+		t.Fatalf("doctor on a read-only database: %v\n%s", err, b)
+	}
+	if after, _ := os.ReadFile(data); !bytes.Equal(before, after) {
+		t.Fatal("doctor changed the database")
+	}
+}
