@@ -102,6 +102,9 @@ type serveOptions struct {
 	verbose     bool
 	smtpURL     string
 	mailFrom    string
+	// unsafeFederation lets federation reach loopback and private addresses
+	// over plain http, for local trials; never in production.
+	unsafeFederation bool
 }
 
 func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
@@ -119,6 +122,7 @@ func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.verbose, "verbose", false, "log every request")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("CONVENE_SMTP_URL", ""), "SMTP server for email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (env CONVENE_SMTP_URL; empty: no email)")
 	fs.StringVar(&o.mailFrom, "mail-from", env("CONVENE_MAIL_FROM", ""), "sender address of emails (env CONVENE_MAIL_FROM; default noreply@ the instance's host)")
+	fs.BoolVar(&o.unsafeFederation, "unsafe-allow-private-federation", false, "UNSAFE, for tests and local trials only: let federation use http:// and loopback or private addresses (any peer could then make this server request internal services)")
 	fs.Usage = func() {
 		fmt.Fprint(out, usage)
 		fs.PrintDefaults()
@@ -201,7 +205,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, app.Config{DataPath: o.data, BaseURL: o.baseURL, Schema: schema, Logger: logger,
-		SMTPURL: o.smtpURL, MailFrom: o.mailFrom})
+		SMTPURL: o.smtpURL, MailFrom: o.mailFrom, UnsafeAllowPrivateFederation: o.unsafeFederation})
 	if err != nil {
 		closeListeners()
 		return app.ExplainOpenError(o.data, err)
@@ -209,6 +213,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer a.Close()
 	a.StartWorkers(ctx)
 	fmt.Fprintf(stdout, "Convene %s serving %s (data: %s)\n", app.Version, o.baseURL, o.data)
+	if o.unsafeFederation {
+		fmt.Fprintln(stdout, unsafeFederationWarning)
+		fmt.Fprintln(stderr, unsafeFederationWarning)
+	}
 	link, err := a.SetupLink(ctx)
 	if err != nil {
 		closeListeners()
@@ -259,6 +267,14 @@ func acmeOptions(o serveOptions) (*app.TLSOptions, error) {
 	}
 	return t, nil
 }
+
+const unsafeFederationWarning = `
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! WARNING: --unsafe-allow-private-federation IS ON.                        !!
+!! Federation may reach http:// URLs and loopback or private addresses: any !!
+!! peer can make this server request services on its own network.           !!
+!! Use it only for tests and local trials, never on a public server.        !!
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!`
 
 // displayAddr turns a listening address into one a browser can open.
 func displayAddr(addr string) string {

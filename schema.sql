@@ -274,3 +274,85 @@ CREATE TABLE notifications (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX notifications_actor ON notifications(actor_id, created_at);
+
+-- Federation. What we know of a remote actor beyond its actors row: the id
+-- of the key it signs with, its profile page and collections, and when we
+-- last fetched it (a key is refetched once when a signature fails).
+CREATE TABLE remote_actors (
+    actor_id      INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    key_id        TEXT    NOT NULL DEFAULT '',
+    url           TEXT    NOT NULL DEFAULT '',
+    followers_url TEXT    NOT NULL DEFAULT '',
+    fetched_at    INTEGER NOT NULL
+);
+CREATE INDEX remote_actors_key ON remote_actors(key_id);
+
+-- Who follows whom, both ways: remote followers of local identities and
+-- local identities following remote actors. activity_uri is the Follow's
+-- id, which an Accept, a Reject or an Undo names.
+CREATE TABLE follows (
+    id           INTEGER PRIMARY KEY,
+    follower_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    followed_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    activity_uri TEXT    NOT NULL UNIQUE,
+    state        TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted')),
+    created_at   INTEGER NOT NULL,
+    accepted_at  INTEGER,
+    UNIQUE (follower_id, followed_id)
+);
+CREATE INDEX follows_followed ON follows(followed_id, state);
+
+-- Activities we send, written in the same transaction as the change they
+-- announce; one body, however many inboxes it goes to.
+CREATE TABLE outgoing_activities (
+    id         INTEGER PRIMARY KEY,
+    uri        TEXT    NOT NULL UNIQUE,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- One row per (activity, inbox): a server's shared inbox once for all its
+-- followers. A row is deleted once delivered; failed_at marks one given up.
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    activity_id     INTEGER NOT NULL REFERENCES outgoing_activities(id) ON DELETE CASCADE,
+    inbox_url       TEXT    NOT NULL,
+    host            TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    failed_at       INTEGER,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (activity_id, inbox_url)
+);
+CREATE INDEX deliveries_due ON deliveries(failed_at, next_attempt_at);
+
+-- Verified incoming activities, processed after the 202 by a worker. The
+-- row stays (body emptied) once processed so a replay is recognised.
+CREATE TABLE inbox_activities (
+    id              INTEGER PRIMARY KEY,
+    uri             TEXT    NOT NULL UNIQUE,
+    actor_uri       TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    processed_at    INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX inbox_activities_due ON inbox_activities(processed_at, next_attempt_at);
+
+-- Objects remote actors published (events of the people we follow, replies
+-- to our events), kept as the JSON their origin vouched for.
+CREATE TABLE remote_objects (
+    id          INTEGER PRIMARY KEY,
+    uri         TEXT    NOT NULL UNIQUE,
+    type        TEXT    NOT NULL,
+    actor_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    in_reply_to TEXT    NOT NULL DEFAULT '',
+    body        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX remote_objects_actor ON remote_objects(actor_id);

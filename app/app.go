@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -36,6 +37,13 @@ type Config struct {
 	// MailRootCAs, when set, replaces the system's roots for the SMTP
 	// server's certificate: tests trust their own in-process server this way.
 	MailRootCAs *x509.CertPool
+	// UnsafeAllowPrivateFederation lets federation reach http:// URLs and
+	// loopback or private addresses: for tests and local trials only, as it
+	// lets any peer make the server request internal services.
+	UnsafeAllowPrivateFederation bool
+	// FederationResolve, when set, replaces DNS for federation requests
+	// (tests make a name resolve to a chosen address, or not at all).
+	FederationResolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // App is one running Convene instance.
@@ -48,6 +56,7 @@ type App struct {
 	limits   *limiters
 	mailer   *mailer       // nil when no SMTP server is configured
 	mailPoke chan struct{} // wakes the mail worker
+	fed      *federation
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -85,6 +94,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		limits:   newLimiters(),
 		mailer:   m,
 		mailPoke: make(chan struct{}, 1),
+		fed:      newFederation(cfg),
 	}
 	return a, nil
 }

@@ -174,12 +174,13 @@ func (a *App) mailQueued() {
 	}
 }
 
-// StartWorkers runs the instance's background work (sending mail) until
-// ctx ends.
+// StartWorkers runs the instance's background work (sending mail,
+// delivering activities, processing the inbox) until ctx is done.
 func (a *App) StartWorkers(ctx context.Context) {
 	if a.mailer != nil {
 		go a.mailWorker(ctx)
 	}
+	a.startFederationWorkers(ctx)
 }
 
 func (a *App) mailWorker(ctx context.Context) {

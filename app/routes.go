@@ -42,7 +42,8 @@ func (a *App) routes() http.Handler {
 	// Public identity pages, /@username: ServeMux wildcards take whole
 	// segments, so this takes any one-segment path and the handler keeps
 	// only those starting with "@" (more specific routes win over it).
-	mux.Handle("GET /{handle}", h(a.showIdentity))
+	// Peers asking for ActivityStreams get the actor at the same URL.
+	mux.Handle("GET /{handle}", negotiate(h(a.showActorJSON), h(a.showIdentity)))
 
 	// Administration (administrators only).
 	mux.Handle("GET /admin", h(a.adminOnly(a.showAdmin)))
@@ -105,6 +106,32 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /me/events", h(a.showMyEvents))
 	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
 	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
+
+	// Federation: discovery, actors, collections, inboxes; following
+	// and followers of the acting identity.
+	mux.Handle("GET /.well-known/webfinger", h(a.webfinger))
+	mux.Handle("GET /.well-known/host-meta", h(a.hostMeta))
+	mux.Handle("GET /.well-known/nodeinfo", h(a.nodeInfoLinks))
+	mux.Handle("GET /nodeinfo/2.0", h(a.nodeInfo20))
+	mux.Handle("GET /nodeinfo/2.1", h(a.nodeInfo21))
+	mux.Handle("GET /authorize_interaction", h(a.authorizeInteraction))
+	mux.Handle("GET /actor", h(a.showInstanceActor))
+	mux.Handle("GET /actor/outbox", h(a.showOutbox))
+	mux.Handle("GET /actor/followers", h(a.showFollowersCollection))
+	mux.Handle("GET /actor/following", h(a.showFollowingCollection))
+	mux.Handle("POST /actor/inbox", h(a.postInbox))
+	mux.Handle("POST /inbox", h(a.postInbox))
+	mux.Handle("GET /actors/{username}", h(a.showActorAlias))
+	mux.Handle("GET /actors/{username}/outbox", h(a.showOutbox))
+	mux.Handle("GET /actors/{username}/followers", h(a.showFollowersCollection))
+	mux.Handle("GET /actors/{username}/following", h(a.showFollowingCollection))
+	mux.Handle("POST /actors/{username}/inbox", h(a.postInbox))
+	mux.Handle("GET /me/following", h(a.showFollowing))
+	mux.Handle("POST /me/following", h(a.followRemote))
+	mux.Handle("POST /me/following/{id}/unfollow", h(a.unfollow))
+	mux.Handle("GET /me/followers", h(a.showMyFollowers))
+	mux.Handle("POST /me/followers/{id}/accept", h(a.acceptFollower))
+	mux.Handle("POST /me/followers/{id}/remove", h(a.removeFollower))
 
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.

@@ -16,6 +16,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateSyndication,
 	migrateParticipations,
 	migrateEventsDuration,
+	migrateFederation,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -94,6 +95,80 @@ CREATE INDEX notifications_actor ON notifications(actor_id, created_at);
 // know at once how far back a still-running event may have started.
 func migrateEventsDuration(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `CREATE INDEX events_duration ON events(ends_at - starts_at);`)
+	return err
+}
+
+// migrateFederation adds remote actors' keys, follows, the delivery queue,
+// the inbox queue and remote objects.
+func migrateFederation(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE remote_actors (
+    actor_id      INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    key_id        TEXT    NOT NULL DEFAULT '',
+    url           TEXT    NOT NULL DEFAULT '',
+    followers_url TEXT    NOT NULL DEFAULT '',
+    fetched_at    INTEGER NOT NULL
+);
+CREATE INDEX remote_actors_key ON remote_actors(key_id);
+
+CREATE TABLE follows (
+    id           INTEGER PRIMARY KEY,
+    follower_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    followed_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    activity_uri TEXT    NOT NULL UNIQUE,
+    state        TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted')),
+    created_at   INTEGER NOT NULL,
+    accepted_at  INTEGER,
+    UNIQUE (follower_id, followed_id)
+);
+CREATE INDEX follows_followed ON follows(followed_id, state);
+
+CREATE TABLE outgoing_activities (
+    id         INTEGER PRIMARY KEY,
+    uri        TEXT    NOT NULL UNIQUE,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    activity_id     INTEGER NOT NULL REFERENCES outgoing_activities(id) ON DELETE CASCADE,
+    inbox_url       TEXT    NOT NULL,
+    host            TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    failed_at       INTEGER,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (activity_id, inbox_url)
+);
+CREATE INDEX deliveries_due ON deliveries(failed_at, next_attempt_at);
+
+CREATE TABLE inbox_activities (
+    id              INTEGER PRIMARY KEY,
+    uri             TEXT    NOT NULL UNIQUE,
+    actor_uri       TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    processed_at    INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX inbox_activities_due ON inbox_activities(processed_at, next_attempt_at);
+
+CREATE TABLE remote_objects (
+    id          INTEGER PRIMARY KEY,
+    uri         TEXT    NOT NULL UNIQUE,
+    type        TEXT    NOT NULL,
+    actor_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    in_reply_to TEXT    NOT NULL DEFAULT '',
+    body        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX remote_objects_actor ON remote_objects(actor_id);`)
 	return err
 }
 

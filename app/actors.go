@@ -1,0 +1,332 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"convene/app/ap"
+	"convene/app/store"
+)
+
+// collectionPageSize is how many items one page of a collection holds.
+const collectionPageSize = 20
+
+// activityJSON answers with an ActivityStreams document.
+func activityJSON(w http.ResponseWriter, v any) error {
+	w.Header().Add("Vary", "Accept")
+	return writeJSON(w, http.StatusOK, ap.ContentTypeActivityJSON+"; charset=utf-8", v)
+}
+
+// actorDocument is a local actor as peers read it.
+func (a *App) actorDocument(ctx context.Context, act *store.Actor) (*ap.Actor, error) {
+	pub, _, err := a.actorKeys(ctx, act.ID)
+	if err != nil {
+		return nil, err
+	}
+	id := a.actorURI(act)
+	typ := ap.TypePerson
+	if act.Kind == store.KindApplication {
+		typ = ap.TypeApplication
+	}
+	doc := ap.NewActor(typ, id, act.Username, pub, a.URL("/inbox"))
+	base := a.URL(a.actorPath(act))
+	doc.Inbox, doc.Outbox = base+"/inbox", base+"/outbox"
+	doc.Followers, doc.Following = base+"/followers", base+"/following"
+	doc.Name = act.DisplayName
+	doc.Published = act.CreatedAt
+	if act.Kind == store.KindApplication {
+		doc.URL = a.URL("/")
+		doc.Name = a.setting(ctx, SettingName)
+		doc.Summary = html.EscapeString(a.setting(ctx, SettingDescription))
+		// Follows of the instance are answered by hand, never automatically.
+		doc.ManuallyApprovesFollowers = true
+		return doc, nil
+	}
+	if act.Bio != "" {
+		doc.Summary = "<p>" + strings.ReplaceAll(html.EscapeString(act.Bio), "\n", "<br>") + "</p>"
+	}
+	if act.AvatarUUID != "" {
+		doc.Icon = ap.NewImage(a.URL("/media/"+act.AvatarUUID), "")
+	}
+	doc.Discoverable = true
+	doc.ManuallyApprovesFollowers = act.ManuallyApproves
+	return doc, nil
+}
+
+// showActorJSON serves /@username to peers.
+func (a *App) showActorJSON(w http.ResponseWriter, r *http.Request) error {
+	username, ok := strings.CutPrefix(r.PathValue("handle"), "@")
+	if !ok {
+		return errNotFound()
+	}
+	act, err := a.localActorByURI(r.Context(), a.URL("/@"+strings.ToLower(username)))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such actor")
+	}
+	doc, err := a.actorDocument(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	return activityJSON(w, doc)
+}
+
+// showInstanceActor serves /actor, the instance's Application actor.
+func (a *App) showInstanceActor(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.instanceActor(r.Context())
+	if err != nil {
+		return err
+	}
+	doc, err := a.actorDocument(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	return activityJSON(w, doc)
+}
+
+// showActorAlias sends people who guess /actors/{username} to the profile.
+func (a *App) showActorAlias(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/@"+r.PathValue("username"), http.StatusMovedPermanently)
+	return nil
+}
+
+// collectionOwner is the local actor whose collection is asked for:
+// /actors/{username}/... or the instance's /actor/....
+func (a *App) collectionOwner(r *http.Request) (*store.Actor, error) {
+	if name := r.PathValue("username"); name != "" {
+		act, err := a.store.LocalActorByUsername(r.Context(), strings.ToLower(name))
+		if err != nil || act.Kind != store.KindPerson {
+			return nil, store.ErrNotFound
+		}
+		return act, nil
+	}
+	return a.instanceActor(r.Context())
+}
+
+// orderedCollection is a collection or one page of it.
+type orderedCollection struct {
+	Context      any    `json:"@context,omitempty"`
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	TotalItems   *int   `json:"totalItems,omitempty"`
+	First        string `json:"first,omitempty"`
+	PartOf       string `json:"partOf,omitempty"`
+	Next         string `json:"next,omitempty"`
+	Prev         string `json:"prev,omitempty"`
+	OrderedItems []any  `json:"orderedItems,omitempty"`
+}
+
+// serveCollection answers a paged OrderedCollection: without ?page the
+// collection with its size and first page, with ?page=N that page, whose
+// items load(offset, limit) gives.
+func serveCollection(w http.ResponseWriter, r *http.Request, id string, total int, load func(limit, offset int) ([]any, error)) error {
+	pageParam := r.URL.Query().Get("page")
+	if pageParam == "" {
+		return activityJSON(w, orderedCollection{Context: ap.Context()[0], Type: "OrderedCollection", ID: id,
+			TotalItems: &total, First: id + "?page=1"})
+	}
+	page, err := strconv.Atoi(pageParam)
+	if err != nil || page < 1 || page > 100000 {
+		return jsonError(w, http.StatusBadRequest, "page must be a positive number")
+	}
+	items, err := load(collectionPageSize, (page-1)*collectionPageSize)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []any{}
+	}
+	c := orderedCollection{Context: ap.Context()[0], Type: "OrderedCollectionPage",
+		ID: id + "?page=" + strconv.Itoa(page), PartOf: id, TotalItems: &total, OrderedItems: items}
+	if page*collectionPageSize < total {
+		c.Next = id + "?page=" + strconv.Itoa(page+1)
+	}
+	if page > 1 {
+		c.Prev = id + "?page=" + strconv.Itoa(page-1)
+	}
+	return activityJSON(w, c)
+}
+
+// showOutbox lists an actor's public Create Event activities.
+func (a *App) showOutbox(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	act, err := a.collectionOwner(r)
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such actor")
+	}
+	_, total, err := a.store.OutboxEvents(ctx, act.ID, 0, 0)
+	if err != nil {
+		return err
+	}
+	return serveCollection(w, r, a.URL(a.actorPath(act)+"/outbox"), total, func(limit, offset int) ([]any, error) {
+		ids, _, err := a.store.OutboxEvents(ctx, act.ID, limit, offset)
+		if err != nil {
+			return nil, err
+		}
+		var items []any
+		for _, id := range ids {
+			e, err := a.store.EventByID(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			obj := a.eventDocument(e)
+			c := ap.NewCreate(a.eventURI(e)+"#create", a.actorURI(e.Organizer), obj, obj.To, obj.Cc)
+			c.Context = nil
+			if e.PublishedAt != nil {
+				c.Published = *e.PublishedAt
+			}
+			items = append(items, c)
+		}
+		return items, nil
+	})
+}
+
+// showFollowersCollection lists the accepted followers of an actor.
+func (a *App) showFollowersCollection(w http.ResponseWriter, r *http.Request) error {
+	return a.showFollowCollection(w, r, "followers")
+}
+
+// showFollowingCollection lists whom an actor follows.
+func (a *App) showFollowingCollection(w http.ResponseWriter, r *http.Request) error {
+	return a.showFollowCollection(w, r, "following")
+}
+
+func (a *App) showFollowCollection(w http.ResponseWriter, r *http.Request, which string) error {
+	ctx := r.Context()
+	act, err := a.collectionOwner(r)
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such actor")
+	}
+	count, list := a.store.CountFollowers, a.store.Followers
+	if which == "following" {
+		count, list = a.store.CountFollowing, a.store.Following
+	}
+	total, err := count(ctx, act.ID)
+	if err != nil {
+		return err
+	}
+	return serveCollection(w, r, a.URL(a.actorPath(act)+"/"+which), total, func(limit, offset int) ([]any, error) {
+		follows, err := list(ctx, act.ID, store.FollowAccepted, limit, offset)
+		if err != nil {
+			return nil, err
+		}
+		var items []any
+		for _, f := range follows {
+			other := f.Follower
+			if which == "following" {
+				other = f.Followed
+			}
+			items = append(items, a.actorURI(&other))
+		}
+		return items, nil
+	})
+}
+
+// eventServable tells whether an event may be served as ActivityStreams at
+// all: our own, published and not private (unlisted ones are served to whoever
+// has the link, as their page is, but never addressed to Public).
+func (a *App) eventServable(e *store.Event) bool {
+	return e.URI == "" && !e.Draft && e.Visibility != store.VisibilityPrivate &&
+		e.PublishedAt != nil && !e.PublishedAt.After(a.now())
+}
+
+// showEventJSON serves /events/{uuid} to peers.
+func (a *App) showEventJSON(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.store.EventByUUID(r.Context(), r.PathValue("uuid"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.eventServable(e)) {
+		return jsonError(w, http.StatusNotFound, "no such event")
+	}
+	if err != nil {
+		return err
+	}
+	return activityJSON(w, a.eventDocument(e))
+}
+
+// Mobilizon's words for our join modes and link kinds.
+var (
+	apJoinModes = map[string]string{
+		store.JoinFree: ap.JoinModeFree, store.JoinApproval: ap.JoinModeRestricted,
+		store.JoinInvite: ap.JoinModeInvite, store.JoinExternal: ap.JoinModeExternal,
+	}
+	apLinkKeys = map[string]string{
+		"pad": ap.LinkPad, "video": ap.LinkVideoRoom, "stream": ap.LinkLiveStream,
+		"poll": ap.LinkPoll, "tickets": ap.LinkTickets,
+	}
+)
+
+// eventDocument is a local event in the Mobilizon dialect, with every
+// field DESIGN.md lists.
+func (a *App) eventDocument(e *store.Event) *ap.Event {
+	loc := e.Location()
+	organizer := a.actorURI(e.Organizer)
+	doc := ap.NewEvent(a.eventURI(e), organizer, e.Title, e.StartsAt, e.EndsAt, loc)
+	doc.UUID = e.UUID
+	doc.Content = e.DescriptionHTML
+	if !e.Address.IsZero() {
+		ad := e.Address
+		doc.Location = ap.NewPlace("", ad.Venue, ap.PostalAddress{StreetAddress: ad.Street, PostalCode: ad.PostalCode,
+			AddressLocality: ad.Locality, AddressRegion: ad.Region, AddressCountry: ad.Country})
+		if ad.Latitude != nil && ad.Longitude != nil {
+			doc.Location.SetCoordinates(*ad.Latitude, *ad.Longitude)
+		}
+	}
+	place := e.Address.OneLine()
+	if place == "" && e.OnlineURL != "" {
+		place = "online"
+	}
+	doc.Summary = ap.SummaryLine(e.StartsAt, e.EndsAt, loc, place)
+	if e.BannerUUID != "" {
+		doc.Attachment = append(doc.Attachment, ap.NewBanner(a.URL("/media/"+e.BannerUUID), ""))
+	}
+	if e.OnlineURL != "" {
+		doc.SetOnlineAddress(e.OnlineURL, e.IsOnline())
+	}
+	for _, l := range e.Links {
+		name := l.Title
+		if name == "" {
+			name = l.Kind
+		}
+		if key, ok := apLinkKeys[l.Kind]; ok {
+			doc.Attachment = append(doc.Attachment, ap.NewTypedLink(key, name, l.URL))
+		} else {
+			doc.Attachment = append(doc.Attachment, ap.Attachment{Type: ap.TypeLink, Name: name, MediaType: "text/html", Href: l.URL})
+		}
+	}
+	doc.Category = strings.ToUpper(e.Category)
+	for _, t := range e.Tags {
+		doc.Tag = append(doc.Tag, ap.NewHashtag(t, a.URL("/tags/"+t)))
+	}
+	doc.JoinMode = apJoinModes[e.JoinMode]
+	if doc.JoinMode == "" {
+		doc.JoinMode = ap.JoinModeFree
+	}
+	if e.JoinMode == store.JoinExternal {
+		doc.ExternalParticipationURL = e.ExternalURL
+	}
+	participants := a.eventParticipantCount(e)
+	doc.ParticipantCount = participants
+	doc.MaximumAttendeeCapacity = e.Capacity
+	if e.Capacity > 0 {
+		remaining := max(e.Capacity-participants, 0)
+		doc.RemainingAttendeeCapacity = &remaining
+	}
+	doc.AnonymousParticipationEnabled = e.AnonymousParticipation
+	doc.SetRepliesModeration(e.CommentModeration)
+	doc.Draft = e.Draft
+	doc.SetStatus(strings.ToUpper(e.Status))
+	doc.InLanguage = e.Language
+	if e.PublishedAt != nil {
+		doc.Published = *e.PublishedAt
+	}
+	doc.Updated = e.UpdatedAt
+	doc.SetAudience(a.followersURI(e.Organizer), e.Visibility == store.VisibilityPublic)
+	return doc
+}
+
+// eventParticipantCount is how many take part in an event, for peers.
+// Participations are counted by their own feature; until it is wired in
+// here, an event shows none.
+func (a *App) eventParticipantCount(e *store.Event) int { return 0 }

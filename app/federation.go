@@ -1,0 +1,378 @@
+package app
+
+// Federation: how our actors and events are named on the wire, their keys,
+// and what we know of remote actors.
+//
+// URLs. An identity's actor id is its profile URL, /@username, served as
+// HTML to browsers and as ActivityStreams JSON to peers (content
+// negotiation in routes.go). One URL means a link someone pastes into
+// Mastodon's search box is the actor itself, and it is the shape Mobilizon
+// uses, so its users see familiar addresses. The actor's collections live
+// under /actors/{username}/...: Go's ServeMux cannot route /{handle}/inbox
+// beside /events/{uuid} (the patterns would overlap with neither more
+// specific). The instance speaks as an Application actor at /actor.
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"convene/app/ap"
+	"convene/app/store"
+
+	"github.com/google/uuid"
+)
+
+// remoteActorMaxAge is how long a fetched actor is trusted before it is
+// fetched again (a key that fails to verify is refetched at once).
+const remoteActorMaxAge = 24 * time.Hour
+
+// federation is the federation state of one App.
+type federation struct {
+	fetcher *ap.Fetcher
+	unsafe  bool
+
+	mu       sync.Mutex
+	keys     map[int64]*rsa.PrivateKey // parsed private keys of local actors
+	instance *store.Actor
+	hosts    map[string]chan struct{} // per-host slots for deliveries
+
+	deliverPoke chan struct{}
+	inboxPoke   chan struct{}
+	// skipVerify turns signature checks off: only the inbox benchmark's
+	// baseline sets it, to measure what verification costs.
+	skipVerify bool
+}
+
+func newFederation(cfg Config) *federation {
+	return &federation{
+		fetcher: ap.NewFetcher(ap.FetchOptions{
+			UnsafeAllowPrivate: cfg.UnsafeAllowPrivateFederation,
+			UserAgent:          "Convene/" + Version + " (+" + cfg.BaseURL + ")",
+			Resolve:            cfg.FederationResolve,
+		}),
+		unsafe:      cfg.UnsafeAllowPrivateFederation,
+		keys:        map[int64]*rsa.PrivateKey{},
+		hosts:       map[string]chan struct{}{},
+		deliverPoke: make(chan struct{}, 1),
+		inboxPoke:   make(chan struct{}, 1),
+	}
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// actorURI is an actor's ActivityStreams id.
+func (a *App) actorURI(act *store.Actor) string {
+	switch {
+	case !act.IsLocal():
+		return act.URI
+	case act.Kind == store.KindApplication:
+		return a.URL("/actor")
+	default:
+		return a.URL("/@" + act.Username)
+	}
+}
+
+// actorPath is the prefix of a local actor's collections.
+func (a *App) actorPath(act *store.Actor) string {
+	if act.Kind == store.KindApplication {
+		return "/actor"
+	}
+	return "/actors/" + act.Username
+}
+
+func (a *App) followersURI(act *store.Actor) string { return a.URL(a.actorPath(act) + "/followers") }
+
+// eventURI is an event's ActivityStreams id.
+func (a *App) eventURI(e *store.Event) string {
+	if e.URI != "" {
+		return e.URI
+	}
+	return a.URL("/events/" + e.UUID)
+}
+
+// newActivityURI names an activity we send. Activities are not served on
+// their own (peers know them from the deliveries), but each id is unique
+// and on our host.
+func (a *App) newActivityURI() string { return a.URL("/activities/" + uuid.NewString()) }
+
+// localActorByURI finds the local actor an id names, ErrNotFound if none.
+func (a *App) localActorByURI(ctx context.Context, uri string) (*store.Actor, error) {
+	u, err := url.Parse(uri)
+	if err != nil || !ap.SameHost(uri, a.cfg.BaseURL) {
+		return nil, store.ErrNotFound
+	}
+	switch p := strings.TrimSuffix(u.Path, "/"); {
+	case p == "/actor":
+		return a.instanceActor(ctx)
+	case strings.HasPrefix(p, "/@"):
+		act, err := a.store.LocalActorByUsername(ctx, strings.ToLower(p[2:]))
+		if err != nil || act.Kind != store.KindPerson {
+			return nil, store.ErrNotFound
+		}
+		return act, nil
+	}
+	return nil, store.ErrNotFound
+}
+
+// instanceActor returns (making it on first need) the Application actor.
+// Its username must match \w+ for Mastodon's WebFinger; usernames are one
+// namespace with identities, hence the fallbacks.
+func (a *App) instanceActor(ctx context.Context) (*store.Actor, error) {
+	a.fed.mu.Lock()
+	if act := a.fed.instance; act != nil {
+		a.fed.mu.Unlock()
+		return act, nil
+	}
+	a.fed.mu.Unlock()
+	act, err := a.store.CreateInstanceActor(ctx, []string{"convene", "convene_instance", "instance_actor"})
+	if err != nil {
+		return nil, err
+	}
+	a.fed.mu.Lock()
+	a.fed.instance = act
+	a.fed.mu.Unlock()
+	return act, nil
+}
+
+// actorKeys returns a local actor's public key (PEM) and private key,
+// making and storing them on first need.
+func (a *App) actorKeys(ctx context.Context, actorID int64) (string, *rsa.PrivateKey, error) {
+	pubPEM, privPEM, err := a.store.ActorKeys(ctx, actorID)
+	if err != nil {
+		return "", nil, err
+	}
+	if privPEM == "" {
+		key, err := ap.GenerateKey()
+		if err != nil {
+			return "", nil, err
+		}
+		pub, err := ap.EncodePublicKeyPEM(&key.PublicKey)
+		if err != nil {
+			return "", nil, err
+		}
+		priv, err := ap.EncodePrivateKeyPEM(key)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := a.store.SetActorKeysIfNone(ctx, actorID, pub, priv); err != nil {
+			return "", nil, err
+		}
+		if pubPEM, privPEM, err = a.store.ActorKeys(ctx, actorID); err != nil {
+			return "", nil, err
+		}
+	}
+	a.fed.mu.Lock()
+	key := a.fed.keys[actorID]
+	a.fed.mu.Unlock()
+	if key == nil {
+		if key, err = ap.ParsePrivateKeyPEM(privPEM); err != nil {
+			return "", nil, err
+		}
+		a.fed.mu.Lock()
+		a.fed.keys[actorID] = key
+		a.fed.mu.Unlock()
+	}
+	return pubPEM, key, nil
+}
+
+// signer signs requests as a local actor.
+func (a *App) signer(ctx context.Context, act *store.Actor) (*ap.Signer, error) {
+	_, key, err := a.actorKeys(ctx, act.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &ap.Signer{KeyID: ap.KeyID(a.actorURI(act)), Key: key}, nil
+}
+
+// instanceSigner signs our GETs, for servers that refuse unsigned ones.
+func (a *App) instanceSigner(ctx context.Context) *ap.Signer {
+	act, err := a.instanceActor(ctx)
+	if err != nil {
+		a.log.Warn("instance actor", "err", err)
+		return nil
+	}
+	s, err := a.signer(ctx, act)
+	if err != nil {
+		a.log.Warn("instance actor key", "err", err)
+		return nil
+	}
+	return s
+}
+
+// fetchObject GETs a remote ActivityStreams document, signed as the
+// instance, under the fetcher's address policy.
+func (a *App) fetchObject(ctx context.Context, uri string) ([]byte, error) {
+	return a.fed.fetcher.FetchObject(ctx, uri, a.instanceSigner(ctx))
+}
+
+// remoteActor returns a remote actor from the cache, fetching it when
+// unknown, stale, or when refresh is set (a key rotated).
+func (a *App) remoteActor(ctx context.Context, uri string, refresh bool) (*store.RemoteActorInfo, error) {
+	if ap.SameHost(uri, a.cfg.BaseURL) {
+		return nil, fmt.Errorf("%s is on this instance", uri)
+	}
+	if !refresh {
+		info, err := a.store.RemoteActorByURI(ctx, uri)
+		if err == nil && a.now().Sub(info.FetchedAt) < remoteActorMaxAge {
+			return info, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	raw, err := a.fetchObject(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := ap.ParseActor(raw)
+	if err != nil {
+		return nil, err
+	}
+	if !ap.SameURL(doc.ID, uri) {
+		return nil, fmt.Errorf("actor %s answers with id %s", uri, doc.ID)
+	}
+	return a.saveRemoteActor(ctx, doc, doc.PublicKey)
+}
+
+func (a *App) saveRemoteActor(ctx context.Context, doc *ap.RemoteActor, key ap.PublicKey) (*store.RemoteActorInfo, error) {
+	host, err := ap.Host(doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Inbox != "" && !ap.SameHost(doc.Inbox, doc.ID) {
+		return nil, fmt.Errorf("actor %s has its inbox on another host", doc.ID)
+	}
+	kind := store.KindPerson
+	switch {
+	case doc.Is(ap.TypeGroup):
+		kind = store.KindGroup
+	case doc.Is(ap.TypeApplication), doc.Is(ap.TypeService):
+		kind = store.KindApplication
+	}
+	username := doc.PreferredUsername
+	if username == "" {
+		username = strings.TrimPrefix(doc.ID, "https://")
+	}
+	shared := doc.SharedInbox
+	if shared != "" && !ap.SameHost(shared, doc.ID) {
+		shared = ""
+	}
+	if _, err := a.store.SaveRemoteActor(ctx, store.RemoteActor{
+		URI: doc.ID, Kind: kind, Username: clipRunes(username, 100), Domain: host,
+		DisplayName: clipRunes(doc.Name, 200), Bio: clipRunes(doc.Summary, 2000),
+		InboxURL: doc.Inbox, SharedInboxURL: shared, ManuallyApproves: doc.ManuallyApprovesFollowers,
+		KeyID: key.ID, PublicKeyPEM: key.PublicKeyPEM, URL: doc.URL, FollowersURL: doc.Followers,
+	}); err != nil {
+		return nil, err
+	}
+	return a.store.RemoteActorByURI(ctx, doc.ID)
+}
+
+// lookupKey finds the key of a signature: from the cache, or (fresh, or
+// when the cached one failed) from its owner's server. A key published on
+// its own (not inside an actor) counts only if its owner lists it.
+func (a *App) lookupKey(fresh bool) ap.KeyLookup {
+	return func(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
+		if !fresh {
+			if info, err := a.store.RemoteActorByKeyID(ctx, keyID); err == nil && info.PublicKeyPEM != "" {
+				key, err := ap.ParsePublicKeyPEM(info.PublicKeyPEM)
+				return key, info.URI, err
+			}
+		}
+		docURL, _, _ := strings.Cut(keyID, "#")
+		raw, err := a.fetchObject(ctx, docURL)
+		if err != nil {
+			return nil, "", err
+		}
+		var actor *ap.RemoteActor
+		if doc, err := ap.ParseActor(raw); err == nil {
+			actor = doc
+		} else {
+			// A key document: {id, owner, publicKeyPem}.
+			var k struct {
+				Owner string `json:"owner"`
+			}
+			if jsonErr := json.Unmarshal(raw, &k); jsonErr != nil || k.Owner == "" || !ap.SameHost(k.Owner, keyID) {
+				return nil, "", fmt.Errorf("key %s: neither an actor nor a key with an owner: %w", keyID, err)
+			}
+			ownerRaw, err := a.fetchObject(ctx, k.Owner)
+			if err != nil {
+				return nil, "", err
+			}
+			if actor, err = ap.ParseActor(ownerRaw); err != nil {
+				return nil, "", err
+			}
+		}
+		key, ok := actor.Key(keyID)
+		if !ok {
+			return nil, "", fmt.Errorf("actor %s does not list key %s", actor.ID, keyID)
+		}
+		if !ap.SameHost(actor.ID, keyID) {
+			return nil, "", fmt.Errorf("key %s is not on its owner's host", keyID)
+		}
+		if _, err := a.saveRemoteActor(ctx, actor, key); err != nil {
+			return nil, "", err
+		}
+		pub, err := ap.ParsePublicKeyPEM(key.PublicKeyPEM)
+		return pub, actor.ID, err
+	}
+}
+
+// wantsActivityJSON tells whether a request asks for ActivityStreams
+// rather than a page: an Accept naming activity+json, or ld+json with the
+// ActivityStreams profile, ahead of (or without) text/html.
+func wantsActivityJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		return false
+	}
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+		switch mt {
+		case "text/html", "application/xhtml+xml":
+			return false
+		case "application/activity+json":
+			return true
+		case "application/ld+json":
+			if params == "" || strings.Contains(params, "https://www.w3.org/ns/activitystreams") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// negotiate serves ActivityStreams JSON or the HTML page from one URL.
+func negotiate(jsonHandler, htmlHandler http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		if wantsActivityJSON(r) {
+			jsonHandler.ServeHTTP(w, r)
+			return
+		}
+		htmlHandler.ServeHTTP(w, r)
+	})
+}
+
+// clipRunes keeps at most n runes of what a peer sent.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

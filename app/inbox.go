@@ -1,0 +1,303 @@
+package app
+
+// The inbox trusts nothing it cannot verify: a request is accepted (202)
+// only when its HTTP signature verifies with its signer's key, its Date is
+// within an hour, its Digest is the body's, and the key's owner is the
+// activity's actor. Everything else is 401 and changes nothing. Accepted
+// activities are processed after the reply, from a durable queue.
+//
+// To handle a new kind of activity, add one entry to inboxHandlers.
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"convene/app/ap"
+	"convene/app/store"
+)
+
+// maxInboxBytes caps an incoming activity; real ones are a few kilobytes.
+const maxInboxBytes = 1 << 20
+
+const (
+	inboxLease      = 2 * time.Minute
+	inboxBatch      = 100
+	inboxMaxRetries = 5
+)
+
+// incoming is a verified activity being processed.
+type incoming struct {
+	Activity *ap.RemoteActivity
+	// Actor is the activity's actor, the one whose key signed it.
+	Actor *store.RemoteActorInfo
+	// Object is the activity's object as its origin vouches for it: the
+	// embedded one when it lives on the actor's host, else refetched from
+	// its own host. Set for Create and Update only.
+	Object *originObject
+}
+
+// originObject is an object whose content we trust to be its origin's.
+type originObject struct {
+	ID    string
+	Types []string
+	Raw   []byte
+}
+
+// inboxHandler handles one kind of activity. Returning an error marked
+// temporary (errRetry) makes the activity be tried again later; any other
+// error is logged and the activity dropped.
+type inboxHandler func(a *App, ctx context.Context, in *incoming) error
+
+// inboxHandlers maps "Type" or "Type ObjectType" (tried first) to a
+// handler. An activity nobody handles is acknowledged and ignored.
+var inboxHandlers = map[string]inboxHandler{
+	"Follow":        (*App).receiveFollow,
+	"Accept":        (*App).receiveAccept,
+	"Reject":        (*App).receiveReject,
+	"Undo":          (*App).receiveUndoFollow, // an Undo whose object is given by id only
+	"Undo Follow":   (*App).receiveUndoFollow,
+	"Create Event":  (*App).receiveEvent,
+	"Update Event":  (*App).receiveEvent,
+	"Create Note":   (*App).receiveNote,
+	"Update Note":   (*App).receiveNote,
+	"Delete":        (*App).receiveDelete,
+	"Update Person": (*App).receiveActorUpdate,
+	"Update Group":  (*App).receiveActorUpdate,
+}
+
+// errRetry marks a failure worth trying again (a peer we could not reach).
+type errRetry struct{ err error }
+
+func (e errRetry) Error() string { return e.err.Error() }
+func (e errRetry) Unwrap() error { return e.err }
+
+// postInbox receives an activity, at the shared inbox or an actor's.
+func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/activity+json" && mt != "application/ld+json" && mt != "application/json") {
+		return jsonError(w, http.StatusUnsupportedMediaType, "send application/activity+json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInboxBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return jsonError(w, http.StatusRequestEntityTooLarge, "activity too large")
+		}
+		return jsonError(w, http.StatusBadRequest, "could not read the body")
+	}
+	act, err := ap.ParseActivity(body)
+	if err != nil || act.ID == "" {
+		return jsonError(w, http.StatusBadRequest, "not an activity")
+	}
+	// An activity is named on its actor's host: otherwise a peer could
+	// spend another server's activity ids and have the real ones ignored
+	// as replays.
+	if !ap.SameHost(act.ID, act.Actor) {
+		return jsonError(w, http.StatusBadRequest, "activity id not on its actor's host")
+	}
+	if !a.fed.skipVerify {
+		owner, err := a.verifyInboxRequest(r, body)
+		if err != nil {
+			a.log.Info("inbox: signature refused", "actor", act.Actor, "err", err)
+			return jsonError(w, http.StatusUnauthorized, "signature refused")
+		}
+		if !ap.SameURL(owner, act.Actor) {
+			a.log.Info("inbox: signed by someone else", "actor", act.Actor, "signer", owner)
+			return jsonError(w, http.StatusUnauthorized, "signed by another actor than the activity's")
+		}
+	}
+	if _, err := a.store.SaveInboxActivity(r.Context(), act.ID, act.Actor, body); err != nil {
+		return err
+	}
+	poke(a.fed.inboxPoke)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// verifyInboxRequest checks the signature with the cached key, and once
+// more with a freshly fetched one if that fails (the peer rotated it).
+func (a *App) verifyInboxRequest(r *http.Request, body []byte) (string, error) {
+	cached := false
+	lookup := a.lookupKey(false)
+	_, owner, err := ap.VerifyRequest(r, body, a.now(), func(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
+		if _, err := a.store.RemoteActorByKeyID(ctx, keyID); err == nil {
+			cached = true
+		}
+		return lookup(ctx, keyID)
+	})
+	if errors.Is(err, ap.ErrBadSignature) && cached {
+		_, owner, err = ap.VerifyRequest(r, body, a.now(), a.lookupKey(true))
+	}
+	return owner, err
+}
+
+// ProcessInbox handles every received activity that is due and returns how
+// many were processed. Tests call it; the worker calls it when woken.
+func (a *App) ProcessInbox(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		batch, err := a.store.ClaimDueInbox(ctx, inboxLease, inboxBatch)
+		if err != nil || len(batch) == 0 {
+			return done, err
+		}
+		for _, item := range batch {
+			err := a.processActivity(ctx, item)
+			var retry errRetry
+			switch {
+			case err == nil:
+				err = a.store.InboxProcessed(ctx, item.ID, "")
+				done++
+			case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
+				err = a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err))
+			default:
+				a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
+				err = a.store.InboxProcessed(ctx, item.ID, trimError(err))
+				done++
+			}
+			if err != nil {
+				return done, err
+			}
+		}
+	}
+}
+
+func (a *App) processActivity(ctx context.Context, item store.InboxActivity) error {
+	act, err := ap.ParseActivity(item.Body)
+	if err != nil {
+		return err
+	}
+	actor, err := a.remoteActor(ctx, act.Actor, false)
+	if err != nil {
+		return errRetry{err}
+	}
+	in := &incoming{Activity: act, Actor: actor}
+	if act.Is(ap.TypeCreate) || act.Is(ap.TypeUpdate) {
+		if in.Object, err = a.originObjectOf(ctx, act); err != nil {
+			return err
+		}
+	}
+	objectTypes := act.Object.Types
+	if in.Object != nil {
+		objectTypes = in.Object.Types
+	}
+	for _, typ := range act.Types {
+		for _, ot := range objectTypes {
+			if h, ok := inboxHandlers[typ+" "+ot]; ok {
+				return h(a, ctx, in)
+			}
+		}
+		if h, ok := inboxHandlers[typ]; ok {
+			return h(a, ctx, in)
+		}
+	}
+	return nil
+}
+
+// originObjectOf returns the object of a Create or Update as its origin
+// has it: embedded, when it lives on the actor's host and is attributed
+// there; else fetched from its own host (an object forwarded by someone
+// else is never taken from the payload).
+func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*originObject, error) {
+	ref := act.Object
+	if ref.ID == "" {
+		return nil, errors.New("object without id")
+	}
+	if ref.Embedded() && ap.SameHost(ref.ID, act.Actor) {
+		obj, err := ap.ParseObject(ref.Raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(obj.AttributedTo) > 0 && !ap.SameHost(obj.AttributedTo[0], act.Actor) {
+			return nil, fmt.Errorf("object %s attributed to another host", ref.ID)
+		}
+		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
+	}
+	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
+		return nil, fmt.Errorf("object %s claims to be ours", ref.ID)
+	}
+	raw, err := a.fetchObject(ctx, ref.ID)
+	if err != nil {
+		return nil, fmt.Errorf("refetching %s from its origin: %w", ref.ID, err)
+	}
+	obj, err := ap.ParseObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &originObject{ID: obj.ID, Types: obj.Types, Raw: raw}, nil
+}
+
+// objectAuthor is the remote actor an origin object is attributed to
+// (the activity's actor when it is theirs).
+func (a *App) objectAuthor(ctx context.Context, in *incoming, attributedTo []string) (*store.RemoteActorInfo, error) {
+	if len(attributedTo) == 0 || ap.SameURL(attributedTo[0], in.Actor.URI) {
+		return in.Actor, nil
+	}
+	if !ap.SameHost(attributedTo[0], in.Object.ID) {
+		return nil, fmt.Errorf("object %s attributed to another host", in.Object.ID)
+	}
+	return a.remoteActor(ctx, attributedTo[0], false)
+}
+
+// receiveEvent keeps events published by actors someone here follows.
+func (a *App) receiveEvent(ctx context.Context, in *incoming) error {
+	ev, err := ap.ParseEvent(in.Object.Raw)
+	if err != nil {
+		return err
+	}
+	author, err := a.objectAuthor(ctx, in, ev.AttributedTo)
+	if err != nil {
+		return err
+	}
+	followed, err := a.store.IsFollowedLocally(ctx, author.ID)
+	if err != nil || !followed {
+		return err
+	}
+	return a.store.SaveRemoteObject(ctx, store.RemoteObject{URI: ev.ID, Type: ap.TypeEvent, ActorID: author.ID, Body: in.Object.Raw})
+}
+
+// receiveNote keeps replies to our own objects (comments are built from
+// them by the comments feature); other notes are none of our business.
+func (a *App) receiveNote(ctx context.Context, in *incoming) error {
+	note, err := ap.ParseObject(in.Object.Raw)
+	if err != nil {
+		return err
+	}
+	if note.InReplyTo == "" || !ap.SameHost(note.InReplyTo, a.cfg.BaseURL) {
+		return nil
+	}
+	author, err := a.objectAuthor(ctx, in, note.AttributedTo)
+	if err != nil {
+		return err
+	}
+	return a.store.SaveRemoteObject(ctx, store.RemoteObject{URI: note.ID, Type: ap.TypeNote, ActorID: author.ID,
+		InReplyTo: note.InReplyTo, Body: in.Object.Raw})
+}
+
+// receiveDelete removes what the actor deleted: one of its objects, or
+// itself.
+func (a *App) receiveDelete(ctx context.Context, in *incoming) error {
+	id := in.Activity.Object.ID
+	if !ap.SameHost(id, in.Actor.URI) {
+		return fmt.Errorf("delete of %s from another host", id)
+	}
+	if ap.SameURL(id, in.Actor.URI) {
+		return a.store.DeleteRemoteActor(ctx, in.Actor.ID)
+	}
+	return a.store.DeleteRemoteObject(ctx, id, in.Actor.ID)
+}
+
+// receiveActorUpdate refreshes a remote actor's profile and key from its
+// own server (not from the payload).
+func (a *App) receiveActorUpdate(ctx context.Context, in *incoming) error {
+	if !ap.SameURL(in.Object.ID, in.Actor.URI) {
+		return nil
+	}
+	_, err := a.remoteActor(ctx, in.Actor.URI, true)
+	return err
+}
