@@ -18,7 +18,7 @@ const collectionPageSize = 20
 // activityJSON answers with an ActivityStreams document.
 func activityJSON(w http.ResponseWriter, v any) error {
 	w.Header().Add("Vary", "Accept")
-	return writeJSON(w, http.StatusOK, ap.ContentTypeActivityJSON+"; charset=utf-8", v)
+	return serveJSON(w, http.StatusOK, ap.ContentTypeActivityJSON+"; charset=utf-8", v)
 }
 
 // actorDocument is a local actor as peers read it.

@@ -10,7 +10,7 @@ import (
 // are, and the instance actor (FEP-2677), so peers can find the actor that
 // signs our fetches.
 func (a *App) nodeInfoLinks(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, "application/json", ap.JRD{Links: []ap.JRDLink{
+	return serveJSON(w, http.StatusOK, "application/json", ap.JRD{Links: []ap.JRDLink{
 		{Rel: ap.RelNodeInfo20, Href: a.URL("/nodeinfo/2.0")},
 		{Rel: ap.RelNodeInfo21, Href: a.URL("/nodeinfo/2.1")},
 		{Rel: "https://www.w3.org/ns/activitystreams#Application", Href: a.URL("/actor")},
@@ -53,6 +53,6 @@ func (a *App) nodeInfo(w http.ResponseWriter, r *http.Request, version string) e
 		doc.Software.Homepage = a.cfg.BaseURL
 	}
 	w.Header().Set("Cache-Control", "public, max-age=1800")
-	return writeJSON(w, http.StatusOK,
+	return serveJSON(w, http.StatusOK,
 		`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+version+`#"`, doc)
 }

@@ -14,7 +14,7 @@ import (
 
 // writeJSON answers with a JSON document of the given media type. Documents
 // peers read are public: any origin may read them (as Mastodon allows).
-func writeJSON(w http.ResponseWriter, status int, contentType string, v any) error {
+func serveJSON(w http.ResponseWriter, status int, contentType string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -28,7 +28,7 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) err
 
 // jsonError answers a machine with a short JSON error instead of a page.
 func jsonError(w http.ResponseWriter, status int, msg string) error {
-	return writeJSON(w, status, "application/json", map[string]string{"error": msg})
+	return serveJSON(w, status, "application/json", map[string]string{"error": msg})
 }
 
 // webfinger answers /.well-known/webfinger for acct:user@host and for the
@@ -85,7 +85,7 @@ func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
 	jrd.Links = append(jrd.Links,
 		ap.JRDLink{Rel: ap.RelSubscribe, Template: a.URL("/authorize_interaction?uri={uri}")})
 	w.Header().Add("Vary", "Accept")
-	return writeJSON(w, http.StatusOK, "application/jrd+json; charset=utf-8", jrd)
+	return serveJSON(w, http.StatusOK, "application/jrd+json; charset=utf-8", jrd)
 }
 
 // hostMeta points old-style clients at WebFinger.
