@@ -178,7 +178,7 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	if !e.Draft && e.PublishedAt == nil {
 		e.PublishedAt = &now
 	}
-	if err := a.store.CreateEvent(r.Context(), &e); err != nil {
+	if err := a.createEventAndAnnounce(r.Context(), &e); err != nil {
 		return err
 	}
 	return a.redirect(w, r, "/events/"+e.UUID, publicationFlash(l, &e, now))
@@ -359,7 +359,7 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 			e.PublishedAt = &now
 		}
 	}
-	if err := a.store.UpdateEvent(r.Context(), &e); err != nil {
+	if err := a.updateEventAndAnnounce(r.Context(), old, &e); err != nil {
 		return err
 	}
 	flash := l.T("Your changes are saved.")
@@ -375,9 +375,10 @@ func (a *App) publishEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now().UTC().Truncate(time.Second)
+	old := *e
 	e.Draft = false
 	e.PublishedAt = &now
-	if err := a.store.UpdateEvent(r.Context(), e); err != nil {
+	if err := a.updateEventAndAnnounce(r.Context(), &old, e); err != nil {
 		return err
 	}
 	return a.redirect(w, r, "/events/"+e.UUID, a.printer(r).T("The event is published."))
@@ -388,8 +389,9 @@ func (a *App) cancelEvent(w http.ResponseWriter, r *http.Request) error {
 	if !ok || err != nil {
 		return err
 	}
+	old := *e
 	e.Status = store.StatusCancelled
-	if err := a.store.UpdateEvent(r.Context(), e); err != nil {
+	if err := a.updateEventAndAnnounce(r.Context(), &old, e); err != nil {
 		return err
 	}
 	return a.redirect(w, r, "/events/"+e.UUID, a.printer(r).T("The event is cancelled. Its page stays, marked as cancelled."))
@@ -410,7 +412,7 @@ func (a *App) deleteEvent(w http.ResponseWriter, r *http.Request) error {
 	if !ok || err != nil {
 		return err
 	}
-	if err := a.store.DeleteEvent(r.Context(), e.ID); err != nil {
+	if err := a.deleteEventAndAnnounce(r.Context(), e); err != nil {
 		return err
 	}
 	return a.redirect(w, r, "/", a.printer(r).T("The event “%s” is deleted.", e.Title))

@@ -85,3 +85,59 @@ func inboxOf(act *store.Actor) []store.Inbox {
 	}
 	return []store.Inbox{{URL: act.InboxURL, Host: act.Domain}}
 }
+
+// announced tells whether peers have been (or, once scheduled, will be)
+// told about an event in this state.
+func announced(e *store.Event) bool {
+	return e.URI == "" && !e.Draft && e.PublishedAt != nil && e.Visibility != store.VisibilityPrivate
+}
+
+// createEventAndAnnounce stores a new event and, in the same transaction,
+// queues its Create for the organiser's followers.
+func (a *App) createEventAndAnnounce(ctx context.Context, e *store.Event) error {
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.CreateEventTx(ctx, tx, e); err != nil {
+			return err
+		}
+		return a.enqueueEventActivity(ctx, tx, e, VerbCreate)
+	})
+}
+
+// updateEventAndAnnounce stores an edited event (old is how it was) and
+// queues what peers need: a Create when it is first announced (a draft
+// published, an event made visible), an Update, or a Delete when it is no
+// longer theirs to see (made private or back to draft).
+func (a *App) updateEventAndAnnounce(ctx context.Context, old, e *store.Event) error {
+	verb := ""
+	switch was, is := announced(old), announced(e); {
+	case !was && is:
+		verb = VerbCreate
+	case was && is:
+		verb = VerbUpdate
+	case was && !is:
+		verb = VerbDelete
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.UpdateEventTx(ctx, tx, e); err != nil {
+			return err
+		}
+		switch verb {
+		case "":
+			return nil
+		case VerbDelete:
+			gone := *old
+			return a.enqueueEventActivity(ctx, tx, &gone, VerbDelete)
+		}
+		return a.enqueueEventActivity(ctx, tx, e, verb)
+	})
+}
+
+// deleteEventAndAnnounce deletes an event and queues its Delete.
+func (a *App) deleteEventAndAnnounce(ctx context.Context, e *store.Event) error {
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.enqueueEventActivity(ctx, tx, e, VerbDelete); err != nil {
+			return err
+		}
+		return a.store.DeleteEventTx(ctx, tx, e.ID)
+	})
+}

@@ -58,7 +58,8 @@ func (a *App) routes() http.Handler {
 	// Events.
 	mux.Handle("GET /events/new", h(a.showNewEvent))
 	mux.Handle("POST /events", h(a.createEvent))
-	mux.Handle("GET /events/{uuid}", h(a.showEvent))
+	// Peers asking for ActivityStreams get the event at the same URL.
+	mux.Handle("GET /events/{uuid}", negotiate(h(a.showEventJSON), h(a.showEvent)))
 	mux.Handle("GET /events/{uuid}/edit", h(a.showEditEvent))
 	mux.Handle("POST /events/{uuid}/edit", h(a.updateEvent))
 	mux.Handle("POST /events/{uuid}/publish", h(a.publishEvent))
