@@ -63,7 +63,7 @@ func (ti *testInstance) publicCount(t testing.TB, e *store.Event) int {
 }
 
 // eventPagePath is the public page that shows the participation block.
-func eventPagePath(e *store.Event) string { return "/events/" + e.UUID + "/join-without-account" }
+func eventPagePath(e *store.Event) string { return "/events/" + e.UUID }
 
 // joinAnonymously posts the join-without-account form as a fresh visitor.
 func (ti *testInstance) joinAnonymously(t testing.TB, e *store.Event, name, email string) (*http.Response, string) {
