@@ -45,10 +45,15 @@ func TestBackupWhileBusy(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	before := append([]string(nil), committed...)
-	mu.Unlock()
+	// Wait for some commits (slow under -race), then snapshot what is
+	// committed: all of it must be in the backup.
+	var before []string
+	for deadline := time.Now().Add(30 * time.Second); len(before) < 20 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		before = append([]string(nil), committed...)
+		mu.Unlock()
+	}
 	dest := filepath.Join(t.TempDir(), "backup.db")
 	size, err := Backup(ctx, ti.App.cfg.DataPath, dest)
 	time.Sleep(100 * time.Millisecond) // writers carry on after it, too
