@@ -376,3 +376,45 @@ func TestAccountLanguageAndPassword(t *testing.T) {
 		t.Error("the old password still works")
 	}
 }
+
+// Events created after creating (or switching to) an identity are that
+// identity's, and show on its page only.
+func TestEventsUseTheActingIdentity(t *testing.T) {
+	ei := newEventsInstance(t)
+	ctx := context.Background()
+	if res := ei.postForm(t, ei.alice, "/me/identities", url.Values{"username": {"alice_folk"}, "display_name": {"Alice dances"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create identity: %d", res.StatusCode)
+	}
+	folk, err := ei.App.store.LocalActorByUsername(ctx, "alice_folk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := fullEventForm()
+	form.Set("title", "Thursday folk ball")
+	e, err := ei.App.store.EventByUUID(ctx, ei.createEvent(t, ei.alice, form))
+	if err != nil || e.OrganizerID != folk.ID {
+		t.Fatalf("event after creating @alice_folk: organiser %d, want %d (%v)", e.OrganizerID, folk.ID, err)
+	}
+
+	alice, _ := ei.App.store.LocalActorByUsername(ctx, "alice")
+	ei.postForm(t, ei.alice, "/me/identity", url.Values{"identity": {itoa(alice.ID)}})
+	form.Set("title", "Street cleaning")
+	e2, err := ei.App.store.EventByUUID(ctx, ei.createEvent(t, ei.alice, form))
+	if err != nil || e2.OrganizerID != alice.ID {
+		t.Fatalf("event after switching back to @alice: organiser %d, want %d (%v)", e2.OrganizerID, alice.ID, err)
+	}
+
+	_, folkPage := ei.get(t, ei.client(), "/@alice_folk")
+	_, alicePage := ei.get(t, ei.client(), "/@alice")
+	if !strings.Contains(folkPage, "Thursday folk ball") || strings.Contains(folkPage, "Street cleaning") {
+		t.Error("@alice_folk's page does not show exactly its own event")
+	}
+	if !strings.Contains(alicePage, "Street cleaning") || strings.Contains(alicePage, "Thursday folk ball") {
+		t.Error("@alice's page does not show exactly its own event")
+	}
+	// The event page names the identity that acted, never the other one.
+	_, eventPage := ei.get(t, ei.client(), "/events/"+e.UUID)
+	if !strings.Contains(eventPage, "Alice dances") || regexp.MustCompile(`@alice\b`).MatchString(eventPage) || strings.Contains(eventPage, "alice@example.org") {
+		t.Error("the event page does not show only the acting identity")
+	}
+}
