@@ -373,3 +373,29 @@ func TestAdminIsToldHowToTurnMailOn(t *testing.T) {
 		t.Fatalf("join with the instance switch off: %d", res.StatusCode)
 	}
 }
+
+// Mail speaks the event's language; pages speak the visitor's.
+func TestParticipationInFrench(t *testing.T) {
+	ms := startMailServer(t, false)
+	ti := newTestInstance(t, ms.withMail)
+	org := ti.newPerson(t, "organiser")
+	e := addJoinableEvent(t, ti, org.Identity.ID, "Bal folk", 72*time.Hour, func(e *store.Event) { e.Language = "fr" })
+	c := ti.client()
+	req, _ := http.NewRequest(http.MethodPost, ti.URL+"/events/"+e.UUID+"/join-without-account",
+		strings.NewReader(url.Values{"name": {"Zoé"}, "email": {"zoe@example.org"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	ti.deliverMail(t)
+	m := ms.lastTo(t, "zoe@example.org")
+	if m.Subject != "Confirmez votre participation à « Bal folk »" || !strings.Contains(m.Text, "Bonjour Zoé,") {
+		t.Fatalf("mail not in French: %q\n%s", m.Subject, m.Text)
+	}
+	if !strings.Contains(m.HTML, `lang="fr"`) {
+		t.Error("HTML part not marked as French")
+	}
+}
