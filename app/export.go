@@ -88,9 +88,17 @@ type exportLink struct {
 	URL   string `json:"url"`
 }
 
-// exportParticipation will list the events the account said it comes to,
-// once participations exist.
-type exportParticipation struct{}
+// exportParticipation is an event one of the account's identities said it
+// comes to.
+type exportParticipation struct {
+	Identity   string    `json:"identity"`
+	State      string    `json:"state"`
+	Message    string    `json:"message,omitempty"`
+	EventUUID  string    `json:"event_uuid"`
+	EventTitle string    `json:"event_title"`
+	StartsAt   string    `json:"event_starts_at"`
+	CreatedAt  time.Time `json:"created_at"`
+}
 
 // ExportAccount gathers one account's own data.
 func (a *App) ExportAccount(ctx context.Context, acc *store.Account) (*AccountExport, error) {
@@ -112,6 +120,20 @@ func (a *App) ExportAccount(ctx context.Context, acc *store.Account) (*AccountEx
 		Identities:     []exportIdentity{},
 		Events:         []exportEvent{},
 		Participations: []exportParticipation{},
+	}
+	parts, err := a.store.AllParticipationsOfAccount(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		loc := time.UTC
+		if l, err := time.LoadLocation(p.Timezone); err == nil {
+			loc = l
+		}
+		x.Participations = append(x.Participations, exportParticipation{
+			Identity: p.Identity, State: p.State, Message: p.Message, EventUUID: p.EventUUID,
+			EventTitle: p.EventTitle, StartsAt: p.StartsAt.In(loc).Format(time.RFC3339), CreatedAt: p.CreatedAt,
+		})
 	}
 	for _, id := range ids {
 		ei := exportIdentity{

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -28,6 +29,14 @@ func TestExportDownload(t *testing.T) {
 		if err := ti.App.store.CreateEvent(ctx, e); err != nil {
 			t.Fatal(err)
 		}
+		if ev.org == theirs.ID { // I say I'm coming to their concert
+			err := ti.App.store.Tx(ctx, func(tx *sql.Tx) error {
+				return ti.App.store.InsertParticipationTx(ctx, tx, &store.Participation{EventID: e.ID, ActorID: mine.ID, State: "confirmed", Message: "See you"})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	res, _ := ti.get(t, ti.client(), "/me/export")
@@ -52,5 +61,8 @@ func TestExportDownload(t *testing.T) {
 	if len(x.Events) != 1 || x.Events[0].Title != "My picnic" || x.Events[0].StartsAt != "2031-06-01T18:00:00+02:00" ||
 		x.Events[0].Address == nil || x.Events[0].Address.Locality != "Lyon" || !x.Events[0].Draft {
 		t.Fatalf("events part (own drafts in, others' out): %+v", x.Events)
+	}
+	if len(x.Participations) != 1 || x.Participations[0].EventTitle != "Their concert" || x.Participations[0].State != "confirmed" || x.Participations[0].Identity != "mine" {
+		t.Fatalf("participations part: %+v", x.Participations)
 	}
 }
