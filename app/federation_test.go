@@ -157,10 +157,10 @@ func drain(t testing.TB, instances ...*fedInstance) {
 
 // publishEvent stores a published event by organizer and announces it, the
 // way the event form does.
-func publishEvent(t testing.TB, fi *fedInstance, organizer *store.Actor, title, visibility string) *store.Event {
+func publishEvent(t testing.TB, app *App, organizer *store.Actor, title, visibility string) *store.Event {
 	t.Helper()
 	ctx := context.Background()
-	now := fi.App.now().Truncate(time.Second)
+	now := app.now().Truncate(time.Second)
 	lat, lon := 48.8566, 2.3522
 	e := &store.Event{
 		OrganizerID: organizer.ID, Organizer: organizer, Title: title,
@@ -172,11 +172,11 @@ func publishEvent(t testing.TB, fi *fedInstance, organizer *store.Actor, title, 
 		CommentModeration: store.CommentsAllowAll, AnonymousParticipation: true, Language: "fr",
 		PublishedAt: &now, Tags: []string{"bal", "folk"},
 	}
-	err := fi.App.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := fi.App.store.CreateEventTx(ctx, tx, e); err != nil {
+	err := app.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := app.store.CreateEventTx(ctx, tx, e); err != nil {
 			return err
 		}
-		return fi.App.enqueueEventActivity(ctx, tx, e, VerbCreate)
+		return app.enqueueEventActivity(ctx, tx, e, VerbCreate)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestFollowAcrossInstancesThenEventsArrive(t *testing.T) {
 		t.Fatalf("alice's following page should show bob, accepted:\n%s", page)
 	}
 
-	e := publishEvent(t, b, bob, "Bal folk", store.VisibilityPublic)
+	e := publishEvent(t, b.App, bob, "Bal folk", store.VisibilityPublic)
 	drain(t, a, b)
 	uri := b.URL + "/events/" + e.UUID
 	if got := remoteEventName(t, a, uri); got != "Bal folk" {
@@ -291,7 +291,7 @@ func TestDeliveriesSurviveACrash(t *testing.T) {
 	_, bob := b.ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
 	followAcross(t, a, a.ti.login(t, "alice@example.org", "correct horse battery"), b, "bob")
 
-	e := publishEvent(t, b, bob, "Répétition", store.VisibilityPublic)
+	e := publishEvent(t, b.App, bob, "Répétition", store.VisibilityPublic)
 	b.restart() // killed before the worker ran: the delivery is only in the database
 	drain(t, a, b)
 	if got := remoteEventName(t, a, b.URL+"/events/"+e.UUID); got != "Répétition" {
@@ -324,13 +324,13 @@ func TestAudienceAcrossThreeInstances(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}
-	pub := publishEvent(t, b, bob, "Public", store.VisibilityPublic)
+	pub := publishEvent(t, b.App, bob, "Public", store.VisibilityPublic)
 	drain(t, a, b, c)
 	if requests != 2 {
 		t.Fatalf("a public event to 4 followers on 2 servers took %d requests, want 2", requests)
 	}
-	unlisted := publishEvent(t, b, bob, "Unlisted", store.VisibilityUnlisted)
-	private := publishEvent(t, b, bob, "Private", store.VisibilityPrivate)
+	unlisted := publishEvent(t, b.App, bob, "Unlisted", store.VisibilityUnlisted)
+	private := publishEvent(t, b.App, bob, "Private", store.VisibilityPrivate)
 	drain(t, a, b, c)
 	for _, fi := range []*fedInstance{a, c} {
 		remoteEventName(t, fi, b.URL+"/events/"+pub.UUID)

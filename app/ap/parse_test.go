@@ -445,3 +445,12 @@ func TestHost(t *testing.T) {
 		t.Error("relative id given a host")
 	}
 }
+
+// Our @context must not redefine "location": JSON-LD readers (Fedify) then
+// see an event's Place under ActivityStreams' own term.
+func TestContextKeepsActivityStreamsLocation(t *testing.T) {
+	terms := Context()[2].(map[string]any)
+	if _, ok := terms["location"]; ok {
+		t.Fatalf("the context redefines location as %v", terms["location"])
+	}
+}

@@ -80,7 +80,10 @@ var contextTerms = map[string]any{
 	"addressLocality": "sc:addressLocality",
 	"addressRegion":   "sc:addressRegion",
 	"addressCountry":  "sc:addressCountry",
-	"location":        map[string]any{"@id": "sc:location", "@type": "sc:Place"},
+	// "location" is left to ActivityStreams (as:location, a Place).
+	// Mobilizon maps it to schema.org's, so JSON-LD processors such as
+	// Fedify do not see a Mobilizon event's place; Mobilizon, Gancio and
+	// Mastodon read the plain key, so as:location costs them nothing.
 
 	"timezone":                      map[string]any{"@id": "mz:timezone", "@type": "sc:Text"},
 	"isOnline":                      map[string]any{"@id": "mz:isOnline", "@type": "sc:Boolean"},
