@@ -88,9 +88,9 @@ func TestFedifyReadsAndTalksToUs(t *testing.T) {
 	}
 	var got struct {
 		WebfingerSelf, HandleActor, PreferredUsername, Inbox, URLActorType string
-		EventType, EventName, EventStart, EventPlace                        string
-		FollowStatus                                                        int
-		AcceptType, AcceptVerifiedKey, AcceptObject                         string
+		EventType, EventName, EventStart, EventPlace                       string
+		FollowStatus                                                       int
+		AcceptType, AcceptVerifiedKey, AcceptObject                        string
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("script output: %v", err)
