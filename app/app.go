@@ -57,6 +57,7 @@ type App struct {
 	mailer   *mailer       // nil when no SMTP server is configured
 	mailPoke chan struct{} // wakes the mail worker
 	fed      *federation
+	pages    *pageCache // public pages as anonymous visitors get them; nil: off
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -95,6 +96,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		mailer:   m,
 		mailPoke: make(chan struct{}, 1),
 		fed:      newFederation(cfg),
+		pages:    newPageCache(),
 	}
 	return a, nil
 }

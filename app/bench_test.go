@@ -169,10 +169,15 @@ func eventPageOrSkip(b *testing.B, ti *testInstance) string {
 	return path
 }
 
+// BenchmarkEventPage is a visitor without cookies reading a public event
+// page: "cached" as visitors get it (app/pagecache.go), "rendered" with
+// the page cache off, so every request reads the database and renders.
 func BenchmarkEventPage(b *testing.B) {
 	ti := newTestInstance(b)
 	path := eventPageOrSkip(b, ti)
-	benchPath(b, ti.App.Handler(), path)
+	b.Run("cached", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
+	ti.App.pages = nil
+	b.Run("rendered", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
 }
 
 // BenchmarkBaseline writes the event page's bytes and headers, as the
@@ -196,7 +201,9 @@ func BenchmarkBaseline(b *testing.B) {
 func BenchmarkHomePage10k(b *testing.B) {
 	ti := newTestInstance(b)
 	seedEvents(b, ti, 10000)
-	benchPath(b, ti.App.Handler(), "/")
+	b.Run("cached", func(b *testing.B) { benchPath(b, ti.App.Handler(), "/") })
+	ti.App.pages = nil
+	b.Run("rendered", func(b *testing.B) { benchPath(b, ti.App.Handler(), "/") })
 }
 
 func BenchmarkSearch10k(b *testing.B) {

@@ -59,7 +59,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /events/new", h(a.showNewEvent))
 	mux.Handle("POST /events", h(a.createEvent))
 	// Peers asking for ActivityStreams get the event at the same URL.
-	mux.Handle("GET /events/{uuid}", negotiate(h(a.showEventJSON), h(a.showEvent)))
+	mux.Handle("GET /events/{uuid}", negotiate(h(a.showEventJSON), h(a.cachedForVisitors(a.showEvent))))
 	mux.Handle("GET /events/{uuid}/edit", h(a.showEditEvent))
 	mux.Handle("POST /events/{uuid}/edit", h(a.updateEvent))
 	mux.Handle("POST /events/{uuid}/publish", h(a.publishEvent))
@@ -67,13 +67,14 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /events/{uuid}/delete", h(a.showDeleteEvent))
 	mux.Handle("POST /events/{uuid}/delete", h(a.deleteEvent))
 
-	// Finding events.
-	mux.Handle("GET /{$}", h(a.showHome))
-	mux.Handle("GET /events/past", h(a.showPastEvents))
+	// Finding events. The most read public pages are kept rendered for
+	// visitors without cookies (app/pagecache.go).
+	mux.Handle("GET /{$}", h(a.cachedForVisitors(a.showHome)))
+	mux.Handle("GET /events/past", h(a.cachedForVisitors(a.showPastEvents)))
 	mux.Handle("GET /search", h(a.showSearch))
-	mux.Handle("GET /tags/{tag}", h(a.showTag))
-	mux.Handle("GET /categories", h(a.showCategories))
-	mux.Handle("GET /categories/{category}", h(a.showCategory))
+	mux.Handle("GET /tags/{tag}", h(a.cachedForVisitors(a.showTag)))
+	mux.Handle("GET /categories", h(a.cachedForVisitors(a.showCategories)))
+	mux.Handle("GET /categories/{category}", h(a.cachedForVisitors(a.showCategory)))
 
 	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
 	// whole segment, so "@alice.rss" is one file name under /feeds/.

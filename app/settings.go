@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"convene/app/store"
 )
 
 // Instance settings and their defaults.
@@ -63,8 +65,5 @@ func (a *App) saveSettings(ctx context.Context, kv map[string]string) error {
 
 // instanceLocation is the instance's default time zone.
 func (a *App) instanceLocation(ctx context.Context) *time.Location {
-	if loc, err := time.LoadLocation(a.setting(ctx, SettingTimezone)); err == nil {
-		return loc
-	}
-	return time.UTC
+	return store.LoadLocation(a.setting(ctx, SettingTimezone))
 }

@@ -24,7 +24,7 @@ var ErrConflict = errors.New("already exists")
 
 // Store is the database of one Convene instance.
 type Store struct {
-	db  *sql.DB
+	db  *preparedDB
 	now func() time.Time
 }
 
@@ -45,7 +45,7 @@ func Open(ctx context.Context, path, schema string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: newPreparedDB(db), now: time.Now}
 	if err := s.migrate(ctx, schema); err != nil {
 		db.Close()
 		return nil, err
@@ -72,7 +72,7 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // DB gives the underlying handle to code that needs raw access for
 // maintenance (backup, checkpoint).
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // Close checkpoints the write-ahead log into the main file and closes.
 func (s *Store) Close() error {
@@ -82,6 +82,9 @@ func (s *Store) Close() error {
 
 // Tx runs fn in one immediate transaction, committed when fn returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// Counted whatever the outcome: after a commit what readers see may
+	// have changed (see Generation).
+	defer s.db.generation.Add(1)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
