@@ -177,6 +177,7 @@ func (a *App) mailQueued() {
 // StartWorkers runs the instance's background work (sending mail,
 // delivering activities, processing the inbox) until ctx is done.
 func (a *App) StartWorkers(ctx context.Context) {
+	go a.syndicationWorker(ctx)
 	if a.mailer != nil {
 		go a.mailWorker(ctx)
 	}
