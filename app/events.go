@@ -99,6 +99,7 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		v.Scheduled = l.Date(at) + ", " + l.Time(at)
 	}
 	v.Participation = a.participationComponent(r, e)
+	v.Series = a.seriesComponent(r, e, owner)
 	p := a.page(r, e.Title)
 	p.Description = e.Address.OneLine()
 	p.Head = views.PreviewHead(a.eventPreview(r, e))
@@ -161,6 +162,11 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	form, banner, bodyErrs, status := readEventFormBody(l, r)
 	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
 	f.Action = "/events"
+	repeat, repeatForm, repeatErrs := parseRepeatForm(l, form, e.StartsAt.In(e.Location()))
+	f.Repeat = repeatForm
+	for k, v := range repeatErrs {
+		errs[k] = v
+	}
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
 	if err != nil {
 		return err
@@ -180,6 +186,11 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.createEventAndAnnounce(r.Context(), &e); err != nil {
 		return err
+	}
+	if repeat != nil {
+		if _, err := a.makeSeries(r.Context(), &e, *repeat); err != nil {
+			return err
+		}
 	}
 	return a.redirect(w, r, "/events/"+e.UUID, publicationFlash(l, &e, now))
 }
@@ -317,7 +328,9 @@ func (a *App) showEditEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l := a.printer(r)
-	return a.renderEventForm(w, r, http.StatusOK, l.T("Edit “%s”", e.Title), eventFormFrom(e, a.now()), nil)
+	f := eventFormFrom(e, a.now())
+	f.Repeat.InSeries = a.inSeries(r.Context(), e)
+	return a.renderEventForm(w, r, http.StatusOK, l.T("Edit “%s”", e.Title), f, nil)
 }
 
 func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
@@ -330,6 +343,8 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
 	f.Action, f.Editing, f.UUID = "/events/"+old.UUID+"/edit", true, old.UUID
 	f.BannerUUID = old.BannerUUID
+	f.Repeat.InSeries = a.inSeries(r.Context(), old)
+	f.Repeat.Scope = form.Get("series_scope")
 	now := a.now().UTC().Truncate(time.Second)
 	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
@@ -361,6 +376,11 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.updateEventAndAnnounce(r.Context(), old, &e); err != nil {
 		return err
+	}
+	if f.Repeat.InSeries && f.Repeat.Scope == "following" {
+		if err := a.updateFollowingOccurrences(r.Context(), &e); err != nil {
+			return err
+		}
 	}
 	flash := l.T("Your changes are saved.")
 	if !f.Published {

@@ -283,12 +283,10 @@ func (a *App) streamCalendar(ctx context.Context, w io.Writer, name, description
 
 // showEventCalendar serves one event as an .ics file ("Add to calendar").
 func (a *App) showEventCalendar(w http.ResponseWriter, r *http.Request) error {
-	e, err := a.store.EventByUUID(r.Context(), r.PathValue("uuid"))
+	// Whoever may see the event page may take its .ics.
+	e, _, err := a.eventForVisitor(r)
 	if err != nil {
 		return err
-	}
-	if !a.mayReadEvent(r, e) {
-		return errNotFound()
 	}
 	etag := feedETag("event", e.UUID, fmt.Sprint(e.Sequence), fmt.Sprint(e.UpdatedAt.Unix()), e.Organizer.Name(), Version)
 	w.Header().Set("Cache-Control", "private, max-age=300")
@@ -326,16 +324,6 @@ func icsFileName(title string) string {
 		return "event"
 	}
 	return s
-}
-
-// mayReadEvent tells whether the visitor may see an event: anyone for a
-// published public or unlisted event, its organizer's account always.
-func (a *App) mayReadEvent(r *http.Request, e *store.Event) bool {
-	if acc := currentAccount(r); acc != nil && e.Organizer != nil && e.Organizer.AccountID == acc.ID {
-		return true
-	}
-	published := !e.Draft && e.PublishedAt != nil && !e.PublishedAt.After(a.now())
-	return published && e.Visibility != store.VisibilityPrivate
 }
 
 // showPrivateCalendar serves an identity's "events I'm going to" calendar

@@ -11,13 +11,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"convene/app/i18n"
 	"convene/app/store"
+	"convene/views"
 
+	"github.com/a-h/templ"
 	"github.com/teambition/rrule-go"
 )
 
@@ -367,4 +372,126 @@ func (a *App) syndicationWorker(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// seriesShown is how many dates an occurrence's page lists.
+const seriesShown = 8
+
+// seriesComponent is the "Repeats" box of an occurrence's page: how it
+// repeats and links to nearby dates (listed ones only, unless the visitor
+// organises it). Nil for an event that stands alone.
+func (a *App) seriesComponent(r *http.Request, e *store.Event, owner bool) templ.Component {
+	sr, err := a.store.SeriesOfEvent(r.Context(), e.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			a.log.Error("series of event", "event", e.UUID, "err", err)
+		}
+		return nil
+	}
+	all, err := a.store.SeriesOccurrences(r.Context(), sr.ID)
+	if err != nil {
+		a.log.Error("series occurrences", "event", e.UUID, "err", err)
+		return nil
+	}
+	var shown []store.Occurrence
+	current := 0
+	for _, o := range all {
+		if o.ID == e.ID {
+			current = len(shown)
+		} else if !o.Listed && !owner {
+			continue
+		}
+		shown = append(shown, o)
+	}
+	// A window around the current date: two before, the rest after.
+	from := max(0, current-2)
+	to := min(len(shown), from+seriesShown)
+	from = max(0, to-seriesShown)
+	p := a.page(r, "")
+	return views.SeriesBox(p, views.SeriesView{
+		Description: describeRule(p.L, sr),
+		Current:     e.ID,
+		Occurrences: shown[from:to],
+		More:        len(shown) - (to - from),
+	})
+}
+
+// parseRepeatForm reads the Repeat section of a new event's form. rule is
+// nil when the event happens once. start is the first date, in its zone
+// (zero when the form's start was invalid: its own error is shown then).
+func parseRepeatForm(l *i18n.Printer, form url.Values, start time.Time) (*repeatRule, views.RepeatForm, views.FieldErrors) {
+	f := views.RepeatForm{
+		Repeat:   form.Get("repeat"),
+		Interval: strings.TrimSpace(form.Get("repeat_interval")),
+		Days:     form["repeat_days"],
+		Monthly:  form.Get("repeat_monthly"),
+		Ends:     form.Get("repeat_ends"),
+		Until:    strings.TrimSpace(form.Get("repeat_until")),
+		Count:    strings.TrimSpace(form.Get("repeat_count")),
+	}
+	errs := views.FieldErrors{}
+	if f.Repeat == "" {
+		return nil, f, errs
+	}
+	rr := &repeatRule{Freq: f.Repeat, Interval: 1}
+	switch f.Repeat {
+	case repeatWeekly:
+		for _, d := range f.Days {
+			n, err := strconv.Atoi(d)
+			if err != nil || n < 0 || n > 6 {
+				errs["repeat_days"] = l.T("Choose days of the week from the list.")
+				break
+			}
+			rr.Weekdays = append(rr.Weekdays, time.Weekday(n))
+		}
+	case repeatMonthly:
+		switch f.Monthly {
+		case "", monthlyByDate:
+			rr.Monthly = monthlyByDate
+		case monthlyByWeekday:
+			rr.Monthly = monthlyByWeekday
+		default:
+			errs["repeat_monthly"] = l.T("Choose one of the ways to repeat monthly.")
+		}
+	default:
+		errs["repeat"] = l.T("Choose one of the ways to repeat.")
+		return nil, f, errs
+	}
+	if f.Interval != "" {
+		n, err := strconv.Atoi(f.Interval)
+		if err != nil || n < 1 || n > maxRepeatInterval {
+			errs["repeat_interval"] = l.T("Write a number from 1 to %d.", maxRepeatInterval)
+		}
+		rr.Interval = n
+	}
+	switch f.Ends {
+	case "", "never":
+	case "until":
+		d, err := time.Parse("2006-01-02", f.Until)
+		switch {
+		case err != nil:
+			errs["repeat_until"] = l.T("Write the last date, like 2026-06-30.")
+		case !start.IsZero() && d.Before(time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)):
+			errs["repeat_until"] = l.T("The last date cannot be before the first one.")
+		case !start.IsZero() && d.After(start.AddDate(maxRepeatYears, 0, 0)):
+			errs["repeat_until"] = l.T("A series can last at most %d years.", maxRepeatYears)
+		default:
+			rr.Until = d
+		}
+	case "count":
+		n, err := strconv.Atoi(f.Count)
+		if err != nil || n < 2 || n > maxRepeatCount {
+			errs["repeat_count"] = l.T("Write a number from 2 to %d.", maxRepeatCount)
+		}
+		rr.Count = n
+	default:
+		errs["repeat_ends"] = l.T("Choose when the series ends.")
+	}
+	return rr, f, errs
+}
+
+// inSeries tells whether an event is an occurrence of a series.
+func (a *App) inSeries(ctx context.Context, e *store.Event) bool {
+	_, err := a.store.SeriesOfEvent(ctx, e.ID)
+	return err == nil
 }

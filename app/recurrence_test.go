@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,9 +10,6 @@ import (
 	"convene/app/i18n"
 	"convene/app/store"
 )
-
-// setClock moves a test clock (app/mail_test.go) to t.
-func setClock(c *testClock, t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 func newClockedInstance(t *testing.T, start time.Time) (*testInstance, *testClock) {
 	clock := newTestClock(start)
@@ -241,5 +239,94 @@ func TestEditingThisAndFollowingOccurrences(t *testing.T) {
 	}
 	if len(occ) < 20 {
 		t.Errorf("only %d occurrences after sliding the window", len(occ))
+	}
+}
+
+func TestRepeatingEventThroughTheForm(t *testing.T) {
+	ei := newEventsInstance(t) // clock: 1 March 2026
+	paris := mustZone(t, "Europe/Paris")
+	form := fullEventForm()
+	form.Set("status", "confirmed")
+	form.Set("repeat", "weekly")
+	form.Set("repeat_interval", "1")
+	form["repeat_days"] = []string{"4"} // and Thursdays
+	form.Set("repeat_ends", "count")
+	form.Set("repeat_count", "6")
+	firstUUID := ei.createEvent(t, ei.alice, form) // Saturday 14 March, 19:00
+
+	first, err := ei.App.store.EventByUUID(t.Context(), firstUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := ei.App.store.SeriesOfEvent(t.Context(), first.ID)
+	if err != nil {
+		t.Fatalf("the event is not in a series: %v", err)
+	}
+	var got []string
+	for _, s := range occurrenceStarts(t, ei.testInstance, sr) {
+		got = append(got, s.In(paris).Format("Mon 2 Jan 15:04"))
+	}
+	want := "Sat 14 Mar 19:00, Thu 19 Mar 19:00, Sat 21 Mar 19:00, Thu 26 Mar 19:00, Sat 28 Mar 19:00, Thu 2 Apr 19:00"
+	if strings.Join(got, ", ") != want {
+		t.Errorf("occurrences %s\nwant        %s", strings.Join(got, ", "), want)
+	}
+
+	// An occurrence's page says it repeats and links to the other dates.
+	occ, _ := ei.App.store.SeriesOccurrences(t.Context(), sr.ID)
+	_, page := ei.get(t, ei.bob, "/events/"+occ[1].UUID)
+	if !strings.Contains(page, "Every week on Thursday, Saturday, 6 times") {
+		t.Errorf("occurrence page does not describe the series:\n%s", pageText(page))
+	}
+	for i, o := range occ {
+		if i != 1 && !strings.Contains(page, `href="/events/`+o.UUID+`"`) {
+			t.Errorf("occurrence page does not link to date %d", i)
+		}
+	}
+	if !strings.Contains(page, `href="/events/`+occ[1].UUID+`/calendar.ics"`) {
+		t.Errorf("no Add to calendar button")
+	}
+
+	// Editing the third date "and the following" moves them all to 20:00.
+	_, editPage := ei.get(t, ei.alice, "/events/"+occ[2].UUID+"/edit")
+	if !strings.Contains(editPage, `name="series_scope" value="following"`) {
+		t.Fatalf("the edit form of an occurrence does not ask which dates change")
+	}
+	edit := fullEventForm()
+	edit.Set("status", "confirmed")
+	edit.Set("title", "Evening dance")
+	edit.Set("starts_at", "2026-03-21T20:00")
+	edit.Set("ends_at", "2026-03-21T22:00")
+	edit.Set("series_scope", "following")
+	if res, body := ei.postFormBody(t, ei.alice, "/events/"+occ[2].UUID+"/edit", edit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d %v", res.StatusCode, fieldErrorsIn(body))
+	}
+	for i, o := range occ {
+		e, _ := ei.App.store.EventByUUID(t.Context(), o.UUID)
+		wantTitle, wantHour := "Folk dance <ball> & “bal”", 19
+		if i >= 2 {
+			wantTitle, wantHour = "Evening dance", 20
+		}
+		if e.Title != wantTitle || e.StartsAt.In(paris).Hour() != wantHour || e.StartsAt.In(paris).Day() != o.StartsAt.In(paris).Day() {
+			t.Errorf("date %d after editing the third and following: %q at %v", i, e.Title, e.StartsAt.In(paris))
+		}
+	}
+
+	// A bad Repeat section is explained next to its fields, and nothing is created.
+	before := ei.countEvents(t)
+	bad := fullEventForm()
+	bad.Set("repeat", "monthly")
+	bad.Set("repeat_interval", "40")
+	bad.Set("repeat_ends", "until")
+	bad.Set("repeat_until", "2026-03-01")
+	res, body := ei.postFormBody(t, ei.alice, "/events", bad)
+	errs := fieldErrorsIn(body)
+	if res.StatusCode == http.StatusSeeOther || errs["repeat_interval"] == "" || errs["repeat_until"] == "" {
+		t.Errorf("bad repeat: status %d, errors %v", res.StatusCode, errs)
+	}
+	if !strings.Contains(body, `value="40"`) {
+		t.Errorf("the form lost what was typed")
+	}
+	if ei.countEvents(t) != before {
+		t.Errorf("a form with errors created events")
 	}
 }
