@@ -51,7 +51,8 @@ func (a *App) cachedForVisitors(h handlerFunc) handlerFunc {
 		generation := a.store.Generation()
 		if p := a.pages.get(key, generation, now); p != nil {
 			for k, v := range p.header {
-				w.Header()[k] = v
+				// A copy: later middleware may append to a header.
+				w.Header()[k] = append([]string(nil), v...)
 			}
 			w.WriteHeader(http.StatusOK)
 			_, err := w.Write(p.body)

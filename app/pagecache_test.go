@@ -88,3 +88,49 @@ func TestCachedPagesAreNotShared(t *testing.T) {
 		}
 	}
 }
+
+// Visitors reading while an organiser edits never see an edit undone: once
+// the edit is stored, every later read shows it.
+func TestCachedPagesUnderConcurrentEdits(t *testing.T) {
+	ti := newTestInstance(t)
+	_, org := ti.createAccount(t, "org@example.org", "org", "correct horse battery", false)
+	e := addEvent(t, ti, org.ID, "Edit 0", 24*time.Hour)
+	path := "/events/" + e.UUID
+	done := make(chan struct{})
+	errs := make(chan string, 100)
+	for range 4 {
+		go func() {
+			c := ti.client()
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				res, err := c.Get(ti.URL + path)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				readAll(t, res)
+				res.Body.Close()
+			}
+		}()
+	}
+	for i := 1; i <= 20; i++ {
+		e.Title = "Edit " + strings.Repeat("x", i)
+		if err := ti.App.Store().UpdateEvent(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		if body := getOK(t, ti, ti.client(), path); !strings.Contains(body, e.Title+"<") {
+			t.Fatalf("after edit %d the page shows an older title", i)
+		}
+	}
+	close(done)
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
