@@ -45,10 +45,12 @@ Flags of serve:
 `
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "convene:", err)
-		}
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		// Asking for help is a success; the usage is already printed.
+	default:
+		fmt.Fprintln(os.Stderr, "convene:", err)
 		os.Exit(1)
 	}
 }
