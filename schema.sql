@@ -117,13 +117,15 @@ CREATE TABLE events (
     published_at            INTEGER, -- NULL while a draft; in the future when scheduled
     created_at              INTEGER NOT NULL,
     updated_at              INTEGER NOT NULL
-    , series_id             INTEGER REFERENCES series(id) ON DELETE SET NULL);
--- series_id (the recurring series an occurrence belongs to) was added by
--- ALTER TABLE, so it is written the way SQLite records an added column.
+    , series_id             INTEGER REFERENCES series(id) ON DELETE SET NULL, attributed_to_id INTEGER REFERENCES actors(id) ON DELETE SET NULL);
+-- series_id (the recurring series an occurrence belongs to) and
+-- attributed_to_id (the group an event is organised for) were added by
+-- ALTER TABLE, so they are written the way SQLite records an added column.
 CREATE INDEX events_listed ON events(visibility, draft, starts_at);
 CREATE INDEX events_organizer ON events(organizer_id, starts_at);
 CREATE INDEX events_category ON events(category, starts_at);
 CREATE INDEX events_series ON events(series_id, starts_at);
+CREATE INDEX events_attributed_to ON events(attributed_to_id, starts_at);
 -- The longest duration of any event, read at once by lists of upcoming
 -- events to bound their scan of events_listed (see store.notEndedSQL).
 CREATE INDEX events_duration ON events(ends_at - starts_at);
@@ -356,3 +358,134 @@ CREATE TABLE remote_objects (
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX remote_objects_actor ON remote_objects(actor_id);
+
+-- Groups. A group is an actors row (kind 'group': one namespace with
+-- identities); this holds what only groups have. Remote groups get a row
+-- too, with what their actor document said, so their members here know
+-- how to join them.
+CREATE TABLE groups (
+    actor_id    INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    banner_id   INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    visibility  TEXT    NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'unlisted')),
+    openness    TEXT    NOT NULL DEFAULT 'moderated' CHECK (openness IN ('open', 'moderated', 'invite_only')),
+    venue       TEXT    NOT NULL DEFAULT '',
+    street      TEXT    NOT NULL DEFAULT '',
+    postal_code TEXT    NOT NULL DEFAULT '',
+    locality    TEXT    NOT NULL DEFAULT '',
+    region      TEXT    NOT NULL DEFAULT '',
+    country     TEXT    NOT NULL DEFAULT '',
+    latitude    REAL,
+    longitude   REAL,
+    members_url TEXT    NOT NULL DEFAULT '', -- remote groups: their members collection
+    created_at  INTEGER NOT NULL
+);
+
+-- Who belongs to a group, and how. 'invited' and 'pending' are not members
+-- yet. uri is the membership's id on the wire (the Join's or the Invite's
+-- id, Mobilizon's way); notify is how the member hears of new discussions.
+CREATE TABLE group_members (
+    id          INTEGER PRIMARY KEY,
+    group_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    actor_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    role        TEXT    NOT NULL CHECK (role IN ('invited', 'pending', 'member', 'moderator', 'administrator')),
+    uri         TEXT    NOT NULL UNIQUE,
+    invited_by  INTEGER REFERENCES actors(id) ON DELETE SET NULL,
+    message     TEXT    NOT NULL DEFAULT '',
+    notify      TEXT    NOT NULL DEFAULT 'each' CHECK (notify IN ('each', 'digest', 'off')),
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (group_id, actor_id)
+);
+CREATE INDEX group_members_actor ON group_members(actor_id);
+CREATE INDEX group_members_role ON group_members(group_id, role);
+
+-- What happened to a group's membership, for its administrators.
+CREATE TABLE group_log (
+    id         INTEGER PRIMARY KEY,
+    group_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    actor_id   INTEGER REFERENCES actors(id) ON DELETE SET NULL, -- who acted
+    subject_id INTEGER REFERENCES actors(id) ON DELETE SET NULL, -- whom it was about
+    action     TEXT    NOT NULL,
+    detail     TEXT    NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX group_log_group ON group_log(group_id, id);
+
+-- What a local identity is told about its groups, in the app; digest rows
+-- wait for the daily email (mailed_at set once sent).
+CREATE TABLE group_notifications (
+    id         INTEGER PRIMARY KEY,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    group_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    body       TEXT    NOT NULL,
+    link       TEXT    NOT NULL DEFAULT '',
+    digest     INTEGER NOT NULL DEFAULT 0,
+    mailed_at  INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX group_notifications_actor ON group_notifications(actor_id, id);
+CREATE INDEX group_notifications_digest ON group_notifications(digest, mailed_at);
+
+-- Discussions: titled, flat threads only members read. Remote ones (from
+-- a remote group we have members in, or started elsewhere in one of ours)
+-- keep their ids in uri.
+CREATE TABLE discussions (
+    id              INTEGER PRIMARY KEY,
+    slug            TEXT    NOT NULL UNIQUE,
+    uri             TEXT    UNIQUE,
+    group_id        INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    author_id       INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    title           TEXT    NOT NULL,
+    last_message_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX discussions_group ON discussions(group_id, last_message_at);
+
+CREATE TABLE discussion_messages (
+    id            INTEGER PRIMARY KEY,
+    discussion_id INTEGER NOT NULL REFERENCES discussions(id) ON DELETE CASCADE,
+    uri           TEXT    UNIQUE,
+    author_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    body_html     TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX discussion_messages_discussion ON discussion_messages(discussion_id, id);
+
+-- Posts: a group's announcements, written by its moderators.
+CREATE TABLE group_posts (
+    id           INTEGER PRIMARY KEY,
+    slug         TEXT    NOT NULL UNIQUE,
+    uri          TEXT    UNIQUE,
+    group_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    author_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    title        TEXT    NOT NULL,
+    body_md      TEXT    NOT NULL DEFAULT '',
+    body_html    TEXT    NOT NULL DEFAULT '',
+    banner_id    INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    visibility   TEXT    NOT NULL CHECK (visibility IN ('public', 'unlisted', 'members')),
+    published_at INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX group_posts_group ON group_posts(group_id, published_at);
+
+-- Resources: folders and links to the group's tools (pads, spreadsheets,
+-- video rooms, ...), with the linked page's own title when it gave one.
+CREATE TABLE group_resources (
+    id            INTEGER PRIMARY KEY,
+    uuid          TEXT    NOT NULL UNIQUE,
+    uri           TEXT    UNIQUE,
+    group_id      INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    parent_id     INTEGER REFERENCES group_resources(id) ON DELETE CASCADE,
+    creator_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind          TEXT    NOT NULL CHECK (kind IN ('folder', 'link')),
+    tool          TEXT    NOT NULL DEFAULT 'other',
+    title         TEXT    NOT NULL,
+    description   TEXT    NOT NULL DEFAULT '',
+    url           TEXT    NOT NULL DEFAULT '',
+    preview_title TEXT    NOT NULL DEFAULT '',
+    public        INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX group_resources_group ON group_resources(group_id, parent_id);

@@ -143,6 +143,10 @@ func (a *App) showNewEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := a.printer(r)
 	f := newEventForm(a.now(), a.instanceLocation(r.Context()))
+	f.Group = r.URL.Query().Get("group")
+	if err := a.eventGroupChoices(r, &f); err != nil {
+		return err
+	}
 	return a.renderEventForm(w, r, http.StatusOK, l.T("New event"), f, nil)
 }
 
@@ -167,6 +171,17 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	for k, v := range repeatErrs {
 		errs[k] = v
 	}
+	f.Group = form.Get("group")
+	if err := a.eventGroupChoices(r, &f); err != nil {
+		return err
+	}
+	groupID, msg, err := a.eventGroup(r, identity, f.Group)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		errs["group"] = msg
+	}
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
 	if err != nil {
 		return err
@@ -176,6 +191,7 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 		return a.renderEventForm(w, r, status, l.T("New event"), f, errs)
 	}
 	e.OrganizerID = identity.ID
+	e.AttributedToID = groupID
 	e.Language = l.Lang
 	if media != nil {
 		e.BannerID = media.ID

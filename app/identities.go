@@ -53,6 +53,9 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if actor.Kind == store.KindGroup {
+		return a.showGroupByHandle(w, r, username)
+	}
 	if actor.Kind != store.KindPerson {
 		return errNotFound()
 	}

@@ -135,6 +135,50 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /me/followers/{id}/accept", h(a.acceptFollower))
 	mux.Handle("POST /me/followers/{id}/remove", h(a.removeFollower))
 
+	// Groups (app/groups.go, group_members.go, discussions.go,
+	// group_posts.go, resources.go): a local group's page is /@name; its
+	// other pages, and those of remote groups we have members in, live
+	// under /groups/{name} ("name@host" for a remote one).
+	mux.Handle("GET /groups", h(a.showGroups))
+	mux.Handle("GET /groups/new", h(a.showNewGroup))
+	mux.Handle("POST /groups", h(a.createGroup))
+	mux.Handle("GET /groups/{name}", h(a.showGroup))
+	mux.Handle("GET /groups/{name}/edit", h(a.showEditGroup))
+	mux.Handle("POST /groups/{name}/edit", h(a.updateGroup))
+	mux.Handle("POST /groups/{name}/delete", h(a.deleteGroup))
+	mux.Handle("GET /groups/{name}/log", h(a.showGroupLog))
+	mux.Handle("POST /groups/{name}/join", h(a.joinGroup))
+	mux.Handle("POST /groups/{name}/leave", h(a.leaveGroup))
+	mux.Handle("POST /groups/{name}/invitation/accept", h(a.acceptInvitation))
+	mux.Handle("POST /groups/{name}/invitation/decline", h(a.declineInvitation))
+	mux.Handle("GET /groups/{name}/members", h(a.showMembers))
+	mux.Handle("POST /groups/{name}/invite", h(a.inviteMember))
+	mux.Handle("POST /groups/{name}/members/{id}/{decision}", h(a.decideMember))
+	mux.Handle("POST /groups/{name}/notify", h(a.setGroupNotify))
+	mux.Handle("GET /groups/{name}/discussions", h(a.showDiscussions))
+	mux.Handle("POST /groups/{name}/discussions", h(a.createDiscussion))
+	mux.Handle("GET /groups/{name}/discussions/{slug}", negotiate(h(a.showDiscussionJSON), h(a.showDiscussion)))
+	mux.Handle("POST /groups/{name}/discussions/{slug}", h(a.replyToDiscussion))
+	mux.Handle("POST /groups/{name}/discussions/{slug}/delete", h(a.deleteDiscussion))
+	mux.Handle("GET /groups/{name}/messages/{id}", h(a.showMessageJSON))
+	mux.Handle("GET /groups/{name}/posts/new", h(a.showNewPost))
+	mux.Handle("POST /groups/{name}/posts", h(a.createPost))
+	mux.Handle("GET /groups/{name}/posts/{slug}", negotiate(h(a.showPostJSON), h(a.showPost)))
+	mux.Handle("POST /groups/{name}/posts/{slug}/delete", h(a.deletePost))
+	mux.Handle("GET /groups/{name}/resources", h(a.showResources))
+	mux.Handle("POST /groups/{name}/resources", h(a.createResource))
+	mux.Handle("GET /groups/{name}/resources/{id}", h(a.showResourceJSON))
+	mux.Handle("POST /groups/{name}/resources/{id}/delete", h(a.deleteResource))
+	mux.Handle("GET /feeds/groups/{file}", h(a.showGroupFeed))
+	// Group federation: the collections Mobilizon reads, and memberships.
+	mux.Handle("GET /actors/{username}/members", h(a.showGroupCollection("members")))
+	mux.Handle("GET /actors/{username}/resources", h(a.showGroupCollection("resources")))
+	mux.Handle("GET /actors/{username}/todos", h(a.showGroupCollection("todos")))
+	mux.Handle("GET /actors/{username}/posts", h(a.showGroupCollection("posts")))
+	mux.Handle("GET /actors/{username}/events", h(a.showGroupCollection("events")))
+	mux.Handle("GET /actors/{username}/discussions", h(a.showGroupCollection("discussions")))
+	mux.Handle("GET /members/{uuid}", h(a.showMemberJSON))
+
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.
 	mux.Handle("/", h(a.notFoundOrWrongMethod(mux)))

@@ -13,6 +13,7 @@ type EventQuery struct {
 	Now         time.Time // what "upcoming" and "published" are relative to
 	Past        bool      // events that ended before Now, newest first; else upcoming (not yet ended), soonest first
 	OrganizerID int64     // only this organizer's events
+	GroupID     int64     // only the events organised for this group
 	Tag         string
 	Category    string
 	// Listed restricts to public, published, non-draft events: what anyone
@@ -50,6 +51,10 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	if q.OrganizerID != 0 {
 		where = append(where, "e.organizer_id = ?")
 		args = append(args, q.OrganizerID)
+	}
+	if q.GroupID != 0 {
+		where = append(where, "e.attributed_to_id = ?")
+		args = append(args, q.GroupID)
 	}
 	from := "events e"
 	if q.Tag != "" {

@@ -84,11 +84,14 @@ type Link struct {
 
 // Event is an event, local or (later) remote.
 type Event struct {
-	ID                     int64
-	UUID                   string
-	URI                    string // remote events only
-	OrganizerID            int64
-	Organizer              *Actor // filled by reads
+	ID          int64
+	UUID        string
+	URI         string // remote events only
+	OrganizerID int64
+	Organizer   *Actor // filled by reads
+	// AttributedToID is the group the event is organised for (0: none);
+	// its organiser is then one of the group's moderators.
+	AttributedToID         int64
 	Title                  string
 	DescriptionMD          string
 	DescriptionHTML        string
@@ -162,7 +165,8 @@ const eventColumns = `e.id, e.uuid, coalesce(e.uri, ''), e.organizer_id, e.title
 	e.latitude, e.longitude, e.online_url, e.category, coalesce(e.banner_id, 0),
 	coalesce((SELECT uuid FROM media WHERE id = e.banner_id), ''), e.status, e.visibility, e.draft,
 	e.join_mode, e.external_url, e.capacity, e.participation_message, e.comment_moderation,
-	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at`
+	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at,
+	coalesce(e.attributed_to_id, 0)`
 
 func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error) {
 	var e Event
@@ -173,7 +177,7 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error
 		&e.Address.Locality, &e.Address.Region, &e.Address.Country, &e.Address.Latitude, &e.Address.Longitude,
 		&e.OnlineURL, &e.Category, &e.BannerID, &e.BannerUUID, &e.Status, &e.Visibility, &e.Draft,
 		&e.JoinMode, &e.ExternalURL, &e.Capacity, &e.ParticipationMessage, &e.CommentModeration,
-		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated}
+		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, notFound(err)
 	}
@@ -207,13 +211,13 @@ func (s *Store) CreateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
 		  timezone, venue, street, postal_code, locality, region, country, latitude, longitude, online_url,
 		  category, banner_id, status, visibility, draft, join_mode, external_url, capacity,
 		  participation_message, comment_moderation, anonymous_participation, language, sequence,
-		  published_at, created_at, updated_at)
-		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		  published_at, created_at, updated_at, attributed_to_id)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0))`,
 		e.UUID, e.URI, e.OrganizerID, e.Title, e.DescriptionMD, e.DescriptionHTML, e.StartsAt.Unix(), e.EndsAt.Unix(),
 		e.Timezone, e.Address.Venue, e.Address.Street, e.Address.PostalCode, e.Address.Locality, e.Address.Region,
 		e.Address.Country, e.Address.Latitude, e.Address.Longitude, e.OnlineURL, e.Category, e.BannerID, e.Status,
 		e.Visibility, e.Draft, e.JoinMode, e.ExternalURL, e.Capacity, e.ParticipationMessage, e.CommentModeration,
-		e.AnonymousParticipation, e.Language, e.Sequence, unixOrNil(e.PublishedAt), now.Unix(), now.Unix())
+		e.AnonymousParticipation, e.Language, e.Sequence, unixOrNil(e.PublishedAt), now.Unix(), now.Unix(), e.AttributedToID)
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}

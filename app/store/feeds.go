@@ -12,6 +12,7 @@ import (
 type FeedQuery struct {
 	Now         time.Time
 	OrganizerID int64
+	GroupID     int64 // the events organised for a group
 	Tag         string
 	Category    string
 }
@@ -22,6 +23,10 @@ func (q FeedQuery) where() (string, []any) {
 	if q.OrganizerID != 0 {
 		where = append(where, "e.organizer_id = ?")
 		args = append(args, q.OrganizerID)
+	}
+	if q.GroupID != 0 {
+		where = append(where, "e.attributed_to_id = ?")
+		args = append(args, q.GroupID)
 	}
 	if q.Tag != "" {
 		where = append(where, "e.id IN (SELECT event_id FROM event_tags WHERE tag = ?)")

@@ -17,6 +17,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateParticipations,
 	migrateEventsDuration,
 	migrateFederation,
+	migrateGroups,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.

@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Discussion is a titled, flat thread of a group.
+type Discussion struct {
+	ID            int64
+	Slug          string
+	URI           string // set when it was started on another instance
+	GroupID       int64
+	AuthorID      int64
+	Author        *Actor
+	Title         string
+	MessageCount  int
+	LastMessageAt time.Time
+	CreatedAt     time.Time
+}
+
+// Message is one message of a discussion; the first is the opening one.
+type Message struct {
+	ID           int64
+	DiscussionID int64
+	URI          string // set when it was written on another instance
+	AuthorID     int64
+	Author       *Actor
+	BodyHTML     string
+	CreatedAt    time.Time
+}
+
+const discussionColumns = `d.id, d.slug, coalesce(d.uri, ''), d.group_id, d.author_id, d.title,
+	(SELECT count(*) FROM discussion_messages WHERE discussion_id = d.id), d.last_message_at, d.created_at`
+
+func (s *Store) scanDiscussion(ctx context.Context, row interface{ Scan(...any) error }) (*Discussion, error) {
+	var d Discussion
+	var last, created int64
+	if err := row.Scan(&d.ID, &d.Slug, &d.URI, &d.GroupID, &d.AuthorID, &d.Title, &d.MessageCount, &last, &created); err != nil {
+		return nil, notFound(err)
+	}
+	d.LastMessageAt, d.CreatedAt = time.Unix(last, 0).UTC(), time.Unix(created, 0).UTC()
+	return &d, nil
+}
+
+// CreateDiscussionTx starts a discussion with its first message. The
+// message's uri is the discussion's, as Mobilizon has it.
+func (s *Store) CreateDiscussionTx(ctx context.Context, tx *sql.Tx, d *Discussion, first *Message) error {
+	now := s.unix()
+	if d.Slug == "" {
+		d.Slug = uuid.NewString()
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO discussions (slug, uri, group_id, author_id, title, last_message_at, created_at, updated_at)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?)`, d.Slug, d.URI, d.GroupID, d.AuthorID, d.Title, now, now, now)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create discussion: %w", err)
+	}
+	d.ID, _ = res.LastInsertId()
+	d.CreatedAt, d.LastMessageAt = time.Unix(now, 0).UTC(), time.Unix(now, 0).UTC()
+	first.DiscussionID = d.ID
+	first.AuthorID = d.AuthorID
+	return s.AddMessageTx(ctx, tx, first)
+}
+
+// AddMessageTx appends a message to a discussion.
+func (s *Store) AddMessageTx(ctx context.Context, tx *sql.Tx, m *Message) error {
+	now := s.unix()
+	res, err := tx.ExecContext(ctx, `INSERT INTO discussion_messages (discussion_id, uri, author_id, body_html, created_at)
+		VALUES (?, nullif(?, ''), ?, ?, ?)`, m.DiscussionID, m.URI, m.AuthorID, m.BodyHTML, now)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("add message: %w", err)
+	}
+	m.ID, _ = res.LastInsertId()
+	m.CreatedAt = time.Unix(now, 0).UTC()
+	_, err = tx.ExecContext(ctx, `UPDATE discussions SET last_message_at = ?, updated_at = ? WHERE id = ?`, now, now, m.DiscussionID)
+	return err
+}
+
+// RenameDiscussion changes a discussion's title.
+func (s *Store) RenameDiscussion(ctx context.Context, id int64, title string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE discussions SET title = ?, updated_at = ? WHERE id = ?`, title, s.unix(), id)
+	return err
+}
+
+// DeleteDiscussion removes a discussion and its messages.
+func (s *Store) DeleteDiscussion(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM discussions WHERE id = ?`, id)
+	return err
+}
+
+// DiscussionBySlug returns a group's discussion.
+func (s *Store) DiscussionBySlug(ctx context.Context, groupID int64, slug string) (*Discussion, error) {
+	return s.scanDiscussion(ctx, s.db.QueryRowContext(ctx, `SELECT `+discussionColumns+` FROM discussions d
+		WHERE d.group_id = ? AND d.slug = ?`, groupID, slug))
+}
+
+// DiscussionByURI returns the discussion a remote id names.
+func (s *Store) DiscussionByURI(ctx context.Context, uri string) (*Discussion, error) {
+	return s.scanDiscussion(ctx, s.db.QueryRowContext(ctx, `SELECT `+discussionColumns+` FROM discussions d WHERE d.uri = ?`, uri))
+}
+
+// ListDiscussions lists a group's discussions, the most recently active first.
+func (s *Store) ListDiscussions(ctx context.Context, groupID int64, limit, offset int) ([]*Discussion, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+discussionColumns+` FROM discussions d WHERE d.group_id = ?
+		ORDER BY d.last_message_at DESC, d.id DESC LIMIT ? OFFSET ?`, groupID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list discussions: %w", err)
+	}
+	var out []*Discussion
+	for rows.Next() {
+		d, err := s.scanDiscussion(ctx, rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, d := range out {
+		if d.Author, err = s.ActorByID(ctx, d.AuthorID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CountDiscussions counts a group's discussions.
+func (s *Store) CountDiscussions(ctx context.Context, groupID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM discussions WHERE group_id = ?`, groupID).Scan(&n)
+	return n, err
+}
+
+// Messages returns up to limit messages of a discussion after the message
+// afterID (0: from the start), in order, with their authors. Pages are
+// keyed on the id so a long thread is read in bounded slices.
+func (s *Store) Messages(ctx context.Context, discussionID, afterID int64, limit int) ([]*Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.created_at,
+		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id
+		WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	defer rows.Close()
+	var out []*Message
+	for rows.Next() {
+		var m Message
+		var act Actor
+		var created, ac, au int64
+		if err := rows.Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created,
+			&act.ID, &act.Kind, &act.Username, &act.Domain, &act.AccountID, &act.DisplayName, &act.Bio,
+			&act.AvatarUUID, &act.URI, &act.InboxURL, &act.SharedInboxURL, &act.ManuallyApproves, &ac, &au); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = time.Unix(created, 0).UTC()
+		act.CreatedAt, act.UpdatedAt = time.Unix(ac, 0).UTC(), time.Unix(au, 0).UTC()
+		m.Author = &act
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+// MessageByURI returns a message by its remote id.
+func (s *Store) MessageByURI(ctx context.Context, uri string) (*Message, error) {
+	var m Message
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, discussion_id, coalesce(uri, ''), author_id, body_html, created_at
+		FROM discussion_messages WHERE uri = ?`, uri).Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	m.CreatedAt = time.Unix(created, 0).UTC()
+	return &m, nil
+}
+
+// MessageByID returns one message.
+func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
+	var m Message
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, discussion_id, coalesce(uri, ''), author_id, body_html, created_at
+		FROM discussion_messages WHERE id = ?`, id).Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	m.CreatedAt = time.Unix(created, 0).UTC()
+	return &m, nil
+}
+
+// LastMessageID is the id of a discussion's latest message.
+func (s *Store) LastMessageID(ctx context.Context, discussionID int64) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM discussion_messages WHERE discussion_id = ?`, discussionID).Scan(&id)
+	return id, err
+}
+
+// DiscussionByID returns one discussion.
+func (s *Store) DiscussionByID(ctx context.Context, id int64) (*Discussion, error) {
+	return s.scanDiscussion(ctx, s.db.QueryRowContext(ctx, `SELECT `+discussionColumns+` FROM discussions d WHERE d.id = ?`, id))
+}
+
+// LastMessages returns a discussion's last limit messages, in order.
+func (s *Store) LastMessages(ctx context.Context, discussionID int64, limit int) ([]*Message, error) {
+	var from int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(min(id), 1) - 1 FROM (SELECT id FROM discussion_messages
+		WHERE discussion_id = ? ORDER BY id DESC LIMIT ?)`, discussionID, limit).Scan(&from)
+	if err != nil {
+		return nil, err
+	}
+	return s.Messages(ctx, discussionID, from, limit)
+}
+
+// LocalMembersToTell lists the local members of a group who hear of
+// discussions (each message, or in a digest), but the author.
+func (s *Store) LocalMembersToTell(ctx context.Context, q queryer, groupID, authorID int64) ([]Membership, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+membershipColumns+` FROM group_members m JOIN actors a ON a.id = m.actor_id
+		WHERE m.group_id = ? AND m.actor_id != ? AND a.domain = '' AND m.notify != 'off'
+		AND m.role IN ('member', 'moderator', 'administrator')`, groupID, authorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		m, err := scanMembership(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, rows.Err()
+}
