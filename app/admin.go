@@ -39,6 +39,10 @@ var adminSections = []views.AdminLink{
 	{URL: "/admin/instance", Title: "This instance", Description: "Name, descriptions, contact, language, time zone, rules and policies shown on the About page."},
 	{URL: "/admin/registrations", Title: "Registrations", Description: "Who can create an account; invitation links."},
 	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails."},
+	{URL: "/admin/reports", Title: "Reports", Description: "Reports of events and identities, and what was done about them."},
+	{URL: "/admin/federation", Title: "Federation", Description: "Which servers this instance exchanges with; block lists."},
+	{URL: "/admin/sources", Title: "Sources of events", Description: "Servers, groups and accounts whose events appear here."},
+	{URL: "/admin/rules", Title: "Rules", Description: "The instance's rules, in order."},
 }
 
 func (a *App) showAdmin(w http.ResponseWriter, r *http.Request) error {

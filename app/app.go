@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"convene/app/store"
@@ -57,7 +58,8 @@ type App struct {
 	mailer   *mailer       // nil when no SMTP server is configured
 	mailPoke chan struct{} // wakes the mail worker
 	fed      *federation
-	pages    *pageCache // public pages as anonymous visitors get them; nil: off
+	pages    *pageCache                     // public pages as anonymous visitors get them; nil: off
+	policy   atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -98,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		fed:      newFederation(cfg),
 		pages:    newPageCache(),
 	}
+	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	return a, nil
 }
 

@@ -111,6 +111,9 @@ func (f *federation) hostSlot(host string) chan struct{} {
 
 // deliver makes one signed POST.
 func (a *App) deliver(ctx context.Context, signer *ap.Signer, d store.Delivery) deliveryOutcome {
+	if !a.federationAllowed(d.InboxURL) {
+		return deliveryOutcome{giveUp: true, reason: policyDropped}
+	}
 	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.InboxURL, bytes.NewReader(d.Body))

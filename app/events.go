@@ -79,6 +79,9 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if e.URI != "" {
+		return a.showRemoteEvent(w, r, e) // published elsewhere: shown with its origin
+	}
 	l := a.printer(r)
 	now := a.now()
 	loc := e.Location()

@@ -40,7 +40,7 @@ func (a *App) receiveFollow(ctx context.Context, in *incoming) error {
 		return err
 	}
 	state := store.FollowAccepted
-	if local.ManuallyApproves || local.Kind == store.KindApplication {
+	if local.ManuallyApproves || local.Kind == store.KindApplication || a.federationPolicy(in.Actor.URI).Verdict == verdictSilence {
 		state = store.FollowPending
 	}
 	return a.store.Tx(ctx, func(tx *sql.Tx) error {
@@ -100,7 +100,10 @@ func (a *App) receiveAccept(ctx context.Context, in *incoming) error {
 	if err != nil {
 		return err
 	}
-	return a.store.AcceptFollow(ctx, f.ID)
+	if err := a.store.AcceptFollow(ctx, f.ID); err != nil {
+		return err
+	}
+	return a.followAnswered(ctx, f, true)
 }
 
 // receiveReject: someone refused (or stopped) our follow.
@@ -112,7 +115,10 @@ func (a *App) receiveReject(ctx context.Context, in *incoming) error {
 	if err != nil {
 		return err
 	}
-	return a.store.DeleteFollow(ctx, f.ID)
+	if err := a.store.DeleteFollow(ctx, f.ID); err != nil {
+		return err
+	}
+	return a.followAnswered(ctx, f, false)
 }
 
 // receiveUndoFollow: a remote follower stops following.

@@ -57,18 +57,22 @@ type inboxHandler func(a *App, ctx context.Context, in *incoming) error
 // inboxHandlers maps "Type" or "Type ObjectType" (tried first) to a
 // handler. An activity nobody handles is acknowledged and ignored.
 var inboxHandlers = map[string]inboxHandler{
-	"Follow":        (*App).receiveFollow,
-	"Accept":        (*App).receiveAccept,
-	"Reject":        (*App).receiveReject,
-	"Undo":          (*App).receiveUndoFollow, // an Undo whose object is given by id only
-	"Undo Follow":   (*App).receiveUndoFollow,
-	"Create Event":  (*App).receiveEvent,
-	"Update Event":  (*App).receiveEvent,
-	"Create Note":   (*App).receiveNote,
-	"Update Note":   (*App).receiveNote,
-	"Delete":        (*App).receiveDelete,
-	"Update Person": (*App).receiveActorUpdate,
-	"Update Group":  (*App).receiveActorUpdate,
+	"Follow":           (*App).receiveFollow,
+	"Accept":           (*App).receiveAccept,
+	"Reject":           (*App).receiveReject,
+	"Undo":             (*App).receiveUndoFollow, // an Undo whose object is given by id only
+	"Undo Follow":      (*App).receiveUndoFollow,
+	"Create Event":     (*App).receiveRemoteEvent,
+	"Update Event":     (*App).receiveRemoteEvent,
+	"Update Tombstone": (*App).receiveRemoteDelete,
+	"Announce":         (*App).receiveAnnounce,
+	"Undo Announce":    (*App).receiveUndoAnnounce,
+	"Flag":             (*App).receiveFlag,
+	"Create Note":      (*App).receiveNote,
+	"Update Note":      (*App).receiveNote,
+	"Delete":           (*App).receiveRemoteDelete,
+	"Update Person":    (*App).receiveActorUpdate,
+	"Update Group":     (*App).receiveActorUpdate,
 }
 
 // errRetry marks a failure worth trying again (a peer we could not reach).
@@ -100,6 +104,10 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 	// as replays.
 	if !ap.SameHost(act.ID, act.Actor) {
 		return jsonError(w, http.StatusBadRequest, "activity id not on its actor's host")
+	}
+	if status := a.inboxGate(r, act); status != 0 {
+		w.WriteHeader(status) // refused or dropped by policy: nothing is fetched or stored
+		return nil
 	}
 	if !a.fed.skipVerify {
 		owner, err := a.verifyInboxRequest(r, body)

@@ -66,6 +66,9 @@ func (a *App) enqueueEventActivity(ctx context.Context, tx *sql.Tx, e *store.Eve
 // enqueueActivity stores an activity for delivery to inboxes, inside tx,
 // and wakes the delivery worker (whose claim waits for tx to commit).
 func (a *App) enqueueActivity(ctx context.Context, tx *sql.Tx, actor *store.Actor, id string, activity any, inboxes []store.Inbox, notBefore time.Time) error {
+	if inboxes = a.allowedInboxes(inboxes); len(inboxes) == 0 {
+		return nil
+	}
 	body, err := json.Marshal(activity)
 	if err != nil {
 		return err

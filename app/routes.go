@@ -179,12 +179,38 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /actors/{username}/discussions", h(a.showGroupCollection("discussions")))
 	mux.Handle("GET /members/{uuid}", h(a.showMemberJSON))
 
+	// Federation policy, sources of events, reports and moderation
+	// (app/policy.go, app/sources.go, app/reports.go, app/moderation.go).
+	mux.Handle("GET /admin/federation", h(a.adminOnly(a.showAdminFederation)))
+	mux.Handle("POST /admin/federation/mode", h(a.adminOnly(a.setFederationMode)))
+	mux.Handle("POST /admin/federation/policies", h(a.adminOnly(a.addDomainPolicy)))
+	mux.Handle("POST /admin/federation/policies/remove", h(a.adminOnly(a.deleteDomainPolicy)))
+	mux.Handle("GET /admin/federation/blocks.csv", h(a.adminOnly(a.exportPolicies("block"))))
+	mux.Handle("GET /admin/federation/allows.csv", h(a.adminOnly(a.exportPolicies("allow"))))
+	mux.Handle("POST /admin/federation/import", h(a.adminOnly(a.previewImport)))
+	mux.Handle("POST /admin/federation/import/confirm", h(a.adminOnly(a.confirmImport)))
+	mux.Handle("GET /admin/sources", h(a.adminOnly(a.showAdminSources)))
+	mux.Handle("POST /admin/sources", h(a.adminOnly(a.addSource)))
+	mux.Handle("GET /admin/sources/{id}", h(a.adminOnly(a.showSource)))
+	mux.Handle("POST /admin/sources/{id}/unfollow", h(a.adminOnly(a.unfollowSource)))
+	mux.Handle("GET /report", h(a.showReportForm))
+	mux.Handle("POST /report", h(a.submitReport))
+	mux.Handle("GET /admin/reports", h(a.adminOnly(a.showAdminReports)))
+	mux.Handle("GET /admin/reports/{id}", h(a.adminOnly(a.showAdminReport)))
+	mux.Handle("POST /admin/reports/{id}/{action}", h(a.adminOnly(a.actOnReport)))
+	mux.Handle("GET /admin/moderation-log", h(a.adminOnly(a.showModerationLog)))
+	mux.Handle("GET /admin/rules", h(a.adminOnly(a.showAdminRules)))
+	mux.Handle("POST /admin/rules", h(a.adminOnly(a.addRule)))
+	mux.Handle("POST /admin/rules/{id}/{action}", h(a.adminOnly(a.changeRule)))
+	mux.Handle("GET /api/v1/instance/rules", h(a.instanceRulesAPI))
+
 	// Everything else is a real 404 page, or a 405 page when the path
 	// exists for another method.
 	mux.Handle("/", h(a.notFoundOrWrongMethod(mux)))
 
 	var handler http.Handler = mux
 	handler = a.loadSession(handler)
+	handler = a.refuseDeniedSigners(handler)
 	handler = crossOriginProtection(handler, a)
 	handler = limitBody(handler)
 	handler = securityHeaders(handler)

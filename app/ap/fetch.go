@@ -31,6 +31,7 @@ var (
 	ErrBodyTooLarge     = errors.New("ap: response body too large")
 	ErrNotActivityJSON  = errors.New("ap: response is not ActivityStreams JSON")
 	ErrIDMismatch       = errors.New("ap: document id is not the URL it was fetched from")
+	ErrHostRefused      = errors.New("ap: the instance's federation policy refuses this host")
 )
 
 // StatusError is a non-2xx answer; 404 and 410 tell the caller an object is gone.
@@ -92,7 +93,15 @@ type Fetcher struct {
 	// were on the public internet, so that a redirect from it to a private
 	// address can be shown to be refused. Nothing outside tests sets it.
 	exemptForTest func(netip.AddrPort) bool
+
+	// hostAllowed, when set, is asked before any request (and redirect)
+	// to a host; a refused host is never connected to.
+	hostAllowed func(host string) bool
 }
+
+// SetHostPolicy makes every later request ask allowed first. Call it
+// before the Fetcher is used.
+func (f *Fetcher) SetHostPolicy(allowed func(host string) bool) { f.hostAllowed = allowed }
 
 // NewFetcher builds a Fetcher with its own connection pool.
 func NewFetcher(opts FetchOptions) *Fetcher {
@@ -157,6 +166,9 @@ func (f *Fetcher) Client() *http.Client { return f.client }
 
 func (f *Fetcher) dialContext(dialer *net.Dialer) func(ctx context.Context, network, address string) (net.Conn, error) {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		if f.hostAllowed != nil && !f.hostAllowed(address) {
+			return nil, fmt.Errorf("%w: %s", ErrHostRefused, address)
+		}
 		if f.opts.Resolve == nil {
 			return dialer.DialContext(ctx, network, address)
 		}
@@ -211,6 +223,9 @@ func (f *Fetcher) checkURL(u *url.URL) error {
 	}
 	if u.Host == "" || u.User != nil {
 		return fmt.Errorf("ap: refusing URL %q", u.Redacted())
+	}
+	if f.hostAllowed != nil && !f.hostAllowed(u.Host) {
+		return fmt.Errorf("%w: %s", ErrHostRefused, u.Host)
 	}
 	return nil
 }

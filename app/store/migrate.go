@@ -18,6 +18,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateEventsDuration,
 	migrateFederation,
 	migrateGroups,
+	migrateModeration,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -170,6 +171,155 @@ CREATE TABLE remote_objects (
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX remote_objects_actor ON remote_objects(actor_id);`)
+	return err
+}
+
+// migrateModeration adds the federation policy, followed sources and
+// their remote events, tombstones, suspensions, rules, reports and the
+// moderation log.
+func migrateModeration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `-- Federation policy: one row per (domain, kind). A domain covers its
+-- subdomains; the longest matching suffix wins (app/policy.go decides).
+CREATE TABLE domain_policies (
+    domain          TEXT    NOT NULL,
+    kind            TEXT    NOT NULL CHECK (kind IN ('block', 'allow')),
+    severity        TEXT    NOT NULL DEFAULT 'suspend' CHECK (severity IN ('silence', 'suspend')),
+    reject_media    INTEGER NOT NULL DEFAULT 0,
+    reject_reports  INTEGER NOT NULL DEFAULT 0,
+    public_comment  TEXT    NOT NULL DEFAULT '',
+    private_comment TEXT    NOT NULL DEFAULT '',
+    obfuscate       INTEGER NOT NULL DEFAULT 0,
+    origin          TEXT    NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'import', 'subscription')),
+    created_by      INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (domain, kind)
+) WITHOUT ROWID;
+
+-- Remote actors the instance follows for their events (Mobilizon relays,
+-- groups, Gancio instances, other Convene instances or identities,
+-- Mastodon accounts). The Follow itself is a follows row of the instance
+-- actor; this says what kind of source it is and whether its events are
+-- shown on the public calendar.
+CREATE TABLE follow_sources (
+    actor_id          INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    kind              TEXT    NOT NULL CHECK (kind IN ('instance', 'group', 'person', 'account')),
+    state             TEXT    NOT NULL DEFAULT 'pending'
+                      CHECK (state IN ('pending', 'accepted', 'rejected', 'cancelled')),
+    follow_uri        TEXT    NOT NULL,
+    display           INTEGER NOT NULL DEFAULT 1,
+    created_by        INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    created_at        INTEGER NOT NULL,
+    accepted_at       INTEGER,
+    last_refreshed_at INTEGER
+);
+
+-- What we know of an event published elsewhere, beside its events row
+-- (which has uri set and a remote organiser): where to see it, the
+-- audience it was sent to, the origin's last update, the raw JSON.
+CREATE TABLE remote_events (
+    event_id       INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    url            TEXT    NOT NULL DEFAULT '',
+    origin_domain  TEXT    NOT NULL,
+    public_in_to   INTEGER NOT NULL DEFAULT 0,
+    remote_join    TEXT    NOT NULL DEFAULT '',
+    remote_updated INTEGER NOT NULL DEFAULT 0,
+    fetched_at     INTEGER NOT NULL,
+    hidden         INTEGER NOT NULL DEFAULT 0,
+    raw            TEXT    NOT NULL
+);
+CREATE INDEX remote_events_domain ON remote_events(origin_domain);
+
+-- Which followed source brought a remote event (Mobilizon's Share).
+CREATE TABLE event_sources (
+    event_id  INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    source_id INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    via       TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (event_id, source_id)
+) WITHOUT ROWID;
+CREATE INDEX event_sources_source ON event_sources(source_id);
+
+-- Remote objects deleted at their origin or by moderation: never taken in
+-- again.
+CREATE TABLE tombstones (
+    uri        TEXT    PRIMARY KEY,
+    domain     TEXT    NOT NULL,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Remote actors suspended by a moderator, by id (the actors row goes).
+CREATE TABLE suspended_actors (
+    uri          TEXT    PRIMARY KEY,
+    suspended_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Local accounts suspended by a moderator: they cannot log in.
+CREATE TABLE account_suspensions (
+    account_id   INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    suspended_at INTEGER NOT NULL
+);
+
+-- The instance's rules, in order (shown on /about, chosen in reports).
+CREATE TABLE instance_rules (
+    id       INTEGER PRIMARY KEY,
+    position INTEGER NOT NULL,
+    text     TEXT    NOT NULL,
+    hint     TEXT    NOT NULL DEFAULT ''
+);
+
+-- Reports of events and identities, made here or received as Flags.
+-- target_key names what is reported (an event's or else an actor's id),
+-- so that admins are emailed once while a report on it is open.
+CREATE TABLE reports (
+    id                  INTEGER PRIMARY KEY,
+    uri                 TEXT    UNIQUE,
+    local               INTEGER NOT NULL,
+    reporter_account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    reporter_actor      TEXT    NOT NULL DEFAULT '',
+    target_actor_id     INTEGER REFERENCES actors(id) ON DELETE SET NULL,
+    target_actor_uri    TEXT    NOT NULL DEFAULT '',
+    target_event_id     INTEGER REFERENCES events(id) ON DELETE SET NULL,
+    target_event_uri    TEXT    NOT NULL DEFAULT '',
+    target_title        TEXT    NOT NULL DEFAULT '',
+    target_key          TEXT    NOT NULL,
+    comment             TEXT    NOT NULL DEFAULT '',
+    category            TEXT    NOT NULL CHECK (category IN ('spam', 'legal', 'violation', 'other')),
+    rule_ids            TEXT    NOT NULL DEFAULT '',
+    forward             INTEGER NOT NULL DEFAULT 0,
+    forwarded_to        TEXT    NOT NULL DEFAULT '',
+    status              TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved', 'closed')),
+    handled_by          INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX reports_status ON reports(status, created_at);
+CREATE INDEX reports_target ON reports(target_key, status);
+
+CREATE TABLE report_notes (
+    id         INTEGER PRIMARY KEY,
+    report_id  INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    author_id  INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX report_notes_report ON report_notes(report_id);
+
+-- Every moderation action, one row each. Append-only: the triggers refuse
+-- changes, and the moderator's name is copied so the row outlives them.
+CREATE TABLE moderation_log (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    moderator_id INTEGER,
+    moderator    TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    target_type  TEXT    NOT NULL,
+    target_id    TEXT    NOT NULL,
+    report_id    INTEGER,
+    snapshot     TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log
+BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
+CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
+BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;`)
 	return err
 }
 
