@@ -80,7 +80,7 @@ func TestBlockDropsQueuedDeliveries(t *testing.T) {
 		t.Fatalf("follow: %d", got)
 	}
 	us.App.ProcessInbox(context.Background()) // the Accept is queued, not sent
-	publishEvent(t, us, bob, "Avant", store.VisibilityPublic)
+	publishEvent(t, us.App, bob, "Avant", store.VisibilityPublic)
 	if n := count(t, us, `SELECT count(*) FROM deliveries WHERE failed_at IS NULL`); n != 2 {
 		t.Fatalf("%d deliveries waiting before the block, want 2", n)
 	}
@@ -89,7 +89,7 @@ func TestBlockDropsQueuedDeliveries(t *testing.T) {
 	if n := count(t, us, `SELECT count(*) FROM deliveries WHERE last_error = 'dropped_policy'`); n != 2 {
 		t.Fatalf("%d deliveries dropped by policy, want 2", n)
 	}
-	publishEvent(t, us, bob, "Après", store.VisibilityPublic)
+	publishEvent(t, us.App, bob, "Après", store.VisibilityPublic)
 	drain(t, us)
 	if n := count(t, us, `SELECT count(*) FROM deliveries WHERE last_error != 'dropped_policy'`); n != 0 {
 		t.Fatalf("%d new deliveries queued for a blocked domain", n)
