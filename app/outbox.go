@@ -39,7 +39,10 @@ func (a *App) enqueueEventActivity(ctx context.Context, tx *sql.Tx, e *store.Eve
 		e.Organizer = organizer
 	}
 	inboxes, err := a.store.FollowerInboxesTx(ctx, tx, organizer.ID)
-	if err != nil || len(inboxes) == 0 {
+	if err != nil {
+		return err
+	}
+	if inboxes, err = a.withInstanceFollowers(ctx, tx, e, inboxes); err != nil || len(inboxes) == 0 {
 		return err
 	}
 	doc := a.eventDocument(e)

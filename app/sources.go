@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -374,4 +375,27 @@ func refString(raw json.RawMessage) string {
 	}
 	_ = json.Unmarshal(raw, &o)
 	return o.ID
+}
+
+// withInstanceFollowers adds, for a public event, the inboxes of the
+// servers following this instance as a source of events (as Mobilizon's
+// relay does), each once.
+func (a *App) withInstanceFollowers(ctx context.Context, tx *sql.Tx, e *store.Event, inboxes []store.Inbox) ([]store.Inbox, error) {
+	if e.Visibility != store.VisibilityPublic {
+		return inboxes, nil
+	}
+	inst, err := a.instanceActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	more, err := a.store.FollowerInboxesTx(ctx, tx, inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range more {
+		if !slices.ContainsFunc(inboxes, func(x store.Inbox) bool { return x.URL == in.URL }) {
+			inboxes = append(inboxes, in)
+		}
+	}
+	return inboxes, nil
 }
