@@ -126,6 +126,9 @@ CREATE INDEX events_organizer ON events(organizer_id, starts_at);
 CREATE INDEX events_category ON events(category, starts_at);
 CREATE INDEX events_series ON events(series_id, starts_at);
 CREATE INDEX events_attributed_to ON events(attributed_to_id, starts_at);
+-- Feeds list the latest published events first, and tell whether
+-- anything changed from this index alone (it covers updated_at).
+CREATE INDEX events_published ON events(visibility, draft, published_at, updated_at);
 -- The longest duration of any event, read at once by lists of upcoming
 -- events to bound their scan of events_listed (see store.notEndedSQL).
 CREATE INDEX events_duration ON events(ends_at - starts_at);

@@ -179,8 +179,10 @@ func eventZone(name string) (*time.Location, bool) {
 	if name == "" || name == "UTC" || name == "Etc/UTC" {
 		return nil, false
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
+	// The store's cache: reading the zone database per event would cost
+	// more than writing the event.
+	loc := store.LoadLocation(name)
+	if loc == time.UTC {
 		return nil, false
 	}
 	return loc, true

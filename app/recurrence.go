@@ -340,10 +340,7 @@ func describeRule(l *i18n.Printer, sr *store.Series) string {
 	if opt.Count > 0 {
 		s += ", " + l.N(opt.Count, "%d time", "%d times")
 	} else if !opt.Until.IsZero() {
-		loc, err := time.LoadLocation(sr.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
+		loc := store.LoadLocation(sr.Timezone)
 		s += ", " + l.T("until %s", l.Date(opt.Until.In(loc)))
 	}
 	return s

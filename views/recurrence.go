@@ -8,8 +8,5 @@ import (
 
 // occurrenceZone is the zone an occurrence is shown in.
 func occurrenceZone(o store.Occurrence) *time.Location {
-	if loc, err := time.LoadLocation(o.Timezone); err == nil {
-		return loc
-	}
-	return time.UTC
+	return store.LoadLocation(o.Timezone)
 }

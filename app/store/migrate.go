@@ -19,6 +19,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateFederation,
 	migrateGroups,
 	migrateModeration,
+	migrateFeedIndex,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.

@@ -54,3 +54,10 @@ CREATE INDEX imported_events_event ON imported_events(event_id);`)
 	}
 	return nil
 }
+
+// migrateFeedIndex lets a feed read its latest published events from an
+// index instead of sorting every listed event.
+func migrateFeedIndex(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `CREATE INDEX events_published ON events(visibility, draft, published_at, updated_at);`)
+	return err
+}
