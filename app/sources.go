@@ -384,7 +384,13 @@ func (a *App) withInstanceFollowers(ctx context.Context, tx *sql.Tx, e *store.Ev
 	if e.Visibility != store.VisibilityPublic {
 		return inboxes, nil
 	}
-	inst, err := a.instanceActor(ctx)
+	// Read, never create, the instance actor here: creating it opens a
+	// second write transaction while tx holds the lock (a deadlock until
+	// busy_timeout on a fresh instance). Without it, nobody follows it.
+	inst, err := a.store.InstanceActor(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return inboxes, nil
+	}
 	if err != nil {
 		return nil, err
 	}
