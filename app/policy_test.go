@@ -35,7 +35,7 @@ func mzEvent(p *mockPeer, uuid, name, organizer string, start time.Time, to, cc 
 		"attributedTo": organizer, "startTime": start.Format(time.RFC3339), "endTime": start.Add(2 * time.Hour).Format(time.RFC3339),
 		"content": "<p>Come along</p>", "to": to, "cc": cc, "joinMode": "free",
 		"location": map[string]any{"type": "Place", "name": "Salle", "address": map[string]any{"type": "PostalAddress", "addressLocality": "Lyon"}},
-		"updated": time.Now().UTC().Format(time.RFC3339),
+		"updated":  time.Now().UTC().Format(time.RFC3339),
 	}
 }
 
@@ -185,4 +185,3 @@ func BenchmarkPolicyDecision(b *testing.B) {
 		p.decide(hosts[i%len(hosts)])
 	}
 }
-

@@ -90,6 +90,9 @@ func (a *App) showReportForm(w http.ResponseWriter, r *http.Request) error {
 func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	l := a.printer(r)
+	if err := r.ParseForm(); err != nil {
+		return errBadRequest("The form could not be read.")
+	}
 	t, err := a.resolveReportTarget(ctx, r.PostForm)
 	if err != nil {
 		return err
@@ -155,21 +158,30 @@ func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 // fileReport stores a report, forwards it when asked, and emails the
 // administrators unless a report on the same target is already open.
 func (a *App) fileReport(ctx context.Context, rep *store.Report, t *reportTarget) error {
+	// Read before the transaction: a read outside it would wait for it.
+	admins, err := a.store.AdminEmails(ctx)
+	if err != nil {
+		return err
+	}
+	inst, err := a.instanceActor(ctx)
+	if err != nil {
+		return err
+	}
 	var already bool
-	err := a.store.Tx(ctx, func(tx *sql.Tx) error {
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if already, err = a.store.CreateReportTx(ctx, tx, rep); err != nil {
 			return err
 		}
 		if rep.Forward && t != nil && t.Domain != "" && t.Actor != nil {
-			if err := a.forwardFlagTx(ctx, tx, rep, t); err != nil {
+			if err := a.forwardFlagTx(ctx, tx, inst, rep, t); err != nil {
 				return err
 			}
 		}
 		if already {
 			return nil
 		}
-		return a.mailAdminsTx(ctx, tx, rep)
+		return a.mailAdminsTx(ctx, tx, admins, rep)
 	})
 	if err != nil {
 		return err
@@ -184,11 +196,7 @@ func (a *App) fileReport(ctx context.Context, rep *store.Report, t *reportTarget
 // Mobilizon expect it: from our instance actor, the organiser first among
 // the objects, the comment as content, to the organiser's inbox, without
 // a Create around it and without who reported.
-func (a *App) forwardFlagTx(ctx context.Context, tx *sql.Tx, rep *store.Report, t *reportTarget) error {
-	inst, err := a.instanceActor(ctx)
-	if err != nil {
-		return err
-	}
+func (a *App) forwardFlagTx(ctx context.Context, tx *sql.Tx, inst *store.Actor, rep *store.Report, t *reportTarget) error {
 	objects := []string{t.Actor.URI}
 	if t.Event != nil {
 		objects = append(objects, t.Event.URI)
@@ -206,11 +214,7 @@ func (a *App) forwardFlagTx(ctx context.Context, tx *sql.Tx, rep *store.Report, 
 }
 
 // mailAdminsTx queues "new report" to every administrator.
-func (a *App) mailAdminsTx(ctx context.Context, tx *sql.Tx, rep *store.Report) error {
-	emails, err := a.store.AdminEmails(ctx)
-	if err != nil {
-		return err
-	}
+func (a *App) mailAdminsTx(ctx context.Context, tx *sql.Tx, emails []string, rep *store.Report) error {
 	l := a.mailPrinter(ctx, nil)
 	for _, to := range emails {
 		m := views.Mail{

@@ -384,17 +384,12 @@ func (a *App) withInstanceFollowers(ctx context.Context, tx *sql.Tx, e *store.Ev
 	if e.Visibility != store.VisibilityPublic {
 		return inboxes, nil
 	}
-	// Read, never create, the instance actor here: creating it opens a
-	// second write transaction while tx holds the lock (a deadlock until
-	// busy_timeout on a fresh instance). Without it, nobody follows it.
-	inst, err := a.store.InstanceActor(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return inboxes, nil
+	// Inside the caller's transaction: never create the actor here.
+	instID, err := a.store.InstanceActorIDTx(ctx, tx)
+	if err != nil || instID == 0 {
+		return inboxes, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	more, err := a.store.FollowerInboxesTx(ctx, tx, inst.ID)
+	more, err := a.store.FollowerInboxesTx(ctx, tx, instID)
 	if err != nil {
 		return nil, err
 	}

@@ -151,3 +151,14 @@ func (s *Store) RemoteActorByID(ctx context.Context, id int64) (*RemoteActorInfo
 func (s *Store) ActorByHandle(ctx context.Context, username, domain string) (*Actor, error) {
 	return scanActor(s.db.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.username = ? AND a.domain = ?`, username, domain))
 }
+
+// InstanceActorIDTx is the id of the instance actor, 0 when it was never
+// made (then nobody follows it).
+func (s *Store) InstanceActorIDTx(ctx context.Context, q queryer) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM actors WHERE kind = 'application' AND domain = '' ORDER BY id LIMIT 1`).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
