@@ -634,3 +634,42 @@ CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log
 BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
 CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
 BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
+-- Comments on our events: written here by identities, or received from the
+-- fediverse as a Note replying to the event or to one of its comments
+-- (uri is then the Note's id). content_html is already sanitised. A
+-- 'held' comment waits for the organisers (moderated events); a 'rejected'
+-- one stays so that a later Update of its Note cannot bring it back.
+CREATE TABLE comments (
+    id           INTEGER PRIMARY KEY,
+    uuid         TEXT    NOT NULL UNIQUE,
+    uri          TEXT    UNIQUE,
+    event_id     INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    author_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    in_reply_to  INTEGER REFERENCES comments(id) ON DELETE SET NULL,
+    content_html TEXT    NOT NULL,
+    state        TEXT    NOT NULL DEFAULT 'visible' CHECK (state IN ('visible', 'held', 'rejected')),
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX comments_event ON comments(event_id, state, created_at);
+CREATE INDEX comments_author ON comments(author_id);
+
+-- Likes and Announces (boosts) of our events from the fediverse, one per
+-- actor and kind; activity_uri is what an Undo names.
+CREATE TABLE event_reactions (
+    event_id     INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    actor_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('like', 'announce')),
+    activity_uri TEXT    NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (event_id, actor_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX event_reactions_actor ON event_reactions(actor_id);
+
+-- The Join activity behind a federated participation, both ways: a remote
+-- actor's Join of our event (answered by Accept or Reject naming it), or
+-- our identity's Join of a remote event (whose answer names it).
+CREATE TABLE federated_joins (
+    participation_id INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    activity_uri     TEXT    NOT NULL UNIQUE
+);

@@ -103,6 +103,9 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Participation = a.participationComponent(r, e)
 	v.Series = a.seriesComponent(r, e, owner)
+	if !v.Draft && announced(e) {
+		v.Comments = a.commentsComponent(r, e)
+	}
 	p := a.page(r, e.Title)
 	p.Description = e.Address.OneLine()
 	p.Head = views.PreviewHead(a.eventPreview(r, e))

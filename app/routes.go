@@ -106,6 +106,14 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/invite", h(a.inviteParticipant))
 	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
 	mux.Handle("GET /me/events", h(a.showMyEvents))
+
+	// Comments (app/comments.go): local ones by form, remote ones through
+	// the inbox; the organisers' moderation; a local comment's Note.
+	mux.Handle("POST /events/{uuid}/comments", h(a.postComment))
+	mux.Handle("GET /events/{uuid}/comments", h(a.showHeldComments))
+	mux.Handle("POST /events/{uuid}/comments/{comment}/{decision}", h(a.decideComment))
+	mux.Handle("GET /comments/{uuid}", h(a.showComment))
+	mux.Handle("POST /comments/{uuid}/delete", h(a.deleteComment))
 	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
 	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
 

@@ -20,6 +20,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateGroups,
 	migrateModeration,
 	migrateFeedIndex,
+	migrateFederationInteractions,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -321,6 +322,42 @@ CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log
 BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
 CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
 BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;`)
+	return err
+}
+
+// migrateFederationInteractions adds comments, likes and announces of our
+// events, and the Join activities of federated participations.
+func migrateFederationInteractions(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE comments (
+    id           INTEGER PRIMARY KEY,
+    uuid         TEXT    NOT NULL UNIQUE,
+    uri          TEXT    UNIQUE,
+    event_id     INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    author_id    INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    in_reply_to  INTEGER REFERENCES comments(id) ON DELETE SET NULL,
+    content_html TEXT    NOT NULL,
+    state        TEXT    NOT NULL DEFAULT 'visible' CHECK (state IN ('visible', 'held', 'rejected')),
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX comments_event ON comments(event_id, state, created_at);
+CREATE INDEX comments_author ON comments(author_id);
+
+CREATE TABLE event_reactions (
+    event_id     INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    actor_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('like', 'announce')),
+    activity_uri TEXT    NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (event_id, actor_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX event_reactions_actor ON event_reactions(actor_id);
+
+CREATE TABLE federated_joins (
+    participation_id INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    activity_uri     TEXT    NOT NULL UNIQUE
+);`)
 	return err
 }
 
