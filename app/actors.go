@@ -67,6 +67,9 @@ func (a *App) showActorJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return jsonError(w, http.StatusNotFound, "no such actor")
 	}
+	if act.Kind == store.KindGroup {
+		return a.showGroupActorJSON(w, r, act)
+	}
 	doc, err := a.actorDocument(r.Context(), act)
 	if err != nil {
 		return err
@@ -98,7 +101,7 @@ func (a *App) showActorAlias(w http.ResponseWriter, r *http.Request) error {
 func (a *App) collectionOwner(r *http.Request) (*store.Actor, error) {
 	if name := r.PathValue("username"); name != "" {
 		act, err := a.store.LocalActorByUsername(r.Context(), strings.ToLower(name))
-		if err != nil || act.Kind != store.KindPerson {
+		if err != nil || act.Kind == store.KindApplication {
 			return nil, store.ErrNotFound
 		}
 		return act, nil

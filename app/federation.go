@@ -120,7 +120,7 @@ func (a *App) localActorByURI(ctx context.Context, uri string) (*store.Actor, er
 		return a.instanceActor(ctx)
 	case strings.HasPrefix(p, "/@"):
 		act, err := a.store.LocalActorByUsername(ctx, strings.ToLower(p[2:]))
-		if err != nil || act.Kind != store.KindPerson {
+		if err != nil || act.Kind == store.KindApplication {
 			return nil, store.ErrNotFound
 		}
 		return act, nil

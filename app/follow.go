@@ -95,7 +95,7 @@ func (a *App) followOfAnswer(ctx context.Context, in *incoming) (*store.Follow, 
 func (a *App) receiveAccept(ctx context.Context, in *incoming) error {
 	f, err := a.followOfAnswer(ctx, in)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // an Accept of something else (a Join: the participation feature's)
+		return a.receiveMembershipAnswer(ctx, in, true) // an Accept of a Join or an Invite
 	}
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ func (a *App) receiveAccept(ctx context.Context, in *incoming) error {
 func (a *App) receiveReject(ctx context.Context, in *incoming) error {
 	f, err := a.followOfAnswer(ctx, in)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return a.receiveMembershipAnswer(ctx, in, false)
 	}
 	if err != nil {
 		return err

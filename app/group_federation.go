@@ -1,54 +1,1173 @@
 package app
 
+// Groups on the wire, in the shapes Mobilizon 5 sends and expects (see
+// ../shared/specs/groups.md), without its leaks: members-only content is
+// addressed to members (role member and above) only, never to followers
+// nor to invited or pending people, and members-only collections and
+// objects are served only to GETs signed by a member.
+
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
+	"convene/app/ap"
+	"convene/app/i18n"
 	"convene/app/store"
+
+	"github.com/google/uuid"
 )
 
-func (a *App) federateGroupUpdate(ctx context.Context, groupID int64) error  { return nil }
-func (a *App) federateGroupDelete(ctx context.Context, g *store.Group) error { return nil }
-func (a *App) federateInvitationAnswerTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, who *store.Actor, accept bool) error {
-	return nil
+// idlessActivityID names an activity a peer sent without an id.
+func idlessActivityID(actor string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return strings.TrimRight(actor, "/") + "#idless-" + hex.EncodeToString(sum[:12])
 }
-func (a *App) federateLeaveTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, who *store.Actor) error {
-	return nil
+
+func (a *App) groupURI(g *store.Group) string {
+	if !g.IsLocal() {
+		return g.URI
+	}
+	return a.URL("/@" + g.Username)
 }
-func (a *App) federateInviteTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, by, invitee *store.Actor) error {
-	return nil
+
+func (a *App) groupCollectionURI(g *store.Group, which string) string {
+	if !g.IsLocal() {
+		if which == "members" && g.MembersURL != "" {
+			return g.MembersURL
+		}
+		return g.URI + "/" + which
+	}
+	return a.URL("/actors/" + g.Username + "/" + which)
 }
-func (a *App) federateDecisionTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, by, subject *store.Actor, decision, newRole string) error {
-	return nil
+
+var groupCollections = []string{"members", "resources", "todos", "posts", "events", "discussions"}
+
+// groupContext is the @context of group documents: Mobilizon's terms for
+// the collections too, so a JSON-LD reader sees them as Mobilizon's.
+func groupContext() []any {
+	c := ap.Context()
+	terms := c[2].(map[string]any)
+	for _, name := range []string{"resources", "todos", "posts", "discussions"} {
+		terms[name] = map[string]any{"@id": "mz:" + name, "@type": "@id"}
+	}
+	return c
 }
-func (a *App) federateMessageTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool) error {
-	return nil
+
+// showGroupActorJSON serves a local group as a Group actor with every
+// collection at top level and in endpoints.
+func (a *App) showGroupActorJSON(w http.ResponseWriter, r *http.Request, act *store.Actor) error {
+	ctx := r.Context()
+	g, err := a.store.GroupByID(ctx, act.ID)
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such actor")
+	}
+	pub, _, err := a.actorKeys(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	id := a.groupURI(g)
+	base := a.URL("/actors/" + g.Username)
+	endpoints := map[string]any{"sharedInbox": a.URL("/inbox")}
+	doc := map[string]any{
+		"@context": groupContext(), "id": id, "type": ap.TypeGroup, "url": id,
+		"preferredUsername": g.Username, "name": g.Name(),
+		"inbox": base + "/inbox", "outbox": base + "/outbox", "followers": base + "/followers", "following": base + "/following",
+		"memberCount": g.MemberCount, "openness": g.Openness, "discoverable": g.Visibility == store.GroupPublic,
+		"manuallyApprovesFollowers": g.ManuallyApproves, "published": g.CreatedAt,
+		"publicKey": ap.PublicKey{ID: ap.KeyID(id), Owner: id, PublicKeyPEM: pub},
+	}
+	for _, c := range groupCollections {
+		doc[c] = base + "/" + c
+		endpoints[c] = base + "/" + c
+	}
+	doc["endpoints"] = endpoints
+	if g.Bio != "" {
+		doc["summary"] = "<p>" + strings.ReplaceAll(html.EscapeString(g.Bio), "\n", "<br>") + "</p>"
+	}
+	if g.AvatarUUID != "" {
+		doc["icon"] = ap.NewImage(a.URL("/media/"+g.AvatarUUID), "")
+	}
+	if g.BannerUUID != "" {
+		doc["image"] = ap.NewImage(a.URL("/media/"+g.BannerUUID), "")
+	}
+	if !g.Address.IsZero() {
+		ad := g.Address
+		place := ap.NewPlace(id+"#place", ad.Venue, ap.PostalAddress{StreetAddress: ad.Street, PostalCode: ad.PostalCode,
+			AddressLocality: ad.Locality, AddressRegion: ad.Region, AddressCountry: ad.Country})
+		if ad.Latitude != nil && ad.Longitude != nil {
+			place.SetCoordinates(*ad.Latitude, *ad.Longitude)
+		}
+		doc["location"] = place
+	}
+	return activityJSON(w, doc)
 }
-func (a *App) federateDiscussionDelete(ctx context.Context, g *store.Group, d *store.Discussion, by *store.Actor) error {
-	return nil
+
+// signedMember tells whether a GET is signed by a member of g.
+func (a *App) signedMember(r *http.Request, g *store.Group) bool {
+	if r.Header.Get("Signature") == "" {
+		return false
+	}
+	_, owner, err := ap.VerifyRequest(r, nil, a.now(), a.lookupKey(false))
+	if err != nil {
+		return false
+	}
+	info, err := a.store.RemoteActorByURI(r.Context(), owner)
+	if err != nil {
+		return false
+	}
+	m, err := a.store.MembershipOf(r.Context(), g.ID, info.ID)
+	return err == nil && m.IsMember()
 }
-func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p *store.Post, author *store.Actor) error {
-	return nil
+
+// memberObject is a membership as Mobilizon reads it.
+func (a *App) memberObject(g *store.Group, m *store.Membership, actor *store.Actor) map[string]any {
+	role := m.Role
+	if role == store.RolePending {
+		role = "not_approved"
+	}
+	return map[string]any{"type": "Member", "id": m.URI, "actor": a.actorURI(actor), "object": a.groupURI(g), "role": role}
 }
-func (a *App) federateResourceTx(ctx context.Context, tx *sql.Tx, g *store.Group, r, parent *store.Resource, by *store.Actor) error {
-	return nil
-}
-func (a *App) federateResourceDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, r *store.Resource, by *store.Actor) error {
-	return nil
-}
-func (a *App) resolveRemotePerson(ctx context.Context, handle string) (*store.Actor, error) {
-	return nil, errors.New("not yet")
-}
-func (a *App) joinRemoteGroup(w http.ResponseWriter, r *http.Request, gc *groupCtx, message string) error {
-	return errNotFound()
-}
-func (a *App) showDiscussionJSON(w http.ResponseWriter, r *http.Request) error { return errNotFound() }
-func (a *App) showMessageJSON(w http.ResponseWriter, r *http.Request) error    { return errNotFound() }
-func (a *App) showPostJSON(w http.ResponseWriter, r *http.Request) error       { return errNotFound() }
-func (a *App) showResourceJSON(w http.ResponseWriter, r *http.Request) error   { return errNotFound() }
-func (a *App) showMemberJSON(w http.ResponseWriter, r *http.Request) error     { return errNotFound() }
+
+// showGroupCollection serves one of a group's collections. Members,
+// discussions and resources are empty (200, totalItems 0) to anyone but a
+// member's signed GET, as Mobilizon answers; posts and events hold the
+// public ones, and everything for members.
 func (a *App) showGroupCollection(which string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error { return errNotFound() }
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		g, err := a.store.LocalGroupByUsername(ctx, strings.ToLower(r.PathValue("username")))
+		if err != nil {
+			return jsonError(w, http.StatusNotFound, "no such group")
+		}
+		member := a.signedMember(r, g)
+		id := a.groupCollectionURI(g, which)
+		empty := func() error {
+			return serveCollection(w, r, id, 0, func(int, int) ([]any, error) { return nil, nil })
+		}
+		switch which {
+		case "members":
+			if !member {
+				return empty()
+			}
+			total, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...)
+			if err != nil {
+				return err
+			}
+			return serveCollection(w, r, id, total, func(limit, offset int) ([]any, error) {
+				list, err := a.store.ListMembers(ctx, g.ID, store.MemberRoles, limit, offset)
+				var items []any
+				for _, m := range list {
+					items = append(items, a.memberObject(g, m, m.Actor))
+				}
+				return items, err
+			})
+		case "discussions":
+			if !member {
+				return empty()
+			}
+			total, err := a.store.CountDiscussions(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			return serveCollection(w, r, id, total, func(limit, offset int) ([]any, error) {
+				list, err := a.store.ListDiscussions(ctx, g.ID, limit, offset)
+				var items []any
+				for _, d := range list {
+					msgs, err := a.store.Messages(ctx, d.ID, 0, 1)
+					if err != nil || len(msgs) == 0 {
+						return nil, err
+					}
+					items = append(items, a.messageNote(g, d, msgs[0], msgs[0].Author, true, ""))
+				}
+				return items, err
+			})
+		case "resources":
+			if !member {
+				return empty()
+			}
+			_, total, err := a.store.AllResources(ctx, g.ID, 0, 0)
+			if err != nil {
+				return err
+			}
+			return serveCollection(w, r, id, total, func(limit, offset int) ([]any, error) {
+				list, _, err := a.store.AllResources(ctx, g.ID, limit, offset)
+				var items []any
+				for _, res := range list {
+					items = append(items, a.resourceObject(ctx, g, res))
+				}
+				return items, err
+			})
+		case "posts":
+			vis := []string{store.PostPublic}
+			if member {
+				vis = postVisibilities
+			}
+			total, err := a.store.CountPosts(ctx, g.ID, vis...)
+			if err != nil {
+				return err
+			}
+			return serveCollection(w, r, id, total, func(limit, offset int) ([]any, error) {
+				list, err := a.store.ListPosts(ctx, g.ID, vis, limit, offset)
+				var items []any
+				for _, p := range list {
+					items = append(items, a.postArticle(g, p, p.Author))
+				}
+				return items, err
+			})
+		case "events":
+			list, err := a.store.ListEvents(ctx, store.EventQuery{Now: a.now(), GroupID: g.ID, Listed: !member, Limit: 500})
+			if err != nil {
+				return err
+			}
+			return serveCollection(w, r, id, len(list), func(limit, offset int) ([]any, error) {
+				var items []any
+				for i := offset; i < len(list) && i < offset+limit; i++ {
+					if a.eventServable(list[i]) {
+						items = append(items, a.groupEventDocument(list[i], g))
+					}
+				}
+				return items, nil
+			})
+		}
+		return empty()
+	}
+}
+
+// groupEventDocument is an event organised for a group: actor the
+// organiser, attributedTo the group.
+func (a *App) groupEventDocument(e *store.Event, g *store.Group) map[string]any {
+	raw, _ := json.Marshal(a.eventDocument(e))
+	var doc map[string]any
+	_ = json.Unmarshal(raw, &doc)
+	delete(doc, "@context")
+	doc["actor"] = a.actorURI(e.Organizer)
+	doc["attributedTo"] = a.groupURI(g)
+	return doc
+}
+
+// announceGroupEventTx relays a group's event with an Announce from the
+// group to its followers (public and unlisted events) and its members.
+func (a *App) announceGroupEventTx(ctx context.Context, tx *sql.Tx, e *store.Event, verb string) error {
+	if verb == VerbDelete {
+		return nil
+	}
+	g, err := a.store.GroupByID(ctx, e.AttributedToID)
+	if err != nil || !g.IsLocal() {
+		return err
+	}
+	if e.Organizer == nil {
+		if e.Organizer, err = a.store.ActorByID(ctx, e.OrganizerID); err != nil {
+			return err
+		}
+	}
+	obj := a.groupEventDocument(e, g)
+	to := []string{a.followersURI(g.Actor), a.groupCollectionURI(g, "members")}
+	if e.Visibility == store.VisibilityPublic {
+		to = append([]string{ap.Public}, to...)
+	}
+	followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	return a.enqueueAnnounceTx(ctx, tx, g, obj, to, append(followers, members...))
+}
+
+// enqueueAnnounceTx sends an Announce from the group, embedding the object.
+func (a *App) enqueueAnnounceTx(ctx context.Context, tx *sql.Tx, g *store.Group, obj any, to []string, inboxes []store.Inbox) error {
+	id := a.URL("/announces/" + uuid.NewString())
+	act := map[string]any{"@context": groupContext(), "type": ap.TypeAnnounce, "id": id, "actor": a.groupURI(g),
+		"attributedTo": a.groupURI(g), "object": obj, "to": to, "cc": []string{}, "published": a.now().UTC()}
+	return a.enqueueActivity(ctx, tx, g.Actor, id, act, dedupeInboxes(inboxes), timeZero)
+}
+
+func dedupeInboxes(in []store.Inbox) []store.Inbox {
+	seen := map[string]bool{}
+	var out []store.Inbox
+	for _, i := range in {
+		if !seen[i.URL] {
+			seen[i.URL] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// sendTx enqueues an activity (a map with its fields) signed by actor.
+func (a *App) sendTx(ctx context.Context, tx *sql.Tx, actor *store.Actor, act map[string]any, inboxes []store.Inbox) error {
+	if len(inboxes) == 0 {
+		return nil
+	}
+	act["@context"] = groupContext()
+	id, _ := act["id"].(string)
+	if id == "" {
+		id = a.newActivityURI()
+		act["id"] = id
+	}
+	return a.enqueueActivity(ctx, tx, actor, id, act, inboxes, timeZero)
+}
+
+// messageNote is a discussion message as the Note Mobilizon reads: the
+// first one shares the discussion's id and carries its name.
+func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool, inReplyTo string) map[string]any {
+	did := a.discussionURI(g, d)
+	id := did
+	if !first {
+		id = a.messageURI(g, m)
+	}
+	n := map[string]any{"type": ap.TypeNote, "id": id, "content": m.BodyHTML, "mediaType": "text/html",
+		"actor": a.actorURI(author), "attributedTo": a.groupURI(g), "context": did,
+		"to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{}, "published": m.CreatedAt}
+	if first {
+		n["name"] = d.Title
+	}
+	if inReplyTo != "" {
+		n["inReplyTo"] = inReplyTo
+	}
+	return n
+}
+
+func (a *App) discussionURI(g *store.Group, d *store.Discussion) string {
+	if d.URI != "" {
+		return d.URI
+	}
+	return a.URL(groupPath(g) + "/discussions/" + d.Slug)
+}
+
+func (a *App) messageURI(g *store.Group, m *store.Message) string {
+	if m.URI != "" {
+		return m.URI
+	}
+	return a.URL(groupPath(g) + "/messages/" + itoa(m.ID))
+}
+
+// federateMessageTx sends a new discussion message to the group's remote
+// members (a local group relays with an Announce), or to the remote
+// group's inbox, which relays it to its members.
+func (a *App) federateMessageTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool) error {
+	note := a.messageNote(g, d, m, author, first, "")
+	create := map[string]any{"type": ap.TypeCreate, "id": note["id"].(string) + "/activity", "actor": a.actorURI(author),
+		"attributedTo": a.groupURI(g), "object": note, "to": note["to"], "cc": []string{}}
+	if !g.IsLocal() {
+		return a.sendTx(ctx, tx, author, create, inboxOf(g.Actor))
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	return a.enqueueAnnounceTx(ctx, tx, g, note, []string{a.groupCollectionURI(g, "members")}, members)
+}
+
+func (a *App) federateDiscussionDelete(ctx context.Context, g *store.Group, d *store.Discussion, by *store.Actor) error {
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		del := map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by), "attributedTo": a.groupURI(g),
+			"object": map[string]any{"type": ap.TypeTombstone, "id": a.discussionURI(g, d), "url": a.discussionURI(g, d)},
+			"to":     []string{a.groupCollectionURI(g, "members")}}
+		if !g.IsLocal() {
+			return a.sendTx(ctx, tx, by, del, inboxOf(g.Actor))
+		}
+		members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		return a.sendTx(ctx, tx, g.Actor, del, members)
+	})
+}
+
+// postArticle is a post as Mobilizon's Article, addressed per its table.
+func (a *App) postArticle(g *store.Group, p *store.Post, author *store.Actor) map[string]any {
+	members, followers := a.groupCollectionURI(g, "members"), a.followersURI(g.Actor)
+	to, cc := []string{members}, []string{}
+	switch p.Visibility {
+	case store.PostPublic:
+		to, cc = []string{ap.Public}, []string{members, followers}
+	case store.PostUnlisted:
+		to, cc = []string{members, followers}, []string{ap.Public}
+	}
+	art := map[string]any{"type": "Article", "id": a.URL(groupPath(g) + "/posts/" + p.Slug), "actor": a.actorURI(author),
+		"attributedTo": a.groupURI(g), "name": p.Title, "content": p.BodyHTML, "mediaType": "text/html",
+		"published": p.PublishedAt, "draft": false, "to": to, "cc": cc}
+	if p.BannerUUID != "" {
+		art["attachment"] = []any{ap.NewBanner(a.URL("/media/"+p.BannerUUID), "")}
+	}
+	return art
+}
+
+// federatePostTx relays a new post with an Announce to its own audience:
+// members-only posts to members only, never to followers.
+func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p *store.Post, author *store.Actor) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	art := a.postArticle(g, p, author)
+	inboxes, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	if p.Visibility != store.PostMembers {
+		followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		inboxes = append(inboxes, followers...)
+	}
+	if len(inboxes) == 0 {
+		return nil
+	}
+	audience := append(append([]string{}, art["to"].([]string)...), art["cc"].([]string)...)
+	return a.enqueueAnnounceTx(ctx, tx, g, art, audience, inboxes)
+}
+
+// resourceObject is a resource as Mobilizon reads it: a folder is a
+// ResourceCollection, anything else a Document with url.
+func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resource) map[string]any {
+	typ := ap.TypeDocument
+	if r.Kind == store.ResourceFolder {
+		typ = "ResourceCollection"
+	}
+	parent := a.groupCollectionURI(g, "resources")
+	if r.ParentID != 0 {
+		parent = a.URL(groupPath(g) + "/resources/" + itoa(r.ParentID))
+	}
+	creator := ""
+	if act, err := a.store.ActorByID(ctx, r.CreatorID); err == nil {
+		creator = a.actorURI(act)
+	}
+	obj := map[string]any{"type": typ, "id": a.resourceURI(g, r), "actor": creator, "attributedTo": a.groupURI(g),
+		"name": r.Title, "summary": r.Description, "context": parent, "published": r.CreatedAt}
+	if r.URL != "" {
+		obj["url"] = r.URL
+	}
+	return obj
+}
+
+func (a *App) resourceURI(g *store.Group, r *store.Resource) string {
+	if r.URI != "" {
+		return r.URI
+	}
+	return a.URL(groupPath(g) + "/resources/" + r.UUID)
+}
+
+// federateResourceTx tells the group's remote members of a new resource:
+// Create at the root, Add into a folder.
+func (a *App) federateResourceTx(ctx context.Context, tx *sql.Tx, g *store.Group, r, parent *store.Resource, by *store.Actor) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	obj := a.resourceObject(ctx, g, r)
+	act := map[string]any{"type": ap.TypeCreate, "id": obj["id"].(string) + "/create", "actor": a.actorURI(by),
+		"attributedTo": a.groupURI(g), "object": obj, "to": []string{a.groupCollectionURI(g, "members")}}
+	if parent != nil {
+		act["type"], act["id"], act["target"] = "Add", obj["id"].(string)+"/add", a.resourceURI(g, parent)
+	}
+	return a.sendTx(ctx, tx, g.Actor, act, members)
+}
+
+func (a *App) federateResourceDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, r *store.Resource, by *store.Actor) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	former := ap.TypeDocument
+	if r.Kind == store.ResourceFolder {
+		former = "ResourceCollection"
+	}
+	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by),
+		"attributedTo": []string{a.groupURI(g)}, "object": map[string]any{"type": ap.TypeTombstone,
+			"id": a.resourceURI(g, r), "formerType": former}, "to": []string{a.groupCollectionURI(g, "members")}}, members)
+}
+
+// federateGroupUpdate sends the group's new profile to its followers and
+// remote members.
+func (a *App) federateGroupUpdate(ctx context.Context, groupID int64) error {
+	g, err := a.store.GroupByID(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		in, err := a.groupAudienceTx(ctx, tx, g)
+		if err != nil {
+			return err
+		}
+		return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeUpdate, "actor": a.groupURI(g),
+			"object": a.groupURI(g), "to": []string{ap.Public}}, in)
+	})
+}
+
+func (a *App) federateGroupDelete(ctx context.Context, g *store.Group) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		in, err := a.groupAudienceTx(ctx, tx, g)
+		if err != nil {
+			return err
+		}
+		// Sent by the instance: the group's own row (and key) goes with it.
+		inst, err := a.instanceActor(ctx)
+		if err != nil {
+			return err
+		}
+		return a.sendTx(ctx, tx, inst, map[string]any{"type": ap.TypeDelete, "actor": a.URL("/actor"),
+			"object": map[string]any{"type": ap.TypeTombstone, "formerType": ap.TypeGroup, "id": a.groupURI(g)},
+			"to":     []string{ap.Public}}, in)
+	})
+}
+
+func (a *App) groupAudienceTx(ctx context.Context, tx *sql.Tx, g *store.Group) ([]store.Inbox, error) {
+	followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	return dedupeInboxes(append(followers, members...)), err
+}
+
+// acceptMemberTx sends the Accept of a Join: a Member whose id is the
+// Join's id, from the group (open groups) or the approving moderator.
+func (a *App) acceptMemberTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, subject, by *store.Actor) error {
+	member := a.memberObject(g, m, subject)
+	member["role"] = store.RoleMember
+	actor := g.Actor
+	act := map[string]any{"type": ap.TypeAccept, "id": a.URL("/accept/join/" + uuid.NewString()), "actor": a.groupURI(g),
+		"object": member, "to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{}}
+	if by != nil {
+		actor = by
+		act["actor"], act["attributedTo"] = a.actorURI(by), a.groupURI(g)
+		act["to"], act["cc"] = []string{a.groupCollectionURI(g, "members")}, []string{a.groupURI(g)}
+	}
+	return a.sendTx(ctx, tx, actor, act, inboxOf(subject))
+}
+
+// federateDecisionTx tells a remote person (and the members) what a
+// moderator decided: approval (Accept), refusal and removal (Remove, the
+// one Mobilizon honours), role change (Update Member).
+func (a *App) federateDecisionTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, by, subject *store.Actor, decision, newRole string) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	switch decision {
+	case "approve":
+		return a.acceptMemberTx(ctx, tx, g, m, subject, by)
+	case "refuse", "remove", "cancel":
+		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeRemove, "actor": a.actorURI(by), "object": m.URI,
+			"origin": a.groupURI(g), "to": []string{a.actorURI(subject), a.groupCollectionURI(g, "members")}},
+			dedupeInboxes(append(inboxOf(subject), members...)))
+	case "role":
+		member := a.memberObject(g, m, subject)
+		member["role"] = newRole
+		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeUpdate, "id": m.URI + "/activity/" + uuid.NewString(),
+			"actor": a.actorURI(by), "attributedTo": []string{a.groupURI(g)}, "object": member,
+			"to": []string{a.groupCollectionURI(g, "members"), a.actorURI(subject)}, "cc": []string{a.groupURI(g)}},
+			dedupeInboxes(append(inboxOf(subject), members...)))
+	}
+	return nil
+}
+
+// federateInviteTx sends an Invite whose id is the membership's.
+func (a *App) federateInviteTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, by, invitee *store.Actor) error {
+	return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeInvite, "id": m.URI, "actor": a.actorURI(by),
+		"object": a.groupURI(g), "target": a.actorURI(invitee), "attributedTo": a.groupURI(g),
+		"to": []string{a.actorURI(invitee), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(invitee))
+}
+
+// federateInvitationAnswerTx answers a remote group's invitation.
+func (a *App) federateInvitationAnswerTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, who *store.Actor, accept bool) error {
+	if g.IsLocal() {
+		return nil
+	}
+	if accept {
+		member := a.memberObject(g, m, who)
+		member["role"] = store.RoleMember
+		return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeAccept, "id": a.URL("/accept/invite/member/" + uuid.NewString()),
+			"actor": a.actorURI(who), "attributedTo": a.groupURI(g), "object": member,
+			"to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+	}
+	return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeReject, "actor": a.actorURI(who), "attributedTo": a.groupURI(g),
+		"object": m.URI, "to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+}
+
+// federateLeaveTx: a local person leaves a remote group.
+func (a *App) federateLeaveTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, who *store.Actor) error {
+	if g.IsLocal() {
+		return nil
+	}
+	return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeLeave, "actor": a.actorURI(who), "object": a.groupURI(g),
+		"attributedTo": a.groupURI(g), "to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+}
+
+// resolveRemotePerson finds a remote person by @user@host.
+func (a *App) resolveRemotePerson(ctx context.Context, handle string) (*store.Actor, error) {
+	uri, err := a.resolveHandle(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	info, err := a.remoteActor(ctx, uri, false)
+	if err != nil {
+		return nil, err
+	}
+	if info.Kind != store.KindPerson || info.InboxURL == "" {
+		return nil, errors.New("not a person with an inbox")
+	}
+	return &info.Actor, nil
+}
+
+// joinRemoteGroup: a local person joins a remote group. The membership is
+// kept pending until the group's Accept, whatever its openness.
+func (a *App) joinRemoteGroup(w http.ResponseWriter, r *http.Request, gc *groupCtx, message string) error {
+	ctx := r.Context()
+	g, who := gc.Group, gc.Identity
+	uri := a.membershipURI()
+	err := a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := a.store.AddMemberTx(ctx, tx, store.Membership{GroupID: g.ID, ActorID: who.ID, Role: store.RolePending,
+			URI: uri, Message: message}); err != nil {
+			return err
+		}
+		act := map[string]any{"type": ap.TypeJoin, "id": uri, "actor": a.actorURI(who), "object": a.groupURI(g),
+			"to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{}}
+		if message != "" {
+			act["participationMessage"] = message
+		}
+		return a.sendTx(ctx, tx, who, act, inboxOf(g.Actor))
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, groupPath(g), a.printer(r).T("Your request is sent. The group's moderators will answer it."))
+}
+
+// followRemoteGroupInfo records a remote group's openness and members
+// collection (from its actor document) so people here can join it.
+func (a *App) rememberRemoteGroup(ctx context.Context, uri string) (*store.Group, error) {
+	raw, err := a.fetchObject(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := ap.ParseActor(raw)
+	if err != nil || !doc.Is(ap.TypeGroup) {
+		return nil, fmt.Errorf("%s is not a group", uri)
+	}
+	info, err := a.remoteActor(ctx, uri, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.EnsureRemoteGroup(ctx, info.ID, doc.Openness, doc.Members, doc.Discoverable); err != nil {
+		return nil, err
+	}
+	return a.store.GroupByID(ctx, info.ID)
+}
+
+// localGroupOf returns the local group an id names, ErrNotFound if none.
+func (a *App) localGroupOf(ctx context.Context, uri string) (*store.Group, error) {
+	act, err := a.localActorByURI(ctx, uri)
+	if err != nil || act.Kind != store.KindGroup {
+		return nil, store.ErrNotFound
+	}
+	return a.store.GroupByID(ctx, act.ID)
+}
+
+// receiveGroupJoin: a remote person joins one of our groups. Open: member
+// at once, with an Accept. Moderated: pending until a moderator decides.
+// Invite-only: refused unless invited (then it accepts the invitation).
+func (a *App) receiveGroupJoin(ctx context.Context, in *incoming) error {
+	g, err := a.localGroupOf(ctx, in.Activity.Object.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // a Join of something else (an event: participation's)
+	}
+	if err != nil {
+		return err
+	}
+	subject := &in.Actor.Actor
+	existing, err := a.store.MembershipOf(ctx, g.ID, subject.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if existing != nil && existing.Role != store.RoleInvited {
+		return nil // already a member or waiting: a replay changes nothing
+	}
+	if existing == nil && g.Openness == store.OpennessInviteOnly {
+		return a.store.Tx(ctx, func(tx *sql.Tx) error {
+			return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeReject, "actor": a.groupURI(g),
+				"object": in.Activity.ID, "to": []string{subject.URI}}, inboxOf(subject))
+		})
+	}
+	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+		if existing != nil { // an invited person joining accepts the invitation
+			if err := a.store.SetRoleTx(ctx, tx, existing.ID, store.RoleMember); err != nil {
+				return err
+			}
+			if err := logTx(ctx, a, tx, g.ID, subject.ID, subject.ID, "accepted", ""); err != nil {
+				return err
+			}
+			return a.acceptMemberTx(ctx, tx, g, existing, subject, nil)
+		}
+		role := store.RoleMember
+		if g.Openness == store.OpennessModerated {
+			role = store.RolePending
+		}
+		m, err := a.store.AddMemberTx(ctx, tx, store.Membership{GroupID: g.ID, ActorID: subject.ID, Role: role,
+			URI: in.Activity.ID, Message: clipRunes(in.Activity.ParticipationMessage, maxJoinMessage)})
+		if err != nil {
+			return err
+		}
+		if role == store.RolePending {
+			if err := logTx(ctx, a, tx, g.ID, subject.ID, subject.ID, "requested", m.Message); err != nil {
+				return err
+			}
+			return a.tellModeratorsTx(ctx, tx, g, groupPath(g)+"/members", func(l *i18nPrinter) string {
+				return l.T("%s asks to join %s.", subject.Handle(), g.Name())
+			})
+		}
+		if err := logTx(ctx, a, tx, g.ID, subject.ID, subject.ID, "joined", ""); err != nil {
+			return err
+		}
+		return a.acceptMemberTx(ctx, tx, g, m, subject, nil)
+	})
+}
+
+// receiveGroupLeave: a remote member leaves (Mobilizon's Leave has no id).
+func (a *App) receiveGroupLeave(ctx context.Context, in *incoming) error {
+	g, err := a.localGroupOf(ctx, in.Activity.Object.ID)
+	if err != nil {
+		return nil
+	}
+	m, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+	if err != nil {
+		return nil
+	}
+	admins, err := a.store.CountAdministratorsTx(ctx, a.store.DB(), g.ID)
+	if err != nil {
+		return err
+	}
+	if m.IsMember() && !groupMay(m, actLeave, m, "", admins) {
+		return errors.New("the last administrator cannot leave")
+	}
+	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+		if err := a.store.DeleteMembershipTx(ctx, tx, m.ID); err != nil {
+			return err
+		}
+		return logTx(ctx, a, tx, g.ID, in.Actor.ID, in.Actor.ID, "left", "")
+	})
+}
+
+// receiveGroupRemove: for a local group, a remote moderator removes a
+// member; for a remote group, the group (or its moderator) removes or
+// refuses one of our people. Remove needs origin, and an actor known as
+// moderator, or on the group's own host.
+func (a *App) receiveGroupRemove(ctx context.Context, in *incoming) error {
+	m, err := a.store.MembershipByURI(ctx, in.Activity.Object.ID)
+	if err != nil {
+		return nil
+	}
+	g, err := a.store.GroupByID(ctx, m.GroupID)
+	if err != nil {
+		return err
+	}
+	origin := activityField(in, "origin")
+	if origin == "" || !ap.SameURL(origin, a.groupURI(g)) {
+		return errors.New("remove without the group as origin")
+	}
+	if g.IsLocal() {
+		who, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+		if err != nil {
+			return errors.New("remove from someone not in the group")
+		}
+		admins, err := a.store.CountAdministratorsTx(ctx, a.store.DB(), g.ID)
+		if err != nil {
+			return err
+		}
+		if !groupMay(who, actManageMembers, m, "", admins) {
+			return errors.New("remove from someone not a moderator")
+		}
+	} else if !ap.SameHost(in.Actor.URI, g.URI) {
+		who, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+		if err != nil || store.RoleRank(who.Role) < store.RoleRank(store.RoleModerator) {
+			return errors.New("forged remove")
+		}
+	}
+	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+		if err := a.store.DeleteMembershipTx(ctx, tx, m.ID); err != nil {
+			return err
+		}
+		action := "removed"
+		if m.Role == store.RolePending {
+			action = "refused"
+		}
+		if err := logTx(ctx, a, tx, g.ID, in.Actor.ID, m.ActorID, action, ""); err != nil {
+			return err
+		}
+		return a.tellTx(ctx, tx, g, m.ActorID, groupPath(g), false, func(l *i18nPrinter) string {
+			if action == "refused" {
+				return l.T("Your request to join %s was declined.", g.Name())
+			}
+			return l.T("You were removed from %s.", g.Name())
+		})
+	})
+}
+
+// activityField reads a string field of the activity's body.
+func activityField(in *incoming, name string) string {
+	var f map[string]json.RawMessage
+	if json.Unmarshal(in.Raw, &f) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(f[name], &s) == nil {
+		return s
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(f[name], &obj) == nil {
+		return obj.ID
+	}
+	return ""
+}
+
+// receiveGroupInvite: a remote group invites one of our identities. It
+// needs a target (the invitee) and comes from the group's host.
+func (a *App) receiveGroupInvite(ctx context.Context, in *incoming) error {
+	target := in.Activity.Target.ID
+	if target == "" {
+		return errors.New("invite without target")
+	}
+	invitee, err := a.localActorByURI(ctx, target)
+	if err != nil || invitee.Kind != store.KindPerson {
+		return nil
+	}
+	groupURI := in.Activity.Object.ID
+	if !ap.SameHost(groupURI, in.Actor.URI) || !ap.SameHost(in.Activity.ID, groupURI) {
+		return errors.New("invite to a group on another host")
+	}
+	g, err := a.rememberRemoteGroup(ctx, groupURI)
+	if err != nil {
+		return errRetry{err}
+	}
+	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+		_, err := a.store.AddMemberTx(ctx, tx, store.Membership{GroupID: g.ID, ActorID: invitee.ID, Role: store.RoleInvited,
+			URI: in.Activity.ID, InvitedByID: in.Actor.ID})
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return a.tellTx(ctx, tx, g, invitee.ID, groupPath(g), false, func(l *i18nPrinter) string {
+			return l.T("%s invites you to join the group %s.", in.Actor.Handle(), g.Name())
+		})
+	})
+}
+
+// receiveMembershipAnswer handles an Accept or a Reject that is not about
+// a follow: of a Join (ours to a remote group, matched by the Member's id)
+// or of an Invite (theirs to one of our groups).
+func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept bool) error {
+	m, err := a.store.MembershipByURI(ctx, in.Activity.Object.ID)
+	if err != nil {
+		return nil
+	}
+	g, err := a.store.GroupByID(ctx, m.GroupID)
+	if err != nil {
+		return err
+	}
+	if g.IsLocal() {
+		// The invitee answers our Invite.
+		if m.ActorID != in.Actor.ID || m.Role != store.RoleInvited {
+			return nil
+		}
+		return a.changeMembership(ctx, func(tx *sql.Tx) error {
+			if !accept {
+				if err := a.store.DeleteMembershipTx(ctx, tx, m.ID); err != nil {
+					return err
+				}
+				return logTx(ctx, a, tx, g.ID, m.ActorID, m.ActorID, "declined", "")
+			}
+			if err := a.store.SetRoleTx(ctx, tx, m.ID, store.RoleMember); err != nil {
+				return err
+			}
+			return logTx(ctx, a, tx, g.ID, m.ActorID, m.ActorID, "accepted", "")
+		})
+	}
+	// The remote group (or one of its moderators) answers our Join.
+	if !ap.SameHost(in.Actor.URI, g.URI) || m.Role != store.RolePending {
+		return nil
+	}
+	if !accept {
+		return nil // Mobilizon refuses with Remove; a Reject is ignored as it does
+	}
+	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+		if err := a.store.SetRoleTx(ctx, tx, m.ID, store.RoleMember); err != nil {
+			return err
+		}
+		return a.tellTx(ctx, tx, g, m.ActorID, groupPath(g), false, func(l *i18nPrinter) string {
+			return l.T("Your request to join %s is accepted. Welcome!", g.Name())
+		})
+	})
+}
+
+// receiveMemberUpdate applies a role change from someone known here as a
+// moderator of the group (never from a plain member, never demoting the
+// last administrator).
+func (a *App) receiveMemberUpdate(ctx context.Context, in *incoming) error {
+	var obj struct {
+		ID   string `json:"id"`
+		Role string `json:"role"`
+	}
+	if err := json.Unmarshal(in.Activity.Object.Raw, &obj); err != nil {
+		return err
+	}
+	m, err := a.store.MembershipByURI(ctx, obj.ID)
+	if err != nil {
+		return nil
+	}
+	who, err := a.store.MembershipOf(ctx, m.GroupID, in.Actor.ID)
+	if err != nil {
+		return errors.New("role change from someone not in the group")
+	}
+	admins, err := a.store.CountAdministratorsTx(ctx, a.store.DB(), m.GroupID)
+	if err != nil {
+		return err
+	}
+	role := obj.Role
+	if role == "creator" {
+		role = store.RoleAdministrator
+	}
+	if !groupMay(who, actManageMembers, m, role, admins) {
+		return errors.New("role change refused")
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.SetRoleTx(ctx, tx, m.ID, role); err != nil {
+			return err
+		}
+		return logTx(ctx, a, tx, m.GroupID, in.Actor.ID, m.ActorID, "role", role)
+	})
+}
+
+// receiveGroupAnnounce takes what a group we have members in relays:
+// discussion messages from its members. The embedded object is used when
+// it lives on the group's own host; otherwise it is fetched from its
+// origin, which is where it can be verified.
+func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
+	g, err := a.store.GroupByURI(ctx, in.Actor.URI)
+	if err != nil {
+		return nil // not a group we know: nothing for us
+	}
+	ref := in.Activity.Object
+	var raw []byte
+	if ref.Embedded() && ap.SameHost(ref.ID, g.URI) {
+		raw = ref.Raw
+	} else {
+		if raw, err = a.fetchObject(ctx, ref.ID); err != nil {
+			if !ref.Embedded() {
+				return errRetry{err}
+			}
+			return fmt.Errorf("announced object %s could not be verified: %w", ref.ID, err)
+		}
+	}
+	obj, err := ap.ParseObject(raw)
+	if err != nil {
+		return err
+	}
+	if obj.Is(ap.TypeNote) {
+		return a.storeRemoteMessage(ctx, g, obj, raw)
+	}
+	return nil
+}
+
+// storeRemoteMessage keeps a discussion message relayed by its group.
+func (a *App) storeRemoteMessage(ctx context.Context, g *store.Group, note *ap.RemoteObject, raw []byte) error {
+	var f struct {
+		Actor   string `json:"actor"`
+		Context string `json:"context"`
+	}
+	_ = json.Unmarshal(raw, &f)
+	if len(note.AttributedTo) == 0 || !ap.SameURL(note.AttributedTo[0], g.URI) || f.Actor == "" || !ap.SameHost(f.Actor, note.ID) {
+		return nil // not a discussion message of this group
+	}
+	var author *store.Actor
+	if ap.SameHost(f.Actor, a.cfg.BaseURL) {
+		local, err := a.localActorByURI(ctx, f.Actor)
+		if err != nil {
+			return nil
+		}
+		author = local
+	} else {
+		info, err := a.remoteActor(ctx, f.Actor, false)
+		if err != nil {
+			return errRetry{err}
+		}
+		author = &info.Actor
+	}
+	if _, err := a.store.MessageByURI(ctx, note.ID); err == nil {
+		return nil
+	}
+	body := sanitizeHTML(note.Content)
+	if note.Name != "" {
+		if _, err := a.store.DiscussionByURI(ctx, note.ID); err == nil {
+			return nil
+		}
+		d := &store.Discussion{URI: note.ID, GroupID: g.ID, AuthorID: author.ID, Title: clipRunes(note.Name, maxDiscussionTitle)}
+		return a.store.Tx(ctx, func(tx *sql.Tx) error {
+			return a.store.CreateDiscussionTx(ctx, tx, d, &store.Message{URI: note.ID, BodyHTML: body})
+		})
+	}
+	d, err := a.store.DiscussionByURI(ctx, f.Context)
+	if err != nil {
+		return nil
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		return a.store.AddMessageTx(ctx, tx, &store.Message{URI: note.ID, DiscussionID: d.ID, AuthorID: author.ID, BodyHTML: body})
+	})
+}
+
+// Objects served to members' signed GETs; anyone else gets 404.
+func (a *App) memberOnlyObject(w http.ResponseWriter, r *http.Request) (*store.Group, bool, error) {
+	g, err := a.store.LocalGroupByUsername(r.Context(), strings.ToLower(r.PathValue("name")))
+	if err != nil || !a.signedMember(r, g) {
+		return nil, false, jsonError(w, http.StatusNotFound, "no such object")
+	}
+	return g, true, nil
+}
+
+func (a *App) showDiscussionJSON(w http.ResponseWriter, r *http.Request) error {
+	g, ok, err := a.memberOnlyObject(w, r)
+	if !ok {
+		return err
+	}
+	d, err := a.store.DiscussionBySlug(r.Context(), g.ID, r.PathValue("slug"))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	msgs, err := a.store.Messages(r.Context(), d.ID, 0, 1)
+	if err != nil || len(msgs) == 0 {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	n := a.messageNote(g, d, msgs[0], msgs[0].Author, true, "")
+	n["@context"] = groupContext()
+	return activityJSON(w, n)
+}
+
+func (a *App) showMessageJSON(w http.ResponseWriter, r *http.Request) error {
+	g, ok, err := a.memberOnlyObject(w, r)
+	if !ok {
+		return err
+	}
+	id, _ := parseID(r.PathValue("id"))
+	m, err := a.store.MessageByID(r.Context(), id)
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	d, err := a.store.DiscussionByID(r.Context(), m.DiscussionID)
+	if err != nil || d.GroupID != g.ID {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	author, err := a.store.ActorByID(r.Context(), m.AuthorID)
+	if err != nil {
+		return err
+	}
+	n := a.messageNote(g, d, m, author, false, "")
+	n["@context"] = groupContext()
+	return activityJSON(w, n)
+}
+
+func (a *App) showPostJSON(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	g, err := a.store.LocalGroupByUsername(ctx, strings.ToLower(r.PathValue("name")))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	p, err := a.store.PostBySlug(ctx, g.ID, r.PathValue("slug"))
+	if err != nil || (p.Visibility == store.PostMembers && !a.signedMember(r, g)) {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	art := a.postArticle(g, p, p.Author)
+	art["@context"] = groupContext()
+	return activityJSON(w, art)
+}
+
+func (a *App) showResourceJSON(w http.ResponseWriter, r *http.Request) error {
+	g, ok, err := a.memberOnlyObject(w, r)
+	if !ok {
+		return err
+	}
+	res, err := a.store.ResourceByUUID(r.Context(), g.ID, r.PathValue("id"))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	obj := a.resourceObject(r.Context(), g, res)
+	obj["@context"] = groupContext()
+	return activityJSON(w, obj)
+}
+
+// showMemberJSON serves /members/{uuid} to members' signed GETs.
+func (a *App) showMemberJSON(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	m, err := a.store.MembershipByURI(ctx, a.URL("/members/"+r.PathValue("uuid")))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	g, err := a.store.GroupByID(ctx, m.GroupID)
+	if err != nil || !g.IsLocal() || !a.signedMember(r, g) {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	actor, err := a.store.ActorByID(ctx, m.ActorID)
+	if err != nil {
+		return err
+	}
+	obj := a.memberObject(g, m, actor)
+	obj["@context"] = groupContext()
+	return activityJSON(w, obj)
+}
+
+// timeZero: send now.
+var timeZero time.Time
+
+type i18nPrinter = i18n.Printer
+
+// sanitizeHTML keeps only harmless markup of federated HTML, with the
+// policy of our own Markdown.
+func sanitizeHTML(s string) string {
+	_, policy := markdownRenderer()
+	return policy.Sanitize(strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
+
+// receiveAnnounceOrGroupRelay routes an Announce: a group we have members
+// in relaying its discussion messages is handled here, anything else by
+// the remote events feature.
+func (a *App) receiveAnnounceOrGroupRelay(ctx context.Context, in *incoming) error {
+	if g, err := a.store.GroupByURI(ctx, in.Actor.URI); err == nil && !g.IsLocal() {
+		if n, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...); err == nil && n > 0 {
+			ref := in.Activity.Object
+			if ref.Is(ap.TypeNote) || (!ref.Embedded() && !ref.Is(ap.TypeEvent)) {
+				return a.receiveGroupAnnounce(ctx, in)
+			}
+		}
+	}
+	return a.receiveAnnounce(ctx, in)
 }

@@ -40,6 +40,9 @@ type incoming struct {
 	// embedded one when it lives on the actor's host, else refetched from
 	// its own host. Set for Create and Update only.
 	Object *originObject
+	// Raw is the activity as received, for fields the parser leaves out
+	// (a Remove's origin).
+	Raw []byte
 }
 
 // originObject is an object whose content we trust to be its origin's.
@@ -65,7 +68,7 @@ var inboxHandlers = map[string]inboxHandler{
 	"Create Event":     (*App).receiveRemoteEvent,
 	"Update Event":     (*App).receiveRemoteEvent,
 	"Update Tombstone": (*App).receiveRemoteDelete,
-	"Announce":         (*App).receiveAnnounce,
+	"Announce":         (*App).receiveAnnounceOrGroupRelay,
 	"Undo Announce":    (*App).receiveUndoAnnounce,
 	"Flag":             (*App).receiveFlag,
 	"Create Note":      (*App).receiveNote,
@@ -73,6 +76,12 @@ var inboxHandlers = map[string]inboxHandler{
 	"Delete":           (*App).receiveRemoteDelete,
 	"Update Person":    (*App).receiveActorUpdate,
 	"Update Group":     (*App).receiveActorUpdate,
+	// Groups (app/group_federation.go).
+	"Join":          (*App).receiveGroupJoin,
+	"Leave":         (*App).receiveGroupLeave,
+	"Remove":        (*App).receiveGroupRemove,
+	"Invite":        (*App).receiveGroupInvite,
+	"Update Member": (*App).receiveMemberUpdate,
 }
 
 // errRetry marks a failure worth trying again (a peer we could not reach).
@@ -96,6 +105,11 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 		return jsonError(w, http.StatusBadRequest, "could not read the body")
 	}
 	act, err := ap.ParseActivity(body)
+	if err == nil && act.ID == "" && (act.Is(ap.TypeLeave) || act.Is(ap.TypeRemove)) {
+		// Mobilizon sends Leave and Remove without an id: name them by
+		// their content on their actor's host, so a replay is still one.
+		act.ID = idlessActivityID(act.Actor, body)
+	}
 	if err != nil || act.ID == "" {
 		return jsonError(w, http.StatusBadRequest, "not an activity")
 	}
@@ -184,8 +198,13 @@ func (a *App) processActivity(ctx context.Context, item store.InboxActivity) err
 	if err != nil {
 		return errRetry{err}
 	}
-	in := &incoming{Activity: act, Actor: actor}
-	if act.Is(ap.TypeCreate) || act.Is(ap.TypeUpdate) {
+	if act.ID == "" {
+		act.ID = item.URI // an activity sent without id, named on receipt
+	}
+	in := &incoming{Activity: act, Actor: actor, Raw: item.Body}
+	// A Member (a role change) names a membership, not a document its
+	// origin serves: its handler checks who may change it.
+	if (act.Is(ap.TypeCreate) || act.Is(ap.TypeUpdate)) && !act.Object.Is("Member") {
 		if in.Object, err = a.originObjectOf(ctx, act); err != nil {
 			return err
 		}

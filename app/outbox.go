@@ -38,6 +38,11 @@ func (a *App) enqueueEventActivity(ctx context.Context, tx *sql.Tx, e *store.Eve
 		}
 		e.Organizer = organizer
 	}
+	if e.AttributedToID != 0 {
+		if err := a.announceGroupEventTx(ctx, tx, e, verb); err != nil {
+			return err
+		}
+	}
 	inboxes, err := a.store.FollowerInboxesTx(ctx, tx, organizer.ID)
 	if err != nil {
 		return err

@@ -64,7 +64,7 @@ func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) || (err == nil && act.Kind == store.KindGroup) {
+	if errors.Is(err, store.ErrNotFound) {
 		return jsonError(w, http.StatusNotFound, "no such account here")
 	}
 	if err != nil {
@@ -78,7 +78,7 @@ func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
 			{Rel: ap.RelSelf, Type: ap.ContentTypeActivityJSON, Href: id},
 		},
 	}
-	if act.Kind == store.KindPerson {
+	if act.Kind != store.KindApplication {
 		jrd.Links = append(jrd.Links,
 			ap.JRDLink{Rel: ap.RelProfilePage, Type: "text/html", Href: id})
 	}
