@@ -28,6 +28,15 @@ func (a *App) aboutView(r *http.Request) views.AboutView {
 	return v
 }
 
+// aboutModeration adds what only the public page shows: the ordered
+// rules and, when the admins chose so, the moderated servers.
+func (a *App) aboutModeration(r *http.Request, v *views.AboutView) {
+	if rules, err := a.store.Rules(r.Context()); err == nil {
+		v.InstanceRules = rules
+	}
+	v.ModeratedServers = a.moderatedServers(r)
+}
+
 func isEmailAddress(s string) bool {
 	addr, err := mail.ParseAddress(s)
 	return err == nil && addr.Address == s
@@ -37,6 +46,7 @@ func isEmailAddress(s string) bool {
 // runs it, its rules, its moderation and federation policies.
 func (a *App) showAbout(w http.ResponseWriter, r *http.Request) error {
 	v := a.aboutView(r)
+	a.aboutModeration(r, &v)
 	l := a.printer(r)
 	if v.FederationPolicy == settingDefaults[SettingFederationPolicy] {
 		v.FederationPolicy = l.T(v.FederationPolicy) // our words, not the admin's: translate them

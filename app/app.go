@@ -57,9 +57,12 @@ type App struct {
 	limits   *limiters
 	mailer   *mailer       // nil when no SMTP server is configured
 	mailPoke chan struct{} // wakes the mail worker
-	fed      *federation
-	pages    *pageCache                     // public pages as anonymous visitors get them; nil: off
-	policy   atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	// dailyPoke makes the daily worker look at the clock again (tests
+	// that move Config.Now use it instead of waiting an hour).
+	dailyPoke chan struct{}
+	fed       *federation
+	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
+	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -89,16 +92,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	st.SetClock(cfg.Now)
 	a := &App{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		store:    st,
-		assets:   static.Load(),
-		baseURL:  base,
-		limits:   newLimiters(),
-		mailer:   m,
-		mailPoke: make(chan struct{}, 1),
-		fed:      newFederation(cfg),
-		pages:    newPageCache(),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		store:     st,
+		assets:    static.Load(),
+		baseURL:   base,
+		limits:    newLimiters(),
+		mailer:    m,
+		mailPoke:  make(chan struct{}, 1),
+		dailyPoke: make(chan struct{}, 1),
+		fed:       newFederation(cfg),
+		pages:     newPageCache(),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	return a, nil

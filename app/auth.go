@@ -117,6 +117,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	if !checkPassword(acc.PasswordHash, password) {
 		return a.render(w, r, http.StatusUnauthorized, views.LoginPage(p, form, p.T("Wrong email, username or password.")))
 	}
+	// Told only after the right password, so that nobody learns from the
+	// login form which accounts are suspended or waiting.
+	if suspended, err := a.store.IsAccountSuspended(r.Context(), acc.ID); err != nil {
+		return err
+	} else if suspended {
+		return a.render(w, r, http.StatusForbidden, views.LoginPage(p, form, p.T("This account is suspended by the moderators of this instance. Write to the contact on the About page if you think this is a mistake.")))
+	}
 	var identityID int64
 	if ids, err := a.store.IdentitiesOf(r.Context(), acc.ID); err == nil && len(ids) > 0 {
 		identityID = ids[0].ID

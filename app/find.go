@@ -141,7 +141,7 @@ func (a *App) readSearch(r *http.Request, p views.Page) (views.SearchForm, store
 	v := r.URL.Query()
 	f := views.SearchForm{
 		Q: v.Get("q"), From: v.Get("from"), To: v.Get("to"), Category: v.Get("category"),
-		Attend: v.Get("attend"), Past: v.Get("past") != "",
+		Attend: v.Get("attend"), Past: v.Get("past") != "", Origin: v.Get("origin"),
 	}
 	errs := views.FieldErrors{}
 	loc := a.instanceLocation(r.Context())
@@ -189,6 +189,12 @@ func (a *App) readSearch(r *http.Request, p views.Page) (views.SearchForm, store
 		q.Attend = f.Attend
 	default:
 		errs["attend"] = p.T("Choose online, in person or either.")
+	}
+	switch f.Origin {
+	case "", "local":
+		q.LocalOnly = f.Origin == "local"
+	default:
+		errs["origin"] = p.T("Choose all servers or only this instance.")
 	}
 	return f, q, errs
 }

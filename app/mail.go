@@ -182,6 +182,36 @@ func (a *App) StartWorkers(ctx context.Context) {
 		go a.mailWorker(ctx)
 	}
 	a.startFederationWorkers(ctx)
+	go a.dailyWorker(ctx)
+}
+
+// dailyWorker runs the daily chores at start and then once a day by the
+// instance's clock. It wakes every hour rather than sleeping a day, so a
+// changed clock (or a laptop waking up) does not postpone them.
+func (a *App) dailyWorker(ctx context.Context) {
+	var last time.Time
+	for {
+		if now := a.now(); last.IsZero() || now.Sub(last) >= 24*time.Hour {
+			last = now
+			a.dailyChores(ctx)
+		}
+		t := time.NewTimer(time.Hour)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-a.dailyPoke:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// dailyChores keeps remote events fresh and purges old ones.
+func (a *App) dailyChores(ctx context.Context) {
+	if err := a.RefreshRemoteEvents(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("refresh remote events", "err", err)
+	}
 }
 
 func (a *App) mailWorker(ctx context.Context) {

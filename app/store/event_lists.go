@@ -16,6 +16,8 @@ type EventQuery struct {
 	GroupID     int64     // only the events organised for this group
 	Tag         string
 	Category    string
+	// LocalOnly leaves out events from other servers.
+	LocalOnly bool
 	// Listed restricts to public, published, non-draft events: what anyone
 	// may see in a list. Turn it off only for the organizer's own views.
 	Listed bool
@@ -31,6 +33,9 @@ type EventQuery struct {
 const notEndedSQL = `e.ends_at >= ? AND e.starts_at >= ? - (SELECT coalesce(max(ends_at - starts_at), 0) FROM events)`
 
 // ListEvents returns events matching q, with organizers, tags and links.
+// localOnlySQL keeps the events organised on this instance.
+const localOnlySQL = `NOT EXISTS (SELECT 1 FROM remote_events r WHERE r.event_id = e.id)`
+
 func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) {
 	var where []string
 	var args []any
@@ -67,6 +72,9 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	if q.Category != "" {
 		where = append(where, "e.category = ?")
 		args = append(args, q.Category)
+	}
+	if q.LocalOnly {
+		where = append(where, localOnlySQL)
 	}
 	order := "e.starts_at ASC, e.id ASC"
 	if q.Past {

@@ -28,6 +28,7 @@ type SearchQuery struct {
 	Category    string
 	Attend      string // AttendAny, AttendOnline or AttendInPerson
 	IncludePast bool   // also events that ended before Now
+	LocalOnly   bool   // leave out events from other servers
 	Limit       int
 	Offset      int
 }
@@ -93,6 +94,9 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if q.Category != "" {
 		where = append(where, "e.category = ?")
 		args = append(args, q.Category)
+	}
+	if q.LocalOnly {
+		where = append(where, localOnlySQL)
 	}
 	switch q.Attend {
 	case AttendOnline:
