@@ -63,6 +63,7 @@ type App struct {
 	fed       *federation
 	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
 	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	workers   workers
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -111,8 +112,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Store gives access to the database (for subcommands and tests).
 func (a *App) Store() *store.Store { return a.store }
 
-// Close releases the database.
-func (a *App) Close() error { return a.store.Close() }
+// Close stops the background workers, waits for them, and closes the
+// database (checkpointing its log).
+func (a *App) Close() error {
+	a.stopWorkers()
+	return a.store.Close()
+}
 
 func (a *App) now() time.Time { return a.cfg.Now() }
 

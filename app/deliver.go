@@ -198,14 +198,18 @@ func (a *App) recordDelivery(ctx context.Context, d store.Delivery, out delivery
 
 // startFederationWorkers runs delivery and inbox processing until ctx ends.
 func (a *App) startFederationWorkers(ctx context.Context) {
-	go a.runQueue(ctx, "delivery", a.fed.deliverPoke, func(ctx context.Context) error {
-		_, err := a.DeliverDue(ctx)
-		return err
-	}, a.store.NextDeliveryDue)
-	go a.runQueue(ctx, "inbox", a.fed.inboxPoke, func(ctx context.Context) error {
-		_, err := a.ProcessInbox(ctx)
-		return err
-	}, a.store.NextInboxDue)
+	a.goWorker(func() {
+		a.runQueue(ctx, "delivery", a.fed.deliverPoke, func(ctx context.Context) error {
+			_, err := a.DeliverDue(ctx)
+			return err
+		}, a.store.NextDeliveryDue)
+	})
+	a.goWorker(func() {
+		a.runQueue(ctx, "inbox", a.fed.inboxPoke, func(ctx context.Context) error {
+			_, err := a.ProcessInbox(ctx)
+			return err
+		}, a.store.NextInboxDue)
+	})
 	// Both queues may hold work from before a restart.
 	poke(a.fed.deliverPoke)
 	poke(a.fed.inboxPoke)

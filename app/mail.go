@@ -174,17 +174,6 @@ func (a *App) mailQueued() {
 	}
 }
 
-// StartWorkers runs the instance's background work (sending mail,
-// delivering activities, processing the inbox) until ctx is done.
-func (a *App) StartWorkers(ctx context.Context) {
-	go a.syndicationWorker(ctx)
-	if a.mailer != nil {
-		go a.mailWorker(ctx)
-	}
-	a.startFederationWorkers(ctx)
-	go a.dailyWorker(ctx)
-}
-
 // dailyWorker runs the daily chores at start and then once a day by the
 // instance's clock. It wakes every hour rather than sleeping a day, so a
 // changed clock (or a laptop waking up) does not postpone them.
