@@ -329,7 +329,16 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	return doc
 }
 
-// eventParticipantCount is how many take part in an event, for peers.
-// Participations are counted by their own feature; until it is wired in
-// here, an event shows none.
-func (a *App) eventParticipantCount(e *store.Event) int { return 0 }
+// eventParticipantCount is how many take part in an event (confirmed
+// participants, local and remote), for peers.
+func (a *App) eventParticipantCount(e *store.Event) int {
+	if e.ID == 0 {
+		return 0
+	}
+	n, err := a.store.ConfirmedCount(context.Background(), e.ID)
+	if err != nil {
+		a.log.Warn("participant count", "event", e.UUID, "err", err)
+		return 0
+	}
+	return n
+}

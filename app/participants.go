@@ -134,8 +134,11 @@ func (a *App) decideParticipation(w http.ResponseWriter, r *http.Request) error 
 }
 
 // tellDecisionTx lets the participant know: by email for visitors, in the
-// app for identities.
+// app for identities, by federation for remote participants.
 func (a *App) tellDecisionTx(ctx context.Context, tx *sql.Tx, e *store.Event, p *store.Participation, accepted bool) error {
+	if p.Actor != nil && !p.Actor.IsLocal() {
+		return a.tellRemoteParticipantTx(ctx, tx, e, p, accepted) // by Accept or Reject of their Join
+	}
 	if !p.IsAnonymous() {
 		kind := "rejected"
 		if accepted {

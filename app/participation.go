@@ -232,44 +232,51 @@ func (a *App) joinEvent(w http.ResponseWriter, r *http.Request) error {
 // of confirmed participants and the write happen in one immediate
 // transaction, so two people racing for the last place cannot both get it.
 func (a *App) joinAsIdentity(ctx context.Context, e *store.Event, id *store.Actor, message string) (string, error) {
-	if reason := a.joinClosedReason(e); reason != nil {
-		return "", reason
-	}
 	var state string
 	err := a.store.Tx(ctx, func(tx *sql.Tx) error {
-		p, err := a.store.ParticipationOfTx(ctx, tx, e.ID, id.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if p != nil {
-			switch p.State {
-			case store.ParticipationConfirmed, store.ParticipationPending:
-				state = p.State // already in: joining twice changes nothing
-				return nil
-			case store.ParticipationRejected:
-				return errDeclined
-			}
-		}
-		invited := p != nil && p.State == store.ParticipationInvited
-		if e.JoinMode == store.JoinInvite && !invited {
-			return errNotInvited
-		}
-		state = store.ParticipationConfirmed
-		if e.JoinMode == store.JoinApproval && !invited {
-			state = store.ParticipationPending
-		}
-		if err := a.checkCapacityTx(ctx, tx, e); err != nil {
-			return err
-		}
-		if p == nil {
-			return a.store.InsertParticipationTx(ctx, tx, &store.Participation{
-				EventID: e.ID, ActorID: id.ID, State: state, Message: message,
-			})
-		}
-		p.State, p.Message = state, message
-		return a.store.UpdateParticipationTx(ctx, tx, p)
+		var err error
+		state, _, err = a.joinAsIdentityTx(ctx, tx, e, id, message)
+		return err
 	})
 	return state, err
+}
+
+// joinAsIdentityTx is joinAsIdentity inside tx, for callers that write
+// more in the same transaction (a federated Join and its answer); it
+// returns the participation too. A refusal is returned before any write.
+func (a *App) joinAsIdentityTx(ctx context.Context, tx *sql.Tx, e *store.Event, id *store.Actor, message string) (string, *store.Participation, error) {
+	if reason := a.joinClosedReason(e); reason != nil {
+		return "", nil, reason
+	}
+	p, err := a.store.ParticipationOfTx(ctx, tx, e.ID, id.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", nil, err
+	}
+	if p != nil {
+		switch p.State {
+		case store.ParticipationConfirmed, store.ParticipationPending:
+			return p.State, p, nil // already in: joining twice changes nothing
+		case store.ParticipationRejected:
+			return "", nil, errDeclined
+		}
+	}
+	invited := p != nil && p.State == store.ParticipationInvited
+	if e.JoinMode == store.JoinInvite && !invited {
+		return "", nil, errNotInvited
+	}
+	state := store.ParticipationConfirmed
+	if e.JoinMode == store.JoinApproval && !invited {
+		state = store.ParticipationPending
+	}
+	if err := a.checkCapacityTx(ctx, tx, e); err != nil {
+		return "", nil, err
+	}
+	if p == nil {
+		p = &store.Participation{EventID: e.ID, ActorID: id.ID, Actor: id, State: state, Message: message}
+		return state, p, a.store.InsertParticipationTx(ctx, tx, p)
+	}
+	p.State, p.Message = state, message
+	return state, p, a.store.UpdateParticipationTx(ctx, tx, p)
 }
 
 // checkCapacityTx refuses when the event has no place left. It must run in

@@ -355,6 +355,7 @@ func (a *App) showRemoteEvent(w http.ResponseWriter, r *http.Request, e *store.E
 	if remote.RemoteJoin == "external" && e.ExternalURL != "" {
 		v.JoinURL, v.JoinIsExt = e.ExternalURL, true
 	}
+	v.Participation = a.remoteJoinComponent(r, e)
 	p := a.page(r, e.Title)
 	return a.render(w, r, http.StatusOK, views.RemoteEventPage(p, v))
 }

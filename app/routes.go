@@ -114,6 +114,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/comments/{comment}/{decision}", h(a.decideComment))
 	mux.Handle("GET /comments/{uuid}", h(a.showComment))
 	mux.Handle("POST /comments/{uuid}/delete", h(a.deleteComment))
+	// Taking part in an event published elsewhere (app/remote_participation.go).
+	mux.Handle("POST /events/{uuid}/join-remote", h(a.joinRemoteEvent))
+	mux.Handle("POST /events/{uuid}/leave-remote", h(a.leaveRemoteEvent))
 	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
 	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
 
