@@ -67,6 +67,8 @@ type App struct {
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
+
+	pending pendingImports // import previews waiting for confirmation
 }
 
 // New opens the database (creating and migrating it as needed) and builds

@@ -8,7 +8,6 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -340,7 +339,7 @@ func (im *icsImport) addEvent(l *i18n.Printer, props []icsProperty, line int, zo
 		e.Status = store.StatusTentative
 	}
 	if loc := text("LOCATION"); loc != "" {
-		if strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://") {
+		if validWebURL(nil, loc) == "" {
 			e.OnlineURL = truncateRunes(loc, maxURL)
 		} else {
 			e.Address.Venue = truncateRunes(loc, maxPlacePart)
@@ -397,5 +396,3 @@ func (ie importedEvent) digest() string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// syncImportsDue re-checks the imported calendars kept in sync.
-func (a *App) syncImportsDue(ctx context.Context) {}

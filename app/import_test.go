@@ -1,12 +1,22 @@
 package app
 
 import (
+	"bytes"
+	"html"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"convene/app/i18n"
+	"convene/app/store"
 )
 
 func readTestCalendar(t *testing.T, name string, now time.Time) *icsImport {
@@ -125,5 +135,119 @@ func TestReadCalendarLimits(t *testing.T) {
 	im, _ = readCalendar(l, strings.NewReader("<html>hello</html>"), time.UTC, now)
 	if len(im.Events) != 0 || !strings.Contains(strings.Join(im.Problems, "\n"), "not an iCalendar file") {
 		t.Errorf("HTML read as: %v", im.Problems)
+	}
+}
+
+// postCalendarFile uploads an .ics as the import form does.
+func postCalendarFile(t *testing.T, ti *testInstance, c *http.Client, name string, data []byte) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, ti.URL+"/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+var importTokenPattern = regexp.MustCompile(`name="token" value="([^"]+)"`)
+
+func TestImportFromAURLKeptInSync(t *testing.T) {
+	clock := newTestClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	ti := newTestInstance(t, func(c *Config) { c.Now = clock.Now; c.UnsafeAllowPrivateFederation = true })
+	_, alice := ti.createAccount(t, "alice@example.org", "alice", "correct horse battery", false)
+	c := ti.login(t, "alice@example.org", "correct horse battery")
+
+	google, _ := os.ReadFile("testdata/ics/google.ics")
+	var mu sync.Mutex
+	served := google
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "text/calendar")
+		w.Write(served)
+	}))
+	t.Cleanup(remote.Close)
+
+	res, page := ti.postFormBody(t, c, "/import", url.Values{"url": {remote.URL + "/basic.ics"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, "3 events will be created") || !strings.Contains(page, "Concert de printemps, chorale") {
+		t.Fatalf("preview: status %d\n%s", res.StatusCode, pageText(page))
+	}
+	if n := ti.countEvents(t); n != 0 {
+		t.Fatalf("a preview created %d events", n)
+	}
+	token := importTokenPattern.FindStringSubmatch(page)[1]
+	res = ti.postForm(t, c, "/import/confirm", url.Values{"token": {token}, "publish": {"published"}, "keep_in_sync": {"1"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm: status %d", res.StatusCode)
+	}
+	listed, _ := ti.App.store.ListEvents(t.Context(), store.EventQuery{Now: clock.Now(), Listed: true, OrganizerID: alice.ID, Limit: 10})
+	if len(listed) != 3 {
+		t.Fatalf("%d listed events after importing 3", len(listed))
+	}
+	// The token works once.
+	if res := ti.postForm(t, c, "/import/confirm", url.Values{"token": {token}, "publish": {"published"}}); res.StatusCode != http.StatusSeeOther || ti.countEvents(t) != 3 {
+		t.Errorf("confirming twice: status %d, %d events", res.StatusCode, ti.countEvents(t))
+	}
+
+	// The calendar changes: the concert moves, the Fête disappears.
+	mu.Lock()
+	served = bytes.Replace(google, []byte("SUMMARY:Concert de printemps\\, chorale"), []byte("SUMMARY:Concert d'été"), 1)
+	start := bytes.Index(served, []byte("BEGIN:VEVENT\r\nDTSTART;VALUE=DATE"))
+	end := bytes.Index(served[start:], []byte("END:VEVENT\r\n")) + start + len("END:VEVENT\r\n")
+	served = append(append([]byte{}, served[:start]...), served[end:]...)
+	mu.Unlock()
+	clock.Advance(2 * time.Hour)
+	ti.App.SyncImports(t.Context())
+	all, _ := ti.App.store.ListEvents(t.Context(), store.EventQuery{Now: clock.Now(), OrganizerID: alice.ID, Limit: 10})
+	got := map[string]string{}
+	for _, e := range all {
+		got[e.Title] = e.Status
+	}
+	if got["Concert d'été"] != store.StatusConfirmed || got["Fête de la musique"] != store.StatusCancelled || len(all) != 3 {
+		t.Errorf("after sync: %v", got)
+	}
+	_, page = ti.get(t, c, "/import")
+	if !strings.Contains(html.UnescapeString(page), "Synced: 0 new, 1 updated, 1 cancelled.") {
+		t.Errorf("the import page does not show the last sync:\n%s", pageText(page))
+	}
+}
+
+func TestImportRefusesPrivateAddressesAndExplainsBrokenFiles(t *testing.T) {
+	ti := newTestInstance(t) // production policy: no loopback
+	ti.createAccount(t, "alice@example.org", "alice", "correct horse battery", false)
+	c := ti.login(t, "alice@example.org", "correct horse battery")
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the instance fetched a loopback address")
+	}))
+	t.Cleanup(remote.Close)
+	for _, u := range []string{remote.URL + "/cal.ics", "https://127.0.0.1/cal.ics", "webcal://localhost/cal.ics", "ftp://example.org/x.ics", ""} {
+		res, page := ti.postFormBody(t, c, "/import", url.Values{"url": {u}})
+		if res.StatusCode != http.StatusUnprocessableEntity || fieldErrorsIn(page)["url"] == "" {
+			t.Errorf("%q: status %d, errors %v", u, res.StatusCode, fieldErrorsIn(page))
+		}
+	}
+
+	broken, _ := os.ReadFile("testdata/ics/nextcloud-broken.ics")
+	res, page := postCalendarFile(t, ti, c, "broken.ics", broken)
+	text := html.UnescapeString(page)
+	if res.StatusCode != http.StatusOK || !strings.Contains(text, `Line 15: the event "Forgot the start" has no start (DTSTART)`) ||
+		!strings.Contains(text, "Still fine") {
+		t.Errorf("broken file preview: status %d\n%s", res.StatusCode, pageText(page))
+	}
+	big := bytes.Repeat([]byte("X-FILLER:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"), 20<<20/100)
+	res, page = postCalendarFile(t, ti, c, "big.ics", big)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(fieldErrorsIn(page)["file"], "larger than 10 MB") {
+		t.Errorf("a 20 MB file: status %d, errors %v", res.StatusCode, fieldErrorsIn(page))
+	}
+	if ti.countEvents(t) != 0 {
+		t.Errorf("previews created events")
 	}
 }

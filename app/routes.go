@@ -88,6 +88,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /events/{uuid}/calendar.ics", h(a.showEventCalendar))
 	mux.Handle("GET /me/calendar", h(a.showCalendarSettings))
 	mux.Handle("GET "+embedPath, h(a.showEmbed))
+	mux.Handle("GET /import", h(a.showCalendarImport))
+	mux.Handle("POST /import", h(a.previewCalendarImport))
+	mux.Handle("POST /import/confirm", h(a.confirmCalendarImport))
 	mux.Handle("POST /me/calendar", h(a.regenerateCalendarSecret))
 
 	// Participation: with an identity, or without an account through
