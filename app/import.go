@@ -395,4 +395,3 @@ func (ie importedEvent) digest() string {
 		e.Timezone, e.Status, e.Address.Venue, e.OnlineURL)
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
-
