@@ -673,3 +673,24 @@ CREATE TABLE federated_joins (
     participation_id INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
     activity_uri     TEXT    NOT NULL UNIQUE
 );
+
+-- Accounts created while registrations need approval: they cannot log in
+-- until an administrator approves them (or refuses, deleting the account).
+CREATE TABLE account_approvals (
+    account_id   INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    requested_at INTEGER NOT NULL
+);
+
+-- When each administrator last logged in: with the moderation log, the
+-- moderators' activity that keeps open registrations open.
+CREATE TABLE admin_logins (
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    last_login_at INTEGER NOT NULL
+);
+
+-- A new account's first published events, waiting for a moderator before
+-- they are listed or federated.
+CREATE TABLE held_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    held_at  INTEGER NOT NULL
+);

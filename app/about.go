@@ -17,7 +17,7 @@ func (a *App) aboutView(r *http.Request) views.AboutView {
 		Contact:          a.setting(ctx, SettingContact),
 		Language:         a.setting(ctx, SettingLanguage),
 		Timezone:         a.setting(ctx, SettingTimezone),
-		Registrations:    a.setting(ctx, SettingRegistrations),
+		Registrations:    a.registrationMode(r),
 		Rules:            a.setting(ctx, SettingRules),
 		Moderation:       a.setting(ctx, SettingModeration),
 		Terms:            a.setting(ctx, SettingTerms),

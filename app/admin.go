@@ -1,7 +1,10 @@
 package app
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"convene/app/store"
@@ -67,19 +70,20 @@ func (a *App) renderRegistrations(w http.ResponseWriter, r *http.Request, status
 	p := a.adminPage(r, "Registrations")
 	return a.render(w, r, status, views.AdminRegistrationsPage(p, views.RegistrationsView{
 		Mode: mode, LiveInvites: live, NewInvitation: newInvitation,
+		ModeratorsAway: mode == registrationsOpen && a.moderatorsAway(r.Context()),
 	}, errs))
 }
 
 func (a *App) showAdminRegistrations(w http.ResponseWriter, r *http.Request) error {
-	return a.renderRegistrations(w, r, http.StatusOK, a.registrationMode(r), "", nil)
+	return a.renderRegistrations(w, r, http.StatusOK, a.chosenRegistrationMode(r), "", nil)
 }
 
 func (a *App) setRegistrations(w http.ResponseWriter, r *http.Request) error {
 	mode := r.PostFormValue("registrations")
 	switch mode {
-	case registrationsClosed, registrationsInvite, registrationsOpen:
+	case registrationsClosed, registrationsInvite, registrationsOpen, registrationsApproval:
 	default:
-		return a.renderRegistrations(w, r, http.StatusUnprocessableEntity, a.registrationMode(r), "",
+		return a.renderRegistrations(w, r, http.StatusUnprocessableEntity, a.chosenRegistrationMode(r), "",
 			views.FieldErrors{"registrations": a.printer(r).T("Choose one of the options in the list.")})
 	}
 	if err := a.saveSettings(r.Context(), map[string]string{SettingRegistrations: mode}); err != nil {
@@ -95,7 +99,7 @@ func (a *App) createInvitation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.renderRegistrations(w, r, http.StatusOK, a.registrationMode(r), a.URL("/register?invite="+secret), nil)
+	return a.renderRegistrations(w, r, http.StatusOK, a.chosenRegistrationMode(r), a.URL("/register?invite="+secret), nil)
 }
 
 func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
@@ -108,8 +112,34 @@ func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	if more {
 		accounts = accounts[:usersPerPage]
 	}
+	waiting, err := a.store.AwaitingApproval(r.Context())
+	if err != nil {
+		return err
+	}
 	p := a.adminPage(r, "Users")
-	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more}))
+	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more, Waiting: waiting}))
+}
+
+// approveAccount lets an account from the approval queue log in.
+func (a *App) approveAccount(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errNotFound()
+	}
+	ctx := r.Context()
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.ApproveAccountTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return a.logModeration(ctx, tx, currentAccount(r), "account.approve", "account", strconv.FormatInt(id, 10), 0, nil)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.redirect(w, r, "/admin/users", a.printer(r).T("This account was not waiting for approval."))
+	}
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/admin/users", a.printer(r).T("The account is approved: its owner can log in now."))
 }
 
 // isIdentityPath tells whether a one-segment path is an identity page

@@ -124,6 +124,16 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	} else if suspended {
 		return a.render(w, r, http.StatusForbidden, views.LoginPage(p, form, p.T("This account is suspended by the moderators of this instance. Write to the contact on the About page if you think this is a mistake.")))
 	}
+	if waiting, err := a.store.IsAwaitingApproval(r.Context(), acc.ID); err != nil {
+		return err
+	} else if waiting {
+		return a.render(w, r, http.StatusForbidden, views.LoginPage(p, form, p.T("Your account waits for an administrator’s approval. You can log in once it is approved.")))
+	}
+	if acc.IsAdmin {
+		if err := a.store.RecordAdminLogin(r.Context(), acc.ID); err != nil {
+			return err
+		}
+	}
 	var identityID int64
 	if ids, err := a.store.IdentitiesOf(r.Context(), acc.ID); err == nil && len(ids) > 0 {
 		identityID = ids[0].ID

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -16,7 +17,15 @@ const (
 	registrationsClosed = "closed"
 	registrationsInvite = "invite"
 	registrationsOpen   = "open"
+	// registrationsApproval: anyone may sign up, an admin approves
+	// each account before it can log in.
+	registrationsApproval = "approval"
 )
+
+// deadManAfter: open registrations need approval once no moderator has
+// acted or logged in for this long, so that an unattended instance does
+// not fill with spam accounts.
+const deadManAfter = 7 * 24 * time.Hour
 
 // Registration attempts allowed per IP: 10, then one every 5 minutes.
 // Every post counts, so a robot cannot create accounts in bulk nor probe
@@ -27,13 +36,35 @@ const (
 	invitationTTL      = 7 * 24 * time.Hour
 )
 
-// registrationMode is the instance's setting, closed when unknown.
-func (a *App) registrationMode(r *http.Request) string {
+// chosenRegistrationMode is the instance's setting, closed when unknown.
+func (a *App) chosenRegistrationMode(r *http.Request) string {
 	switch m := a.setting(r.Context(), SettingRegistrations); m {
-	case registrationsInvite, registrationsOpen:
+	case registrationsInvite, registrationsOpen, registrationsApproval:
 		return m
 	}
 	return registrationsClosed
+}
+
+// registrationMode is the mode in force: the chosen one, except that open
+// registrations need approval while the moderators are away.
+func (a *App) registrationMode(r *http.Request) string {
+	m := a.chosenRegistrationMode(r)
+	if m == registrationsOpen && a.moderatorsAway(r.Context()) {
+		return registrationsApproval
+	}
+	return m
+}
+
+// moderatorsAway tells whether no moderator acted or logged in for
+// deadManAfter (an admin account's creation counts as activity).
+func (a *App) moderatorsAway(ctx context.Context) bool {
+	last, err := a.store.LastModeratorActivity(ctx)
+	if err != nil {
+		a.log.Error("last moderator activity", "err", err)
+		return true
+	}
+	// Without any administrator nobody could approve: leave it open.
+	return !last.IsZero() && a.now().Sub(last) > deadManAfter
 }
 
 var errBadInvitation = &publicError{Status: http.StatusForbidden, Message: "This invitation link is wrong, expired or already used. Ask the administrator for a new one."}
@@ -43,7 +74,7 @@ var errBadInvitation = &publicError{Status: http.StatusForbidden, Message: "This
 func (a *App) registrationAllowed(w http.ResponseWriter, r *http.Request, invite string) (bool, error) {
 	p := a.page(r, a.printer(r).T("Create an account"))
 	switch a.registrationMode(r) {
-	case registrationsOpen:
+	case registrationsOpen, registrationsApproval:
 		return true, nil
 	case registrationsInvite:
 		if invite == "" {
@@ -136,6 +167,9 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 		var err error
 		acc, ident, err = a.store.CreateAccountWithIdentityTx(r.Context(), tx, form.Email, hash, false,
 			store.NewIdentity{Username: form.Username, DisplayName: form.DisplayName})
+		if err == nil && mode == registrationsApproval {
+			err = a.store.RequestApprovalTx(r.Context(), tx, acc.ID)
+		}
 		return err
 	})
 	switch {
@@ -150,6 +184,9 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(errs) > 0 {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.RegisterPage(p, form, errs, ""))
+	}
+	if mode == registrationsApproval {
+		return a.redirect(w, r, "/", p.T("Thank you, %s! An administrator will look at your account soon; you can log in once it is approved.", ident.Handle()))
 	}
 	if err := a.startSession(w, r, acc.ID, ident.ID); err != nil {
 		return err

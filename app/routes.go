@@ -51,6 +51,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /admin/registrations", h(a.adminOnly(a.setRegistrations)))
 	mux.Handle("POST /admin/invitations", h(a.adminOnly(a.createInvitation)))
 	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
+	mux.Handle("POST /admin/users/{id}/approve", h(a.adminOnly(a.approveAccount)))
 	mux.Handle("GET /admin/instance", h(a.adminOnly(a.showAdminInstance)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
 	mux.Handle("GET /about", h(a.showAbout))

@@ -21,6 +21,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateModeration,
 	migrateFeedIndex,
 	migrateFederationInteractions,
+	migrateSpamDefaults,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -357,6 +358,32 @@ CREATE INDEX event_reactions_actor ON event_reactions(actor_id);
 CREATE TABLE federated_joins (
     participation_id INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
     activity_uri     TEXT    NOT NULL UNIQUE
+);`)
+	return err
+}
+
+// migrateSpamDefaults adds the approval queue of new accounts, the
+// administrators' last logins and the events held for review.
+func migrateSpamDefaults(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `-- Accounts created while registrations need approval: they cannot log in
+-- until an administrator approves them (or refuses, deleting the account).
+CREATE TABLE account_approvals (
+    account_id   INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    requested_at INTEGER NOT NULL
+);
+
+-- When each administrator last logged in: with the moderation log, the
+-- moderators' activity that keeps open registrations open.
+CREATE TABLE admin_logins (
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    last_login_at INTEGER NOT NULL
+);
+
+-- A new account's first published events, waiting for a moderator before
+-- they are listed or federated.
+CREATE TABLE held_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    held_at  INTEGER NOT NULL
 );`)
 	return err
 }

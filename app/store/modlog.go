@@ -68,16 +68,3 @@ func (s *Store) CountModerationLog(ctx context.Context, action string) (int, err
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM moderation_log WHERE ? = '' OR action = ?`, action, action).Scan(&n)
 	return n, err
 }
-
-// LastModeratorActivity is when a moderator last acted (zero if never):
-// the dead-man switch on open registrations reads it.
-func (s *Store) LastModeratorActivity(ctx context.Context) (time.Time, error) {
-	var at *int64
-	if err := s.db.QueryRowContext(ctx, `SELECT max(at) FROM moderation_log WHERE moderator_id IS NOT NULL`).Scan(&at); err != nil {
-		return time.Time{}, err
-	}
-	if at == nil {
-		return time.Time{}, nil
-	}
-	return time.Unix(*at, 0).UTC(), nil
-}
