@@ -128,6 +128,9 @@ func (a *App) loadGroup(r *http.Request, name string) (*groupCtx, error) {
 		return nil, errNotFound()
 	}
 	g, err := a.store.GroupByHandle(ctx, name)
+	if errors.Is(err, store.ErrNotFound) && strings.Contains(name, "@") {
+		g, err = a.lookUpRemoteGroup(r, name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -592,4 +595,27 @@ func (a *App) eventGroup(r *http.Request, identity *store.Actor, handle string) 
 		return 0, l.T("Only the group's moderators and administrators can do this."), nil
 	}
 	return g.ID, "", nil
+}
+
+// lookUpRemoteGroup finds a group of another server by its handle, the
+// first time someone signed in here opens /groups/name@host: that is how
+// people here join it. Visitors cannot make us fetch anything.
+func (a *App) lookUpRemoteGroup(r *http.Request, handle string) (*store.Group, error) {
+	acc := currentAccount(r)
+	if acc == nil || r.Method != http.MethodGet {
+		return nil, errNotFound()
+	}
+	if !a.limits.allow("group-lookup:"+itoa(acc.ID), 10*time.Second, 10) {
+		return nil, &publicError{Status: http.StatusTooManyRequests, Message: a.printer(r).T("Too many look-ups; wait a minute and try again.")}
+	}
+	uri, err := a.resolveHandle(r.Context(), handle)
+	if err != nil {
+		return nil, errNotFound()
+	}
+	g, err := a.rememberRemoteGroup(r.Context(), uri)
+	if err != nil {
+		a.log.Info("remote group look-up", "handle", handle, "err", err)
+		return nil, errNotFound()
+	}
+	return g, nil
 }
