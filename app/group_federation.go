@@ -977,8 +977,11 @@ func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 		return nil // not a group we know: nothing for us
 	}
 	ref := in.Activity.Object
+	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
+		return nil // one of ours, relayed back to us: we have it
+	}
 	var raw []byte
-	if ref.Embedded() && ap.SameHost(ref.ID, g.URI) {
+	if ref.Embedded() && (ap.SameHost(ref.ID, g.URI) || a.groupsOwnNote(g, ref.Raw)) {
 		raw = ref.Raw
 	} else {
 		if raw, err = a.fetchObject(ctx, ref.ID); err != nil {
@@ -1008,40 +1011,121 @@ func (a *App) storeRemoteMessage(ctx context.Context, g *store.Group, note *ap.R
 	if len(note.AttributedTo) == 0 || !ap.SameURL(note.AttributedTo[0], g.URI) || f.Actor == "" || !ap.SameHost(f.Actor, note.ID) {
 		return nil // not a discussion message of this group
 	}
-	var author *store.Actor
-	if ap.SameHost(f.Actor, a.cfg.BaseURL) {
-		local, err := a.localActorByURI(ctx, f.Actor)
-		if err != nil {
-			return nil
-		}
-		author = local
-	} else {
-		info, err := a.remoteActor(ctx, f.Actor, false)
-		if err != nil {
-			return errRetry{err}
-		}
-		author = &info.Actor
+	if ap.SameHost(note.ID, a.cfg.BaseURL) {
+		return nil // one of ours, relayed back to us: we have it
 	}
+	info, err := a.remoteActor(ctx, f.Actor, false)
+	if err != nil {
+		return errRetry{err}
+	}
+	return a.keepDiscussionMessage(ctx, g, note, f.Context, &info.Actor)
+}
+
+// keepDiscussionMessage stores a message from another server (a new
+// thread when the Note has a name and no other context) and tells the
+// group's local members. For a group of ours it is also relayed to the
+// remote members, by the group's Announce.
+func (a *App) keepDiscussionMessage(ctx context.Context, g *store.Group, note *ap.RemoteObject, contextURI string, author *store.Actor) error {
 	if _, err := a.store.MessageByURI(ctx, note.ID); err == nil {
-		return nil
+		return nil // a replay
 	}
 	body := sanitizeHTML(note.Content)
-	if note.Name != "" {
-		if _, err := a.store.DiscussionByURI(ctx, note.ID); err == nil {
+	newThread := note.Name != "" && (contextURI == "" || ap.SameURL(contextURI, note.ID))
+	var d *store.Discussion
+	if newThread {
+		d = &store.Discussion{URI: note.ID, GroupID: g.ID, AuthorID: author.ID, Title: clipRunes(cleanSpace(note.Name), maxDiscussionTitle)}
+	} else {
+		var err error
+		if d, err = a.discussionByURI(ctx, g, contextURI); err != nil {
+			return nil // a reply to a thread we do not have
+		}
+	}
+	m := &store.Message{URI: note.ID, DiscussionID: d.ID, AuthorID: author.ID, BodyHTML: body}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if newThread {
+			err = a.store.CreateDiscussionTx(ctx, tx, d, m)
+		} else {
+			err = a.store.AddMessageTx(ctx, tx, m)
+		}
+		if errors.Is(err, store.ErrConflict) {
 			return nil
 		}
-		d := &store.Discussion{URI: note.ID, GroupID: g.ID, AuthorID: author.ID, Title: clipRunes(note.Name, maxDiscussionTitle)}
-		return a.store.Tx(ctx, func(tx *sql.Tx) error {
-			return a.store.CreateDiscussionTx(ctx, tx, d, &store.Message{URI: note.ID, BodyHTML: body})
-		})
-	}
-	d, err := a.store.DiscussionByURI(ctx, f.Context)
-	if err != nil {
-		return nil
-	}
-	return a.store.Tx(ctx, func(tx *sql.Tx) error {
-		return a.store.AddMessageTx(ctx, tx, &store.Message{URI: note.ID, DiscussionID: d.ID, AuthorID: author.ID, BodyHTML: body})
+		if err != nil {
+			return err
+		}
+		link := groupPath(g) + "/discussions/" + d.Slug
+		if err := a.tellMembersTx(ctx, tx, g, author.ID, link+"?last=1", func(l *i18n.Printer) string {
+			if newThread {
+				return l.T("%s started a discussion in %s: “%s”", author.Handle(), g.Name(), d.Title)
+			}
+			return l.T("%s replied in “%s” (%s).", author.Handle(), d.Title, g.Name())
+		}); err != nil {
+			return err
+		}
+		if !g.IsLocal() {
+			return nil
+		}
+		members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+		if err != nil || len(members) == 0 {
+			return err
+		}
+		return a.enqueueAnnounceTx(ctx, tx, g, a.messageNote(g, d, m, author, newThread, ""),
+			[]string{a.groupCollectionURI(g, "members")}, members)
 	})
+}
+
+// discussionByURI finds a thread of g by its id: a remote one's, or the
+// address of one started here.
+func (a *App) discussionByURI(ctx context.Context, g *store.Group, uri string) (*store.Discussion, error) {
+	if d, err := a.store.DiscussionByURI(ctx, uri); err == nil {
+		if d.GroupID != g.ID {
+			return nil, store.ErrNotFound
+		}
+		return d, nil
+	}
+	prefix := a.URL(groupPath(g) + "/discussions/")
+	slug, ok := strings.CutPrefix(uri, prefix)
+	if !ok || slug == "" || strings.ContainsAny(slug, "/?#") {
+		return nil, store.ErrNotFound
+	}
+	return a.store.DiscussionBySlug(ctx, g.ID, slug)
+}
+
+// receiveGroupDiscussionNote takes a discussion message that a remote
+// member sends to one of our groups (a Note attributed to the group):
+// kept, told to the local members and relayed to the remote ones. From
+// someone who is not a member it is refused.
+func (a *App) receiveGroupDiscussionNote(ctx context.Context, in *incoming) (bool, error) {
+	note, err := ap.ParseObject(in.Object.Raw)
+	if err != nil || len(note.AttributedTo) == 0 || !ap.SameHost(note.AttributedTo[0], a.cfg.BaseURL) {
+		return false, nil
+	}
+	g, err := a.localGroupOf(ctx, note.AttributedTo[0])
+	if err != nil {
+		return false, nil
+	}
+	var f struct {
+		Actor   string `json:"actor"`
+		Context string `json:"context"`
+	}
+	_ = json.Unmarshal(in.Object.Raw, &f)
+	if f.Actor != "" && !ap.SameURL(f.Actor, in.Actor.URI) {
+		return true, errors.New("discussion message sent by someone else than its author")
+	}
+	m, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+	if err != nil || !m.IsMember() {
+		return true, errors.New("discussion message from someone not a member")
+	}
+	if in.Activity.Is(ap.TypeUpdate) {
+		return true, nil // edits of remote messages are not kept
+	}
+	return true, a.keepDiscussionMessage(ctx, g, note, f.Context, &in.Actor.Actor)
+}
+
+func init() {
+	chainInboxHandler("Create Note", (*App).receiveGroupDiscussionNote)
+	chainInboxHandler("Update Note", (*App).receiveGroupDiscussionNote)
 }
 
 // Objects served to members' signed GETs; anyone else gets 404.
@@ -1170,4 +1254,25 @@ func (a *App) receiveAnnounceOrGroupRelay(ctx context.Context, in *incoming) err
 		}
 	}
 	return a.receiveAnnounce(ctx, in)
+}
+
+// groupsOwnNote tells whether an embedded object is a discussion message
+// of g. The group relays its members' messages, which are members-only
+// and so cannot be fetched again from their authors' servers by anyone
+// else; the group's server checked the author's signature when it took
+// the message, and the group is the authority on its own discussions.
+func (a *App) groupsOwnNote(g *store.Group, raw []byte) bool {
+	obj, err := ap.ParseObject(raw)
+	return err == nil && obj.Is(ap.TypeNote) && len(obj.AttributedTo) > 0 && ap.SameURL(obj.AttributedTo[0], g.URI)
+}
+
+// isLocalGroup tells whether uri names one of our groups: remote members
+// send their discussion messages attributed to it (its handler checks
+// that they are members).
+func (a *App) isLocalGroup(ctx context.Context, uri string) bool {
+	if !ap.SameHost(uri, a.cfg.BaseURL) {
+		return false
+	}
+	_, err := a.localGroupOf(ctx, uri)
+	return err == nil
 }

@@ -116,3 +116,90 @@ func TestGroupThreeInstancesJoinAndFollow(t *testing.T) {
 		t.Errorf("C received no Announce of the group event")
 	}
 }
+
+// Three instances: bob on A starts a discussion in the group on B, carol
+// on C replies; alice on B, bob and carol each see both messages, and the
+// people who did not write are told.
+func TestGroupThreeInstancesDiscussion(t *testing.T) {
+	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessModerated)
+	bob, carol := a.ti.newPerson(t, "bob"), c.ti.newPerson(t, "carol")
+	pathA := joinAcross(t, a, bob, b, "")
+	pathC := joinAcross(t, c, carol, b, "")
+	approveRemote(t, b, alice, g, "@bob@"+a.Host)
+	approveRemote(t, b, alice, g, "@carol@"+c.Host)
+	drain(t, a, b, c)
+
+	res := a.ti.postForm(t, bob.Client, pathA+"/discussions", url.Values{"title": {"Saturday ride"}, "body": {"Who brings the *map*?"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start a discussion on A: %d", res.StatusCode)
+	}
+	drain(t, a, b, c)
+	ctx := context.Background()
+	ds, err := c.App.store.ListDiscussions(ctx, remoteMembership(t, c, b.Host, carol.Identity).GroupID, 10, 0)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("discussions on C: %v %v", ds, err)
+	}
+	threadC := pathC + "/discussions/" + ds[0].Slug
+	if res := c.ti.postForm(t, carol.Client, threadC, url.Values{"body": {"I do, and a pump."}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply on C: %d", res.StatusCode)
+	}
+	drain(t, a, b, c)
+
+	threadOn := func(fi *fedInstance, groupID int64) string {
+		ds, err := fi.App.store.ListDiscussions(ctx, groupID, 10, 0)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("discussions on %s: %d %v", fi.Host, len(ds), err)
+		}
+		return ds[0].Slug
+	}
+	pages := map[string]string{}
+	_, pages["alice on B"] = b.ti.get(t, alice.Client, "/groups/velo/discussions/"+threadOn(b, g.ID))
+	aGroup := remoteMembership(t, a, b.Host, bob.Identity).GroupID
+	_, pages["bob on A"] = a.ti.get(t, bob.Client, pathA+"/discussions/"+threadOn(a, aGroup))
+	_, pages["carol on C"] = c.ti.get(t, carol.Client, threadC)
+	for who, page := range pages {
+		if !strings.Contains(page, "Saturday ride") || !strings.Contains(page, "<em>map</em>") || !strings.Contains(page, "I do, and a pump.") {
+			t.Errorf("%s does not see the whole discussion:\n%s", who, page)
+		}
+		if i, j := strings.Index(page, "map"), strings.Index(page, "a pump"); i < 0 || j < i {
+			t.Errorf("%s sees the messages out of order", who)
+		}
+	}
+	if _, news := b.ti.get(t, alice.Client, "/groups"); !strings.Contains(news, "started a discussion") || !strings.Contains(news, "replied in") {
+		t.Errorf("alice is not told:\n%s", news)
+	}
+	if _, news := a.ti.get(t, bob.Client, "/groups"); !strings.Contains(news, "replied in") {
+		t.Errorf("bob is not told of carol's reply:\n%s", news)
+	}
+	if _, news := c.ti.get(t, carol.Client, "/groups"); !strings.Contains(news, "started a discussion") {
+		t.Errorf("carol is not told of bob's discussion:\n%s", news)
+	}
+}
+
+// A discussion Note attributed to our group from someone not a member is
+// refused; the same from a member starts a thread.
+func TestGroupRemoteDiscussionNeedsMembership(t *testing.T) {
+	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	g, _ := fedGroup(t, fi, store.OpennessOpen)
+	G := fi.URL + "/@velo"
+	note := func(id string) map[string]any {
+		n := map[string]any{"type": "Note", "id": mp.srv.URL + "/c/" + id, "actor": mp.actor("eve"), "attributedTo": G,
+			"name": "Hello " + id, "content": "<p>hi<script>x()</script></p>", "to": []string{G + "/members"}}
+		return map[string]any{"type": "Create", "id": mp.srv.URL + "/c/" + id + "/activity", "actor": mp.actor("eve"), "object": n, "to": n["to"]}
+	}
+	mp.send(t, fi, "eve", note("1"))
+	if n, _ := fi.App.store.CountDiscussions(context.Background(), g.ID); n != 0 {
+		t.Fatalf("a stranger started %d discussions", n)
+	}
+	mp.send(t, fi, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/1", "actor": mp.actor("eve"), "object": G})
+	mp.send(t, fi, "eve", note("2"))
+	d, err := fi.App.store.DiscussionByURI(context.Background(), mp.srv.URL+"/c/2")
+	if err != nil || d.Title != "Hello 2" {
+		t.Fatalf("member's discussion: %v %v", d, err)
+	}
+	msgs, _ := fi.App.store.Messages(context.Background(), d.ID, 0, 5)
+	if len(msgs) != 1 || strings.Contains(msgs[0].BodyHTML, "script") {
+		t.Fatalf("messages: %v", msgs)
+	}
+}

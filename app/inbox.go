@@ -240,7 +240,7 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		if err != nil {
 			return nil, err
 		}
-		if len(obj.AttributedTo) > 0 && !ap.SameHost(obj.AttributedTo[0], act.Actor) {
+		if len(obj.AttributedTo) > 0 && !ap.SameHost(obj.AttributedTo[0], act.Actor) && !a.isLocalGroup(ctx, obj.AttributedTo[0]) {
 			return nil, fmt.Errorf("object %s attributed to another host", ref.ID)
 		}
 		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
