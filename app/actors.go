@@ -282,7 +282,7 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	}
 	doc.Summary = ap.SummaryLine(e.StartsAt, e.EndsAt, loc, place)
 	if e.BannerUUID != "" {
-		doc.Attachment = append(doc.Attachment, ap.NewBanner(a.URL("/media/"+e.BannerUUID), ""))
+		doc.Attachment = append(doc.Attachment, ap.NewBanner(a.URL("/media/"+e.BannerUUID), e.BannerType))
 	}
 	if e.OnlineURL != "" {
 		doc.SetOnlineAddress(e.OnlineURL, e.IsOnline())

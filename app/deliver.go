@@ -210,6 +210,7 @@ func (a *App) startFederationWorkers(ctx context.Context) {
 			return err
 		}, a.store.NextInboxDue)
 	})
+	go a.runFederationHousekeeping(ctx)
 	// Both queues may hold work from before a restart.
 	poke(a.fed.deliverPoke)
 	poke(a.fed.inboxPoke)

@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"convene/app/store"
 	"convene/views"
@@ -53,7 +54,14 @@ func (a *App) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Our own uploads are only ever pictures we re-encoded: never serve
 	// them as anything a browser or a fediverse peer would interpret.
-	w.Header().Set("Content-Type", m.ContentType)
+	// Whatever a row says, only a picture type goes out: never an
+	// ActivityStreams or HTML type a peer or browser would interpret.
+	ct := m.ContentType
+	if !strings.HasPrefix(ct, "image/") || strings.Contains(ct, "svg") || strings.ContainsAny(ct, ";,") {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	_, err = w.Write(m.Data)

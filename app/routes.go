@@ -53,6 +53,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
 	mux.Handle("POST /admin/users/{id}/approve", h(a.adminOnly(a.approveAccount)))
 	mux.Handle("GET /admin/instance", h(a.adminOnly(a.showAdminInstance)))
+	mux.Handle("GET /admin/federation/queue", h(a.adminOnly(a.showFederationQueue)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
 	mux.Handle("GET /about", h(a.showAbout))
 

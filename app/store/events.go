@@ -103,6 +103,7 @@ type Event struct {
 	Category               string
 	BannerID               int64  // set on writes
 	BannerUUID             string // filled by reads
+	BannerType             string // the banner's media type, filled by reads
 	Status                 string
 	Visibility             string
 	Draft                  bool
@@ -166,7 +167,7 @@ const eventColumns = `e.id, e.uuid, coalesce(e.uri, ''), e.organizer_id, e.title
 	coalesce((SELECT uuid FROM media WHERE id = e.banner_id), ''), e.status, e.visibility, e.draft,
 	e.join_mode, e.external_url, e.capacity, e.participation_message, e.comment_moderation,
 	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at,
-	coalesce(e.attributed_to_id, 0)`
+	coalesce(e.attributed_to_id, 0), coalesce((SELECT content_type FROM media WHERE id = e.banner_id), '')`
 
 func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error) {
 	var e Event
@@ -177,7 +178,7 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error
 		&e.Address.Locality, &e.Address.Region, &e.Address.Country, &e.Address.Latitude, &e.Address.Longitude,
 		&e.OnlineURL, &e.Category, &e.BannerID, &e.BannerUUID, &e.Status, &e.Visibility, &e.Draft,
 		&e.JoinMode, &e.ExternalURL, &e.Capacity, &e.ParticipationMessage, &e.CommentModeration,
-		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID}
+		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID, &e.BannerType}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, notFound(err)
 	}
