@@ -694,3 +694,10 @@ CREATE TABLE held_events (
     event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
     held_at  INTEGER NOT NULL
 );
+
+-- Accounts that signed up by themselves: their first events_left events
+-- are held for a moderator's review before they are listed.
+CREATE TABLE probation_accounts (
+    account_id  INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    events_left INTEGER NOT NULL
+);

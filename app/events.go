@@ -206,8 +206,18 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	if !e.Draft && e.PublishedAt == nil {
 		e.PublishedAt = &now
 	}
+	held, err := a.holdIfNew(r.Context(), identity.ID, &e)
+	if err != nil {
+		return err
+	}
 	if err := a.createEventAndAnnounce(r.Context(), &e); err != nil {
 		return err
+	}
+	if held {
+		if err := a.store.HoldEvent(r.Context(), e.ID); err != nil {
+			return err
+		}
+		return a.redirect(w, r, "/events/"+e.UUID, l.T("Your event is saved. The first events of a new account are reviewed by a moderator: it will be listed once approved."))
 	}
 	if repeat != nil {
 		if _, err := a.makeSeries(r.Context(), &e, *repeat); err != nil {
@@ -396,6 +406,10 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 			e.PublishedAt = &now
 		}
 	}
+	held, err := a.holdOnEdit(r.Context(), old, &e)
+	if err != nil {
+		return err
+	}
 	if err := a.updateEventAndAnnounce(r.Context(), old, &e); err != nil {
 		return err
 	}
@@ -407,6 +421,9 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	flash := l.T("Your changes are saved.")
 	if !f.Published {
 		flash = publicationFlash(l, &e, now)
+	}
+	if held {
+		flash = l.T("Your changes are saved. The first events of a new account are reviewed by a moderator: it will be listed once approved.")
 	}
 	return a.redirect(w, r, "/events/"+e.UUID, flash)
 }
@@ -420,6 +437,13 @@ func (a *App) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	old := *e
 	e.Draft = false
 	e.PublishedAt = &now
+	held, err := a.holdOnEdit(r.Context(), &old, e)
+	if err != nil {
+		return err
+	}
+	if held {
+		return a.redirect(w, r, "/events/"+e.UUID, a.printer(r).T("The first events of a new account are reviewed by a moderator: this one will be listed once approved."))
+	}
 	if err := a.updateEventAndAnnounce(r.Context(), &old, e); err != nil {
 		return err
 	}

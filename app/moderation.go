@@ -45,8 +45,12 @@ func (a *App) showAdminReports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	held, err := a.store.HeldEvents(r.Context())
+	if err != nil {
+		return err
+	}
 	p := a.adminPage(r, "Reports")
-	return a.render(w, r, http.StatusOK, views.AdminReportsPage(p, views.AdminReportsView{Status: status, Reports: reports}))
+	return a.render(w, r, http.StatusOK, views.AdminReportsPage(p, views.AdminReportsView{Status: status, Reports: reports, Held: held}))
 }
 
 func (a *App) adminReportView(ctx context.Context, id int64) (views.AdminReportView, error) {

@@ -170,6 +170,9 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 		if err == nil && mode == registrationsApproval {
 			err = a.store.RequestApprovalTx(r.Context(), tx, acc.ID)
 		}
+		if err == nil && mode != registrationsInvite {
+			err = a.store.PutOnProbationTx(r.Context(), tx, acc.ID, firstEventsHeld)
+		}
 		return err
 	})
 	switch {

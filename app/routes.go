@@ -215,6 +215,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /admin/reports/{id}", h(a.adminOnly(a.showAdminReport)))
 	mux.Handle("POST /admin/reports/{id}/{action}", h(a.adminOnly(a.actOnReport)))
 	mux.Handle("GET /admin/moderation-log", h(a.adminOnly(a.showModerationLog)))
+	mux.Handle("POST /admin/held-events/{uuid}/approve", h(a.adminOnly(a.approveHeldEvent)))
 	mux.Handle("GET /admin/rules", h(a.adminOnly(a.showAdminRules)))
 	mux.Handle("POST /admin/rules", h(a.adminOnly(a.addRule)))
 	mux.Handle("POST /admin/rules/{id}/{action}", h(a.adminOnly(a.changeRule)))

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -129,5 +130,112 @@ func TestDeadManSwitchOnOpenRegistrations(t *testing.T) {
 	}
 	if in, _ := registerAs(t, ti, "d@example.org", "userd"); !in {
 		t.Fatal("after a moderation action, registrations still need approval")
+	}
+}
+
+// A self-registered account's first three events wait for a moderator:
+// not listed, not searchable, not sent anywhere, not publishable by their
+// organiser; approving one publishes it; the fourth goes out at once.
+// Accounts made by an admin publish at once.
+func TestNewAccountsFirstEventsHeld(t *testing.T) {
+	ti := newTestInstance(t)
+	ti.createAccount(t, "admin@example.org", "admin", "a long password", true)
+	ti.createAccount(t, "ana@example.org", "ana", "a long password", false)
+	admin := ti.login(t, "admin", "a long password")
+	ti.setRegistrations(t, "open")
+	if in, _ := registerAs(t, ti, "eve@example.org", "eve"); !in {
+		t.Fatal("open registration did not log in")
+	}
+	eve := ti.login(t, "eve", "a long password")
+	ana := ti.login(t, "ana", "a long password")
+	event := func(title string) url.Values {
+		f := fullEventForm()
+		f.Set("title", title)
+		f.Set("starts_at", "2031-03-14T19:00")
+		f.Set("ends_at", "2031-03-14T21:00")
+		return f
+	}
+	listed := func(title string) bool {
+		t.Helper()
+		_, home := ti.get(t, ti.client(), "/")
+		_, search := ti.get(t, ti.client(), "/search?category=music")
+		_, feed := ti.get(t, ti.client(), "/calendar.ics")
+		return strings.Contains(home, title) || strings.Contains(search, title) || strings.Contains(feed, title)
+	}
+	// What other servers can see of eve's events: her outbox's count.
+	outbox := func() int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ti.URL+"/actors/eve/outbox", nil)
+		req.Header.Set("Accept", "application/activity+json")
+		res, err := ti.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var doc struct {
+			TotalItems int `json:"totalItems"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+			t.Fatalf("outbox: %d %v", res.StatusCode, err)
+		}
+		return doc.TotalItems
+	}
+	var uuids []string
+	for _, title := range []string{"Atelier Un", "Atelier Deux", "Atelier Trois"} {
+		before := outbox()
+		res, _ := ti.postFormBody(t, eve, "/events", event(title))
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create %s: %d", title, res.StatusCode)
+		}
+		uuids = append(uuids, strings.TrimPrefix(res.Header.Get("Location"), "/events/"))
+		if listed(title) {
+			t.Fatalf("%s, a new account's event, is listed before review", title)
+		}
+		if outbox() != before {
+			t.Fatalf("%s was announced before review", title)
+		}
+	}
+	if outbox() != 0 {
+		t.Fatal("held events are in the outbox")
+	}
+	// The organiser cannot publish it around the review.
+	ti.postForm(t, eve, "/events/"+uuids[0]+"/publish", url.Values{})
+	if listed("Atelier Un") {
+		t.Fatal("the organiser published a held event")
+	}
+	if _, page := ti.get(t, admin, "/admin/reports"); !strings.Contains(page, "Events held for review") || !strings.Contains(page, "Atelier Deux") {
+		t.Fatal("the moderation page does not list the held events")
+	}
+	// A non-admin cannot approve.
+	ti.postForm(t, ana, "/admin/held-events/"+uuids[0]+"/approve", url.Values{})
+	if listed("Atelier Un") {
+		t.Fatal("a non-admin approved a held event")
+	}
+	for i, u := range uuids {
+		if res := ti.postForm(t, admin, "/admin/held-events/"+u+"/approve", url.Values{}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve %d: %d", i, res.StatusCode)
+		}
+	}
+	for _, title := range []string{"Atelier Un", "Atelier Deux", "Atelier Trois"} {
+		if !listed(title) {
+			t.Fatalf("%s is not listed after approval", title)
+		}
+	}
+	if outbox() != 3 {
+		t.Fatalf("%d events in the outbox after three approvals", outbox())
+	}
+	if n, _ := ti.App.store.CountModerationLog(context.Background(), "event.approve"); n != 3 {
+		t.Fatalf("%d log rows for three approvals", n)
+	}
+	if _, page := ti.get(t, admin, "/admin/reports"); strings.Contains(page, "Events held for review") {
+		t.Fatal("approved events still wait")
+	}
+	ti.createEvent(t, eve, event("Atelier Quatre"))
+	if !listed("Atelier Quatre") {
+		t.Fatal("the fourth event of a reviewed account was held")
+	}
+	ti.createEvent(t, ana, event("Bal de Ana"))
+	if !listed("Bal de Ana") {
+		t.Fatal("an account made by an admin had its event held")
 	}
 }

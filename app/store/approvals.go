@@ -89,3 +89,67 @@ func (s *Store) LastModeratorActivity(ctx context.Context) (time.Time, error) {
 	}
 	return time.Unix(at.Int64, 0), nil
 }
+
+// PutOnProbationTx holds the next n events of an account for review.
+func (s *Store) PutOnProbationTx(ctx context.Context, tx *sql.Tx, accountID int64, n int) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO probation_accounts (account_id, events_left) VALUES (?, ?)`, accountID, n)
+	return err
+}
+
+// OnProbation tells whether an identity's next published event is held.
+func (s *Store) OnProbation(ctx context.Context, identityID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM probation_accounts p JOIN actors a ON a.account_id = p.account_id
+		WHERE a.id = ? AND p.events_left > 0`, identityID).Scan(&n)
+	return n > 0, err
+}
+
+// HoldEvent marks an event as waiting for review.
+func (s *Store) HoldEvent(ctx context.Context, eventID int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO held_events (event_id, held_at) VALUES (?, ?)`, eventID, s.unix())
+	return err
+}
+
+// IsEventHeld tells whether an event waits for review.
+func (s *Store) IsEventHeld(ctx context.Context, eventID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM held_events WHERE event_id = ?`, eventID).Scan(&n)
+	return n > 0, err
+}
+
+// HeldEvents lists the events waiting for review, oldest first.
+func (s *Store) HeldEvents(ctx context.Context) ([]*Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM held_events h CROSS JOIN events e ON e.id = h.event_id
+		ORDER BY h.held_at, h.event_id LIMIT 200`)
+	if err != nil {
+		return nil, fmt.Errorf("held events: %w", err)
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReleaseEventTx takes an event out of review and counts it against its
+// organiser's probation; ErrNotFound when it was not held.
+func (s *Store) ReleaseEventTx(ctx context.Context, tx *sql.Tx, eventID int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM held_events WHERE event_id = ?`, eventID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	const account = `(SELECT a.account_id FROM events e JOIN actors a ON a.id = e.organizer_id WHERE e.id = ?)`
+	if _, err := tx.ExecContext(ctx, `UPDATE probation_accounts SET events_left = events_left - 1 WHERE account_id = `+account, eventID); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM probation_accounts WHERE events_left <= 0`)
+	return err
+}

@@ -22,6 +22,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateFeedIndex,
 	migrateFederationInteractions,
 	migrateSpamDefaults,
+	migrateProbation,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -384,6 +385,17 @@ CREATE TABLE admin_logins (
 CREATE TABLE held_events (
     event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
     held_at  INTEGER NOT NULL
+);`)
+	return err
+}
+
+// migrateProbation adds the accounts whose first events are held.
+func migrateProbation(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `-- Accounts that signed up by themselves: their first events_left events
+-- are held for a moderator's review before they are listed.
+CREATE TABLE probation_accounts (
+    account_id  INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    events_left INTEGER NOT NULL
 );`)
 	return err
 }
