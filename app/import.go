@@ -119,6 +119,12 @@ func parseContentLine(s string) (icsProperty, bool) {
 // organizerID, reading times in defaultZone when the file gives none.
 // It stops with errImportTooBig past maxImportBytes.
 func readCalendar(l *i18n.Printer, r io.Reader, defaultZone *time.Location, now time.Time) (*icsImport, error) {
+	return readCalendarReporting(l, r, defaultZone, now, nil)
+}
+
+// readCalendarReporting is readCalendar telling onEvent, when not nil, how
+// many events it has read so far, for a page that shows progress.
+func readCalendarReporting(l *i18n.Printer, r io.Reader, defaultZone *time.Location, now time.Time, onEvent func(events int)) (*icsImport, error) {
 	im := &icsImport{}
 	br := bufio.NewReaderSize(io.LimitReader(r, maxImportBytes+1), 64<<10)
 	var read int64
@@ -165,6 +171,9 @@ func readCalendar(l *i18n.Printer, r io.Reader, defaultZone *time.Location, now 
 					return
 				}
 				im.addEvent(l, event, eventLine, zone, now)
+				if onEvent != nil {
+					onEvent(len(im.Events))
+				}
 			}
 			return
 		}

@@ -20,6 +20,8 @@ import (
 	"convene/app/i18n"
 	"convene/app/store"
 	"convene/views"
+
+	"github.com/a-h/templ"
 )
 
 const (
@@ -85,25 +87,44 @@ func (a *App) importFetcher() *ap.Fetcher {
 
 // fetchCalendar downloads a calendar, or says in words why it could not.
 func (a *App) fetchCalendar(ctx context.Context, l *i18n.Printer, rawURL string) ([]byte, string) {
-	if strings.HasPrefix(rawURL, "webcal://") {
-		rawURL = "https://" + strings.TrimPrefix(rawURL, "webcal://")
+	res, err := a.importFetcher().Fetch(ctx, calendarURL(rawURL), "text/calendar, */*;q=0.5", nil)
+	if err != nil {
+		return nil, a.fetchProblem(l, err)
 	}
-	res, err := a.importFetcher().Fetch(ctx, rawURL, "text/calendar, */*;q=0.5", nil)
+	return res.Body, ""
+}
+
+// openCalendar starts downloading a calendar, for a preview that shows
+// progress; what goes wrong before the first byte is said in words.
+func (a *App) openCalendar(ctx context.Context, l *i18n.Printer, rawURL string) (*ap.Stream, string) {
+	s, err := a.importFetcher().Open(ctx, calendarURL(rawURL), "text/calendar, */*;q=0.5")
+	if err != nil {
+		return nil, a.fetchProblem(l, err)
+	}
+	return s, ""
+}
+
+func calendarURL(rawURL string) string {
+	if strings.HasPrefix(rawURL, "webcal://") {
+		return "https://" + strings.TrimPrefix(rawURL, "webcal://")
+	}
+	return rawURL
+}
+
+func (a *App) fetchProblem(l *i18n.Printer, err error) string {
 	var status *ap.StatusError
 	switch {
-	case err == nil:
-		return res.Body, ""
 	case errors.Is(err, ap.ErrForbiddenAddress):
-		return nil, l.T("This address points to a private network or to this machine: it cannot be imported.")
+		return l.T("This address points to a private network or to this machine: it cannot be imported.")
 	case errors.Is(err, ap.ErrNotHTTPS):
-		return nil, l.T("Give an address starting with https:// or webcal://.")
-	case errors.Is(err, ap.ErrBodyTooLarge):
-		return nil, l.T("This calendar is larger than %d MB: it cannot be imported.", maxImportBytes>>20)
+		return l.T("Give an address starting with https:// or webcal://.")
+	case errors.Is(err, ap.ErrBodyTooLarge), errors.Is(err, errImportTooBig):
+		return l.T("This calendar is larger than %d MB: it cannot be imported.", maxImportBytes>>20)
 	case errors.As(err, &status):
-		return nil, l.T("The server of this calendar answered with an error (HTTP %d).", status.Code)
+		return l.T("The server of this calendar answered with an error (HTTP %d).", status.Code)
 	default:
 		a.log.Info("calendar fetch", "err", err)
-		return nil, l.T("This calendar could not be downloaded (the server did not answer in time or could not be reached).")
+		return l.T("This calendar could not be downloaded (the server did not answer in time or could not be reached).")
 	}
 }
 
@@ -163,11 +184,11 @@ func (a *App) previewCalendarImport(w http.ResponseWriter, r *http.Request) erro
 		if msg := validWebURL(l, strings.Replace(f.URL, "webcal://", "https://", 1)); msg != "" {
 			errs["url"] = msg
 		} else {
-			var msg string
-			data, msg = a.fetchCalendar(r.Context(), l, f.URL)
-			if msg != "" {
-				errs["url"] = msg
+			download, msg := a.openCalendar(r.Context(), l, f.URL)
+			if msg == "" {
+				return a.streamCalendarPreview(w, r, f, download)
 			}
+			errs["url"] = msg
 		}
 	} else {
 		errs["url"] = l.T("Paste the address of a calendar, or choose a file.")
@@ -183,15 +204,92 @@ func (a *App) previewCalendarImport(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	token := ""
-	if len(cal.Events) > 0 {
-		token = a.pending.put(a.now(), &pendingImport{accountID: currentAccount(r).ID, identityID: identity.ID, url: f.URL, cal: cal, created: a.now()})
-	}
 	p := a.page(r, l.T("Import events"))
 	p.NoIndex = true
-	return a.render(w, r, http.StatusOK, views.CalendarImportPreviewPage(p, views.CalendarImportPreview{
-		Token: token, URL: f.URL, Name: cal.Name, Events: previewEvents(cal), Problems: cal.Problems, MoreProblems: cal.More,
-	}))
+	return a.render(w, r, http.StatusOK, views.CalendarImportPreviewPage(p, a.calendarPreview(r, f.URL, cal)))
+}
+
+// calendarPreview keeps a read calendar until it is confirmed.
+func (a *App) calendarPreview(r *http.Request, url string, cal *icsImport) views.CalendarImportPreview {
+	token := ""
+	if len(cal.Events) > 0 {
+		token = a.pending.put(a.now(), &pendingImport{accountID: currentAccount(r).ID, identityID: currentIdentity(r).ID, url: url, cal: cal, created: a.now()})
+	}
+	return views.CalendarImportPreview{
+		Token: token, URL: url, Name: cal.Name, Events: previewEvents(cal), Problems: cal.Problems, MoreProblems: cal.More,
+	}
+}
+
+// importProgressEvery spaces the progress lines of a download: often
+// enough to show life, seldom enough to keep the page short.
+const importProgressEvery = 400 * time.Millisecond
+
+// streamCalendarPreview answers at once with the head of the preview page,
+// then reads the calendar as it downloads, writing a progress line now and
+// then, and ends with the preview. A calendar can take long to arrive, and
+// a page that shows nothing for that long looks broken; streaming needs no
+// JavaScript. Once the page has started it cannot become an error page, so
+// a failure is told at its end, and nothing is kept to confirm.
+func (a *App) streamCalendarPreview(w http.ResponseWriter, r *http.Request, f views.ImportForm, download *ap.Stream) error {
+	defer download.Body.Close()
+	l := a.printer(r)
+	p := a.page(r, l.T("Import events"))
+	p.NoIndex = true
+	rc := http.NewResponseController(w)
+	body := templ.ComponentFunc(func(ctx context.Context, out io.Writer) error {
+		flush := func() {
+			// templ buffers the page; push it out, then past net/http's buffer.
+			if b, ok := out.(interface{ Flush() error }); ok {
+				b.Flush()
+			}
+			rc.Flush()
+		}
+		flush()
+		progress := &downloadProgress{r: download.Body, last: time.Now(), line: func(bytes int64, events int) {
+			views.ImportProgressLine(downloadedLine(l, bytes, events)).Render(ctx, out)
+			flush()
+		}}
+		cal, err := readCalendarReporting(l, progress, a.instanceLocation(ctx), a.now(), func(n int) { progress.events = n })
+		if err != nil {
+			return views.CalendarImportFailed(p, a.fetchProblem(l, err)).Render(ctx, out)
+		}
+		return views.CalendarImportPreviewBody(p, a.calendarPreview(r, f.URL, cal)).Render(ctx, out)
+	})
+	return a.render(w, r, http.StatusOK, views.CalendarImportProgressPage(p, f.URL, body))
+}
+
+// downloadProgress counts what was read and calls line at most every
+// importProgressEvery, when something new arrived.
+type downloadProgress struct {
+	r      io.Reader
+	read   int64
+	events int
+	last   time.Time
+	shown  int64
+	line   func(bytes int64, events int)
+}
+
+func (d *downloadProgress) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.read += int64(n)
+	if now := time.Now(); d.read > d.shown && now.Sub(d.last) >= importProgressEvery {
+		d.last, d.shown = now, d.read
+		d.line(d.read, d.events)
+	}
+	return n, err
+}
+
+// downloadedLine says how far a download got: "500 events read, 1.2 MB
+// downloaded…".
+func downloadedLine(l *i18n.Printer, bytes int64, events int) string {
+	size := l.T("%d.%d MB", bytes>>20, (bytes&(1<<20-1))*10>>20)
+	if bytes < 1<<20 {
+		size = l.T("%d kB", max(bytes>>10, 1))
+	}
+	if events == 0 {
+		return l.T("Downloaded %s…", size)
+	}
+	return l.N(events, "%d event read, %s downloaded…", "%d events read, %s downloaded…", size)
 }
 
 func previewEvents(cal *icsImport) []*store.Event {
@@ -219,18 +317,30 @@ func (a *App) confirmCalendarImport(w http.ResponseWriter, r *http.Request) erro
 		Publish:     r.PostFormValue("publish") == "published",
 		KeepInSync:  pi.url != "" && r.PostFormValue("keep_in_sync") == "1",
 	}
-	im.LastResult = l.T("Imported %d events.", len(pi.cal.Events))
+	var res importResult
 	err := a.store.Tx(r.Context(), func(tx *sql.Tx) error {
 		if err := a.store.CreateImportTx(r.Context(), tx, im); err != nil {
 			return err
 		}
-		_, err := a.applyImportTx(r.Context(), tx, im, pi.cal)
-		return err
+		var err error
+		if res, err = a.applyImportTx(r.Context(), tx, im, pi.cal); err != nil {
+			return err
+		}
+		// Counted, not previewed: events sharing a UID are created once.
+		im.LastResult = importedLine(l, res.created, im.Publish)
+		return a.store.SetImportResultTx(r.Context(), tx, im.ID, im.LastResult)
 	})
 	if err != nil {
 		return err
 	}
-	return a.redirect(w, r, "/import", l.T("Imported %d events.", len(pi.cal.Events)))
+	return a.redirect(w, r, "/import", importedLine(l, res.created, im.Publish))
+}
+
+func importedLine(l *i18n.Printer, created int, published bool) string {
+	if published {
+		return l.N(created, "Imported: %d event created and published.", "Imported: %d events created and published.")
+	}
+	return l.N(created, "Imported: %d event created as a draft.", "Imported: %d events created as drafts.")
 }
 
 // importResult counts what a (re-)import changed.

@@ -244,6 +244,40 @@ type Response struct {
 // not nil (servers in "authorized fetch" mode refuse unsigned GETs), and
 // returns a body of at most MaxBodyBytes from a 2xx answer.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL, accept string, signer *Signer) (*Response, error) {
+	s, err := f.open(ctx, rawURL, accept, signer)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Body.Close()
+	body, err := io.ReadAll(s.Body)
+	if errors.Is(err, ErrBodyTooLarge) {
+		return nil, ErrBodyTooLarge
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ap: reading %s: %w", rawURL, err)
+	}
+	return &Response{Body: body, ContentType: s.ContentType, FinalURL: s.FinalURL}, nil
+}
+
+// Stream is a 2xx answer whose body is read as it arrives.
+type Stream struct {
+	// Body fails with ErrBodyTooLarge past MaxBodyBytes. Closing it ends
+	// the fetch; the Fetcher's timeout covers the body too.
+	Body        io.ReadCloser
+	ContentType string
+	FinalURL    string
+	Length      int64 // announced length, -1 when unknown
+}
+
+// Open GETs rawURL like Fetch but hands the body over as it arrives, for a
+// caller that parses while downloading or shows how far it got. Everything
+// that can go wrong before the body (address policy, redirects, HTTP
+// status, an announced length over the limit) is reported here.
+func (f *Fetcher) Open(ctx context.Context, rawURL, accept string) (*Stream, error) {
+	return f.open(ctx, rawURL, accept, nil)
+}
+
+func (f *Fetcher) open(ctx context.Context, rawURL, accept string, signer *Signer) (*Stream, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("ap: bad URL %q: %w", rawURL, err)
@@ -252,12 +286,12 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, accept string, signer *Sign
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	defer cancel()
 	if signer != nil {
 		ctx = context.WithValue(ctx, signerKey{}, signer)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	req.Header.Set("Accept", accept)
@@ -266,32 +300,62 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, accept string, signer *Sign
 	}
 	if signer != nil {
 		if err := signer.Sign(req, nil); err != nil {
+			cancel()
 			return nil, err
 		}
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		resp.Body.Close()
+		cancel()
 		return nil, &StatusError{URL: rawURL, Code: resp.StatusCode}
 	}
 	if resp.ContentLength > f.opts.MaxBodyBytes {
+		resp.Body.Close()
+		cancel()
 		return nil, fmt.Errorf("%w: %d bytes announced", ErrBodyTooLarge, resp.ContentLength)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBodyBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("ap: reading %s: %w", rawURL, err)
-	}
-	if int64(len(body)) > f.opts.MaxBodyBytes {
-		return nil, ErrBodyTooLarge
-	}
-	return &Response{
-		Body:        body,
+	return &Stream{
+		Body:        &limitedBody{body: resp.Body, left: f.opts.MaxBodyBytes, cancel: cancel},
 		ContentType: resp.Header.Get("Content-Type"),
 		FinalURL:    resp.Request.URL.String(),
+		Length:      resp.ContentLength,
 	}, nil
+}
+
+// limitedBody reads at most left bytes, and says ErrBodyTooLarge rather than
+// a quiet EOF when the server had more to send.
+type limitedBody struct {
+	body   io.ReadCloser
+	left   int64
+	cancel context.CancelFunc
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := io.ReadFull(b.body, one[:]); n > 0 {
+			return 0, ErrBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.body.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error {
+	err := b.body.Close()
+	b.cancel()
+	return err
 }
 
 // FetchObject GETs an ActivityStreams document and returns its raw JSON. The

@@ -127,3 +127,10 @@ func (s *Store) SetImportResult(ctx context.Context, id int64, result string) er
 	_, err := s.db.ExecContext(ctx, `UPDATE calendar_imports SET last_sync_at = ?, last_sync_result = ? WHERE id = ?`, s.unix(), result, id)
 	return err
 }
+
+// SetImportResultTx is SetImportResult inside tx, for the first import,
+// whose result is known only once its events are created.
+func (s *Store) SetImportResultTx(ctx context.Context, tx *sql.Tx, id int64, result string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE calendar_imports SET last_sync_at = ?, last_sync_result = ? WHERE id = ?`, s.unix(), result, id)
+	return err
+}
