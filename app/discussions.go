@@ -226,8 +226,10 @@ func (a *App) deleteDiscussion(w http.ResponseWriter, r *http.Request) error {
 }
 
 // SendGroupDigests mails each account one message gathering the group
-// news it asked to receive daily, and returns how many were sent. The
-// worker calls it once a day; tests call it directly.
+// news it asked to receive daily, once the oldest of that news is a day
+// old, and returns how many were sent. So nobody gets more than one a
+// day, no news waits much more than a day, and a restart changes
+// neither. The worker calls it every hour; tests call it directly.
 func (a *App) SendGroupDigests(ctx context.Context) (int, error) {
 	if !a.MailEnabled() {
 		return 0, nil
@@ -244,6 +246,9 @@ func (a *App) SendGroupDigests(ctx context.Context) (int, error) {
 		}
 		batch := items[:n]
 		items = items[n:]
+		if a.now().Sub(batch[0].CreatedAt) < digestEvery {
+			continue // the oldest news comes first: not a day old yet
+		}
 		l := i18n.For(a.setting(ctx, SettingLanguage))
 		var paras []string
 		var ids []int64
@@ -270,9 +275,11 @@ func (a *App) SendGroupDigests(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// groupDigestWorker sends the daily digests.
+const digestEvery = 24 * time.Hour
+
+// groupDigestWorker sends the daily digests that are due.
 func (a *App) groupDigestWorker(ctx context.Context) {
-	t := time.NewTicker(24 * time.Hour)
+	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		select {

@@ -25,6 +25,7 @@ func (a *App) StartWorkers(ctx context.Context) {
 	a.goWorker(func() { a.syndicationWorker(ctx) })
 	if a.mailer != nil {
 		a.goWorker(func() { a.mailWorker(ctx) })
+		a.goWorker(func() { a.groupDigestWorker(ctx) })
 	}
 	a.startFederationWorkers(ctx)
 	a.goWorker(func() { a.dailyWorker(ctx) })

@@ -613,16 +613,17 @@ func (s *Store) GroupNotificationsOfAccount(ctx context.Context, accountID int64
 
 // DigestItem is a notification waiting for its account's daily email.
 type DigestItem struct {
-	ID    int64
-	Email string
-	Body  string
-	Link  string
+	ID        int64
+	Email     string
+	Body      string
+	Link      string
+	CreatedAt time.Time
 }
 
 // PendingDigests lists the digest notifications not mailed yet, created
 // before until, grouped by email address.
 func (s *Store) PendingDigests(ctx context.Context, until time.Time) ([]DigestItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT n.id, ac.email, n.body, n.link FROM group_notifications n
+	rows, err := s.db.QueryContext(ctx, `SELECT n.id, ac.email, n.body, n.link, n.created_at FROM group_notifications n
 		JOIN actors a ON a.id = n.actor_id JOIN accounts ac ON ac.id = a.account_id
 		WHERE n.digest = 1 AND n.mailed_at IS NULL AND n.created_at <= ? ORDER BY ac.email, n.id`, until.Unix())
 	if err != nil {
@@ -632,9 +633,11 @@ func (s *Store) PendingDigests(ctx context.Context, until time.Time) ([]DigestIt
 	var out []DigestItem
 	for rows.Next() {
 		var d DigestItem
-		if err := rows.Scan(&d.ID, &d.Email, &d.Body, &d.Link); err != nil {
+		var created int64
+		if err := rows.Scan(&d.ID, &d.Email, &d.Body, &d.Link, &created); err != nil {
 			return nil, err
 		}
+		d.CreatedAt = time.Unix(created, 0).UTC()
 		out = append(out, d)
 	}
 	return out, rows.Err()
