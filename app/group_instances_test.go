@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -201,5 +203,116 @@ func TestGroupRemoteDiscussionNeedsMembership(t *testing.T) {
 	msgs, _ := fi.App.store.Messages(context.Background(), d.ID, 0, 5)
 	if len(msgs) != 1 || strings.Contains(msgs[0].BodyHTML, "script") {
 		t.Fatalf("messages: %v", msgs)
+	}
+}
+
+// Acceptance 4, across instances: the Invite B sends has id M, target,
+// object G and goes to the invitee and G/members; bob's Accept of M on A
+// makes him a member on B; a moderator then removes him and A is told;
+// carol's Reject deletes her invitation.
+func TestGroupAcceptance04InviteAcrossInstances(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessInviteOnly)
+	bob, carol := a.ti.newPerson(t, "bob"), a.ti.newPerson(t, "carol")
+	posts := recordPosts(a)
+	for _, who := range []string{"bob", "carol"} {
+		if res := b.ti.postForm(t, alice.Client, "/groups/velo/invite", url.Values{"handle": {"@" + who + "@" + a.Host}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("invite %s: %d", who, res.StatusCode)
+		}
+	}
+	drain(t, a, b)
+	ctx := context.Background()
+	bobOnB, err := b.App.store.RemoteActorByURI(ctx, a.URL+"/@bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	M, err := b.App.store.MembershipOf(ctx, g.ID, bobOnB.ID)
+	if err != nil || M.Role != store.RoleInvited {
+		t.Fatalf("bob's invitation on B: %v %v", M, err)
+	}
+	G := b.URL + "/@velo"
+	found := false
+	for len(posts) > 0 {
+		body := <-posts
+		var act map[string]any
+		if json.Unmarshal([]byte(body), &act) != nil || act["type"] != "Invite" || act["target"] != a.URL+"/@bob" {
+			continue
+		}
+		found = true
+		to, _ := act["to"].([]any)
+		if act["id"] != M.URI || act["object"] != G || len(to) != 2 || to[0] != a.URL+"/@bob" || to[1] != b.URL+"/actors/velo/members" {
+			t.Errorf("invite shape: %s", body)
+		}
+	}
+	if !found {
+		t.Fatal("no Invite reached A")
+	}
+	if m := remoteMembership(t, a, b.Host, bob.Identity); m.Role != store.RoleInvited || m.URI != M.URI {
+		t.Fatalf("bob's invitation on A: %+v", m)
+	}
+	if res := a.ti.postForm(t, bob.Client, "/groups/velo@"+b.Host+"/invitation/accept", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", res.StatusCode)
+	}
+	if res := a.ti.postForm(t, carol.Client, "/groups/velo@"+b.Host+"/invitation/decline", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decline: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	if got := membershipRole(t, b.ti, "velo", bobOnB.ID); got != store.RoleMember {
+		t.Fatalf("bob on B after his Accept: %q", got)
+	}
+	carolOnB, _ := b.App.store.RemoteActorByURI(ctx, a.URL+"/@carol")
+	if _, err := b.App.store.MembershipOf(ctx, g.ID, carolOnB.ID); err == nil {
+		t.Fatal("carol's invitation survived her Reject")
+	}
+	// The moderator removes bob; A forgets his membership and tells him.
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/members/"+itoa(M.ID)+"/remove", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	if _, err := a.App.store.MembershipOf(ctx, ag.ID, bob.Identity.ID); err == nil {
+		t.Fatal("bob is still a member on A after his removal")
+	}
+	if _, news := a.ti.get(t, bob.Client, "/groups"); !strings.Contains(news, "You were removed from") {
+		t.Errorf("bob is not told:\n%s", news)
+	}
+}
+
+// Acceptance 7: an Update Member from a known moderator changes a role;
+// from a plain member, or demoting the last administrator, it is refused.
+func TestGroupAcceptance07UpdateMember(t *testing.T) {
+	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	g, alice := fedGroup(t, fi, store.OpennessOpen)
+	G := fi.URL + "/@velo"
+	ctx := context.Background()
+	for _, who := range []string{"eve", "mal"} {
+		mp.send(t, fi, who, map[string]any{"type": "Join", "id": mp.srv.URL + "/join/" + who, "actor": mp.actor(who), "object": G})
+	}
+	eve, _ := fi.App.store.MembershipByURI(ctx, mp.srv.URL+"/join/eve")
+	mal, _ := fi.App.store.MembershipByURI(ctx, mp.srv.URL+"/join/mal")
+	admin, _ := fi.App.store.MembershipOf(ctx, g.ID, alice.Identity.ID)
+	update := func(as, memberURI, role string, n int) {
+		mp.send(t, fi, as, map[string]any{"type": "Update", "id": fmt.Sprintf("%s/updates/%d", mp.srv.URL, n), "actor": mp.actor(as),
+			"object": map[string]any{"type": "Member", "id": memberURI, "role": role, "object": G, "actor": mp.actor("x")}})
+	}
+	role := func(m *store.Membership) string {
+		got, _ := fi.App.store.MembershipByURI(ctx, m.URI)
+		return got.Role
+	}
+	update("mal", eve.URI, store.RoleAdministrator, 1)
+	if role(eve) != store.RoleMember {
+		t.Fatal("a plain member changed a role")
+	}
+	fi.ti.postForm(t, alice.Client, "/groups/velo/members/"+itoa(eve.ID)+"/role", url.Values{"role": {store.RoleModerator}})
+	if role(eve) != store.RoleModerator {
+		t.Fatal("eve was not made moderator")
+	}
+	update("eve", mal.URI, store.RoleModerator, 2)
+	if role(mal) != store.RoleModerator {
+		t.Fatal("a known moderator's Update Member was refused")
+	}
+	update("eve", admin.URI, store.RoleMember, 3)
+	if role(admin) != store.RoleAdministrator {
+		t.Fatal("the last administrator was demoted")
 	}
 }
