@@ -1276,3 +1276,61 @@ func (a *App) isLocalGroup(ctx context.Context, uri string) bool {
 	_, err := a.localGroupOf(ctx, uri)
 	return err == nil
 }
+
+// receiveDiscussionDelete removes a discussion that a member (or, for a
+// group of another server, that server) deletes. Mobilizon names it by a
+// Tombstone that may carry only its url.
+func (a *App) receiveDiscussionDelete(ctx context.Context, in *incoming) (bool, error) {
+	id := in.Activity.Object.ID
+	if id == "" && in.Activity.Object.Embedded() {
+		var t struct {
+			URL string `json:"url"`
+		}
+		_ = json.Unmarshal(in.Activity.Object.Raw, &t)
+		id = t.URL
+	}
+	if id == "" {
+		return false, nil
+	}
+	d, err := a.store.DiscussionByURI(ctx, id)
+	if errors.Is(err, store.ErrNotFound) && ap.SameHost(id, a.cfg.BaseURL) {
+		// One started here, in one of our groups, named by its address.
+		for _, g := range a.groupsNamedIn(ctx, id) {
+			if d, err = a.discussionByURI(ctx, g, id); err == nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return false, nil // not a discussion: someone else's business
+	}
+	g, err := a.store.GroupByID(ctx, d.GroupID)
+	if err != nil {
+		return true, err
+	}
+	m, merr := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+	byMember := merr == nil && m.IsMember()
+	if !byMember && (g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI)) {
+		return true, errors.New("discussion delete from someone not in the group")
+	}
+	return true, a.store.DeleteDiscussion(ctx, d.ID)
+}
+
+// groupsNamedIn returns the local group whose pages an address of ours is
+// under (/groups/name/...), if any.
+func (a *App) groupsNamedIn(ctx context.Context, uri string) []*store.Group {
+	rest, ok := strings.CutPrefix(uri, a.URL("/groups/"))
+	if !ok {
+		return nil
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	g, err := a.store.LocalGroupByUsername(ctx, name)
+	if err != nil {
+		return nil
+	}
+	return []*store.Group{g}
+}
+
+func init() {
+	chainInboxHandler("Delete", (*App).receiveDiscussionDelete)
+}

@@ -316,3 +316,31 @@ func TestGroupAcceptance07UpdateMember(t *testing.T) {
 		t.Fatal("the last administrator was demoted")
 	}
 }
+
+// Acceptance 14: a Mobilizon-shaped Delete whose Tombstone has only a url
+// removes the discussion; from a stranger it changes nothing.
+func TestGroupAcceptance14DeleteByTombstoneURL(t *testing.T) {
+	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	fedGroup(t, fi, store.OpennessOpen)
+	G := fi.URL + "/@velo"
+	mp.send(t, fi, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	D := mp.srv.URL + "/discussions/d1"
+	mp.send(t, fi, "eve", map[string]any{"type": "Create", "id": D + "/activity", "actor": mp.actor("eve"),
+		"object": map[string]any{"type": "Note", "id": D, "actor": mp.actor("eve"), "attributedTo": G, "name": "Route", "content": "<p>north</p>"}})
+	ctx := context.Background()
+	if _, err := fi.App.store.DiscussionByURI(ctx, D); err != nil {
+		t.Fatal("no discussion:", err)
+	}
+	del := func(as string, n int) {
+		mp.send(t, fi, as, map[string]any{"type": "Delete", "id": fmt.Sprintf("%s/deletes/%d", mp.srv.URL, n), "actor": mp.actor(as),
+			"object": map[string]any{"type": "Tombstone", "url": D}})
+	}
+	del("mal", 1)
+	if _, err := fi.App.store.DiscussionByURI(ctx, D); err != nil {
+		t.Fatal("a stranger deleted the discussion")
+	}
+	del("eve", 2)
+	if _, err := fi.App.store.DiscussionByURI(ctx, D); err == nil {
+		t.Fatal("the Tombstone with only a url did not remove the discussion")
+	}
+}
