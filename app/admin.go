@@ -44,6 +44,7 @@ var adminSections = []views.AdminLink{
 	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails."},
 	{URL: "/admin/reports", Title: "Reports", Description: "Reports of events and identities, and what was done about them."},
 	{URL: "/admin/federation", Title: "Federation", Description: "Which servers this instance exchanges with; block lists."},
+	{URL: "/admin/followers", Title: "Servers following this instance", Description: "Accept or refuse the servers that ask to receive this instance's events."},
 	{URL: "/admin/sources", Title: "Sources of events", Description: "Servers, groups and accounts whose events appear here."},
 	{URL: "/admin/rules", Title: "Rules", Description: "The instance's rules, in order."},
 }

@@ -205,6 +205,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /admin/federation/allows.csv", h(a.adminOnly(a.exportPolicies("allow"))))
 	mux.Handle("POST /admin/federation/import", h(a.adminOnly(a.previewImport)))
 	mux.Handle("POST /admin/federation/import/confirm", h(a.adminOnly(a.confirmImport)))
+	mux.Handle("GET /admin/followers", h(a.adminOnly(a.showInstanceFollowers)))
+	mux.Handle("POST /admin/followers/{id}/{verb}", h(a.adminOnly(a.answerInstanceFollower)))
 	mux.Handle("GET /admin/sources", h(a.adminOnly(a.showAdminSources)))
 	mux.Handle("POST /admin/sources", h(a.adminOnly(a.addSource)))
 	mux.Handle("GET /admin/sources/{id}", h(a.adminOnly(a.showSource)))
