@@ -998,7 +998,60 @@ func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 	if obj.Is(ap.TypeNote) {
 		return a.storeRemoteMessage(ctx, g, obj, raw)
 	}
+	if obj.Is("Article") {
+		return a.storeRemotePost(ctx, g, obj, raw)
+	}
 	return nil
+}
+
+// articleVisibility reads a post's visibility from its object's to, as
+// Mobilizon does: Public is public, the followers unlisted, the members
+// members-only; "" when none is there.
+func articleVisibility(to []string, members string) string {
+	vis := ""
+	for _, t := range to {
+		switch {
+		case t == ap.Public || t == "as:Public" || t == "Public":
+			return store.PostPublic
+		case strings.HasSuffix(t, "/followers"):
+			vis = store.PostUnlisted
+		case ap.SameURL(t, members) && vis == "":
+			vis = store.PostMembers
+		}
+	}
+	return vis
+}
+
+// storeRemotePost keeps a post its group relays. Like Mobilizon, only an
+// Article with both an actor and the group as attributedTo is a post.
+func (a *App) storeRemotePost(ctx context.Context, g *store.Group, art *ap.RemoteObject, raw []byte) error {
+	var f struct {
+		Actor string `json:"actor"`
+	}
+	_ = json.Unmarshal(raw, &f)
+	if f.Actor == "" || len(art.AttributedTo) == 0 || !ap.SameURL(art.AttributedTo[0], g.URI) || !ap.SameHost(art.ID, g.URI) {
+		return nil
+	}
+	vis := articleVisibility(art.To, a.groupCollectionURI(g, "members"))
+	if vis == "" {
+		return nil
+	}
+	if _, err := a.store.PostByURI(ctx, art.ID); err == nil {
+		return nil
+	}
+	author, err := a.remoteActor(ctx, f.Actor, false)
+	if err != nil {
+		return errRetry{err}
+	}
+	p := &store.Post{URI: art.ID, GroupID: g.ID, AuthorID: author.ID, Title: clipRunes(cleanSpace(art.Name), maxPostTitle),
+		BodyHTML: sanitizeHTML(art.Content), Visibility: vis}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		err := a.store.CreatePostTx(ctx, tx, p)
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	})
 }
 
 // storeRemoteMessage keeps a discussion message relayed by its group.
@@ -1248,7 +1301,7 @@ func (a *App) receiveAnnounceOrGroupRelay(ctx context.Context, in *incoming) err
 	if g, err := a.store.GroupByURI(ctx, in.Actor.URI); err == nil && !g.IsLocal() {
 		if n, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...); err == nil && n > 0 {
 			ref := in.Activity.Object
-			if ref.Is(ap.TypeNote) || (!ref.Embedded() && !ref.Is(ap.TypeEvent)) {
+			if ref.Is(ap.TypeNote) || ref.Is("Article") || (!ref.Embedded() && !ref.Is(ap.TypeEvent)) {
 				return a.receiveGroupAnnounce(ctx, in)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"convene/app/ap"
 	"convene/app/store"
 )
 
@@ -343,4 +344,85 @@ func TestGroupAcceptance14DeleteByTombstoneURL(t *testing.T) {
 	if _, err := fi.App.store.DiscussionByURI(ctx, D); err == nil {
 		t.Fatal("the Tombstone with only a url did not remove the discussion")
 	}
+}
+
+// Acceptance 13: a discussion Note with a name starts a thread, one with
+// context D adds to it, one not attributed to the group is no discussion.
+func TestGroupAcceptance13DiscussionNotes(t *testing.T) {
+	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	g, _ := fedGroup(t, fi, store.OpennessOpen)
+	G := fi.URL + "/@velo"
+	mp.send(t, fi, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	create := func(note map[string]any) {
+		note["type"], note["actor"] = "Note", mp.actor("eve")
+		mp.send(t, fi, "eve", map[string]any{"type": "Create", "id": note["id"].(string) + "/activity", "actor": mp.actor("eve"), "object": note})
+	}
+	D := mp.srv.URL + "/discussions/d1"
+	create(map[string]any{"id": D, "attributedTo": G, "name": "Route", "content": "<p>north</p>", "context": D})
+	create(map[string]any{"id": mp.srv.URL + "/comments/c2", "attributedTo": G, "context": D, "content": "<p>or south</p>"})
+	create(map[string]any{"id": mp.srv.URL + "/comments/c3", "attributedTo": mp.actor("eve"), "context": D, "content": "<p>not here</p>"})
+	ctx := context.Background()
+	if n, _ := fi.App.store.CountDiscussions(ctx, g.ID); n != 1 {
+		t.Fatalf("%d discussions, want 1", n)
+	}
+	d, err := fi.App.store.DiscussionByURI(ctx, D)
+	if err != nil || d.Title != "Route" {
+		t.Fatalf("thread: %v %v", d, err)
+	}
+	msgs, _ := fi.App.store.Messages(ctx, d.ID, 0, 10)
+	if len(msgs) != 2 || !strings.Contains(msgs[1].BodyHTML, "or south") {
+		t.Fatalf("messages: %d", len(msgs))
+	}
+}
+
+// Acceptance 15: posts of the three visibilities go out with the to/cc of
+// the spec's table and a member's server reads the same visibility back;
+// the members-only post reaches members only.
+func TestGroupAcceptance15PostVisibilityRoundTrip(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	joinAcross(t, a, bob, b, "")
+	drain(t, a, b)
+	posts := recordPosts(a)
+	for _, vis := range []string{store.PostPublic, store.PostUnlisted, store.PostMembers} {
+		if res := b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"News " + vis}, "body": {"x"}, "visibility": {vis}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("post %s: %d", vis, res.StatusCode)
+		}
+	}
+	drain(t, a, b)
+	members, followers := b.URL+"/actors/velo/members", b.URL+"/actors/velo/followers"
+	want := map[string][2]string{
+		"News public":   {mustJSON([]string{ap.Public}), mustJSON([]string{members, followers})},
+		"News unlisted": {mustJSON([]string{members, followers}), mustJSON([]string{ap.Public})},
+		"News members":  {mustJSON([]string{members}), mustJSON([]string{})},
+	}
+	seen := 0
+	for len(posts) > 0 {
+		var act struct {
+			Object map[string]any `json:"object"`
+		}
+		if json.Unmarshal([]byte(<-posts), &act) != nil || act.Object["type"] != "Article" {
+			continue
+		}
+		name, _ := act.Object["name"].(string)
+		if w, ok := want[name]; ok {
+			seen++
+			if got := [2]string{mustJSON(act.Object["to"]), mustJSON(act.Object["cc"])}; got != w {
+				t.Errorf("%s: to/cc %v, want %v", name, got, w)
+			}
+		}
+	}
+	if seen != 3 {
+		t.Fatalf("%d of 3 posts reached the member's server", seen)
+	}
+	ctx := context.Background()
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	for _, vis := range []string{store.PostPublic, store.PostUnlisted, store.PostMembers} {
+		list, err := a.App.store.ListPosts(ctx, ag.ID, []string{vis}, 10, 0)
+		if err != nil || len(list) != 1 || list[0].Title != "News "+vis {
+			t.Errorf("%s posts on A: %v %v", vis, list, err)
+		}
+	}
+	_ = g
 }
