@@ -43,6 +43,12 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 	if owner {
 		return e, true, nil
 	}
+	// Administrators read an event held for review before approving it.
+	if acc := currentAccount(r); acc != nil && acc.IsAdmin && e.Draft {
+		if held, err := a.store.IsEventHeld(r.Context(), e.ID); err == nil && held {
+			return e, false, nil
+		}
+	}
 	if e.Visibility == store.VisibilityPrivate || e.Draft || e.PublishedAt == nil || e.PublishedAt.After(a.now()) {
 		return nil, false, errNotFound()
 	}

@@ -206,6 +206,13 @@ func TestNewAccountsFirstEventsHeld(t *testing.T) {
 	if _, page := ti.get(t, admin, "/admin/reports"); !strings.Contains(page, "Events held for review") || !strings.Contains(page, "Atelier Deux") {
 		t.Fatal("the moderation page does not list the held events")
 	}
+	// The admin can read it before deciding; visitors cannot.
+	if res, page := ti.get(t, admin, "/events/"+uuids[1]); res.StatusCode != http.StatusOK || !strings.Contains(page, "Atelier Deux") {
+		t.Fatalf("the admin cannot read a held event: %d", res.StatusCode)
+	}
+	if res, _ := ti.get(t, ana, "/events/"+uuids[1]); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("another user reads a held event: %d", res.StatusCode)
+	}
 	// A non-admin cannot approve.
 	ti.postForm(t, ana, "/admin/held-events/"+uuids[0]+"/approve", url.Values{})
 	if listed("Atelier Un") {
