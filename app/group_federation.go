@@ -1387,3 +1387,37 @@ func (a *App) groupsNamedIn(ctx context.Context, uri string) []*store.Group {
 func init() {
 	chainInboxHandler("Delete", (*App).receiveDiscussionDelete)
 }
+
+// groupWithLocalMembers tells whether a remote actor is a group that
+// people here are members of: its events reach them by its Announce,
+// following it or not.
+func (a *App) groupWithLocalMembers(ctx context.Context, actorID int64) bool {
+	g, err := a.store.GroupByID(ctx, actorID)
+	if err != nil || g.IsLocal() {
+		return false
+	}
+	n, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...)
+	return err == nil && n > 0
+}
+
+// remoteEventGroup is the group a remote event is organised for (0 when
+// none): its attributedTo, when that is a group we know and the event
+// came through the group's own Announce or from someone known here as
+// one of its moderators.
+func (a *App) remoteEventGroup(ctx context.Context, sender *store.RemoteActorInfo, ev *ap.RemoteEvent, organizer *store.RemoteActorInfo, via string) int64 {
+	if len(ev.AttributedTo) == 0 || ap.SameURL(ev.AttributedTo[0], organizer.URI) || !ap.SameHost(ev.AttributedTo[0], ev.ID) {
+		return 0
+	}
+	g, err := a.store.GroupByURI(ctx, ev.AttributedTo[0])
+	if err != nil || g.IsLocal() {
+		return 0
+	}
+	if via == "announce" && ap.SameURL(sender.URI, g.URI) {
+		return g.ID
+	}
+	m, err := a.store.MembershipOf(ctx, g.ID, organizer.ID)
+	if err == nil && store.RoleRank(m.Role) >= store.RoleRank(store.RoleModerator) {
+		return g.ID
+	}
+	return 0
+}

@@ -426,3 +426,32 @@ func TestGroupAcceptance15PostVisibilityRoundTrip(t *testing.T) {
 	}
 	_ = g
 }
+
+// Acceptance 12 (through the group's Announce): a member's server keeps
+// the group's event, organised by the moderator for the group, though
+// nobody there follows the group.
+func TestGroupAcceptance12EventThroughAnnounce(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	joinAcross(t, a, bob, b, "")
+	e := publishGroupEvent(t, b, alice.Identity, g, "Critical mass")
+	drain(t, a, b)
+	ctx := context.Background()
+	remote, err := a.App.store.RemoteEventByURI(ctx, b.App.eventURI(e))
+	if err != nil {
+		t.Fatal("the group's event did not reach its member's server:", err)
+	}
+	got, err := a.App.store.EventByID(ctx, remote.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	org, _ := a.App.store.ActorByID(ctx, got.OrganizerID)
+	if got.AttributedToID != ag.ID || org == nil || org.URI != b.URL+"/@alice" {
+		t.Fatalf("event for group %d (want %d), organiser %v", got.AttributedToID, ag.ID, org)
+	}
+	if _, page := a.ti.get(t, bob.Client, "/groups/velo@"+b.Host); !strings.Contains(page, "Critical mass") {
+		t.Errorf("the event is not on the group's page on A")
+	}
+}

@@ -75,7 +75,7 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if existing == nil && sourceID == 0 {
+	if existing == nil && sourceID == 0 && !a.groupWithLocalMembers(ctx, actor.ID) {
 		followed, err := a.store.IsFollowedLocally(ctx, actor.ID)
 		if err != nil || !followed {
 			return err // not from a source: acknowledged, not stored
@@ -98,6 +98,7 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		return err
 	}
 	e := a.eventFromRemote(ev, organizer.ID)
+	e.AttributedToID = a.remoteEventGroup(ctx, actor, ev, organizer, via)
 	url := ev.URL
 	if url == "" {
 		url = ev.ID
@@ -218,7 +219,7 @@ func (a *App) receiveAnnounce(ctx context.Context, in *incoming) error {
 	}
 	// Only sources may bring new events: do not fetch for strangers.
 	if _, err := a.store.RemoteEventByURI(ctx, ref.ID); errors.Is(err, store.ErrNotFound) {
-		if _, err := a.store.AcceptedSourceFor(ctx, in.Actor.ID, in.Actor.Domain); err != nil {
+		if _, err := a.store.AcceptedSourceFor(ctx, in.Actor.ID, in.Actor.Domain); err != nil && !a.groupWithLocalMembers(ctx, in.Actor.ID) {
 			followed, ferr := a.store.IsFollowedLocally(ctx, in.Actor.ID)
 			if ferr != nil || !followed {
 				return ferr
