@@ -440,7 +440,10 @@ func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resou
 	}
 	parent := a.groupCollectionURI(g, "resources")
 	if r.ParentID != 0 {
-		parent = a.URL(groupPath(g) + "/resources/" + itoa(r.ParentID))
+		// The folder's own id, which members can fetch.
+		if folder, err := a.store.ResourceByID(ctx, r.ParentID); err == nil {
+			parent = a.resourceURI(g, folder)
+		}
 	}
 	creator := ""
 	if act, err := a.store.ActorByID(ctx, r.CreatorID); err == nil {

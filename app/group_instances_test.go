@@ -455,3 +455,60 @@ func TestGroupAcceptance12EventThroughAnnounce(t *testing.T) {
 		t.Errorf("the event is not on the group's page on A")
 	}
 }
+
+// Acceptance 16, the sending side: a link at the root goes out as a
+// Create of a Document with url, a link in a folder as an Add whose target
+// and context are the folder's id, which a member can fetch; a deleted
+// resource as a Delete of its Tombstone.
+func TestGroupAcceptance16ResourcesSent(t *testing.T) {
+	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	g, alice := fedGroup(t, fi, store.OpennessOpen)
+	G := fi.URL + "/@velo"
+	mp.send(t, fi, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	fi.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}, "title": {"Ride pad"}})
+	fi.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"folder"}, "title": {"Maps"}})
+	ctx := context.Background()
+	folders, err := fi.App.store.ListResources(ctx, g.ID, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folder *store.Resource
+	for _, r := range folders {
+		if r.Kind == store.ResourceFolder {
+			folder = r
+		}
+	}
+	if folder == nil {
+		t.Fatal("no folder")
+	}
+	fi.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"document"}, "url": {"https://maps.example.org/north"}, "title": {"North"}, "folder": {folder.UUID}})
+	drain(t, fi)
+	var pad map[string]any
+	for _, c := range mp.got("Create") {
+		if o := c["object"].(map[string]any); o["name"] == "Ride pad" {
+			pad = o
+		}
+	}
+	if pad == nil || pad["type"] != "Document" || pad["url"] != "https://pad.example.org/p/velo" || pad["attributedTo"] != G {
+		t.Fatalf("pad: %v", pad)
+	}
+	adds := mp.got("Add")
+	if len(adds) != 1 {
+		t.Fatalf("adds: %v", adds)
+	}
+	obj := adds[0]["object"].(map[string]any)
+	if adds[0]["target"] != obj["context"] || obj["name"] != "North" {
+		t.Fatalf("add: %v", adds[0])
+	}
+	if got := mp.signedGet(t, adds[0]["target"].(string), "eve"); got["_status"] != float64(200) || got["name"] != "Maps" || got["type"] != "ResourceCollection" {
+		t.Fatalf("the folder's id, fetched by a member: %v", got)
+	}
+	if res := fi.ti.postForm(t, alice.Client, "/groups/velo/resources/"+folder.UUID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	drain(t, fi)
+	dels := mp.got("Delete")
+	if len(dels) == 0 || dels[len(dels)-1]["object"].(map[string]any)["id"] != adds[0]["target"] {
+		t.Fatalf("delete: %v", dels)
+	}
+}

@@ -92,6 +92,11 @@ func (s *Store) ResourceByUUID(ctx context.Context, groupID int64, id string) (*
 	return scanResource(s.db.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM group_resources r WHERE r.group_id = ? AND r.uuid = ?`, groupID, id))
 }
 
+// ResourceByID returns a resource by its row id.
+func (s *Store) ResourceByID(ctx context.Context, id int64) (*Resource, error) {
+	return scanResource(s.db.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM group_resources r WHERE r.id = ?`, id))
+}
+
 // ResourceByURI returns a resource by its remote id.
 func (s *Store) ResourceByURI(ctx context.Context, uri string) (*Resource, error) {
 	return scanResource(s.db.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM group_resources r WHERE r.uri = ?`, uri))
