@@ -121,24 +121,40 @@ func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more, Waiting: waiting}))
 }
 
-// approveAccount lets an account from the approval queue log in.
-func (a *App) approveAccount(w http.ResponseWriter, r *http.Request) error {
+// answerRegistration lets an account from the approval queue log in
+// (approve), or deletes it (refuse).
+func (a *App) answerRegistration(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return errNotFound()
 	}
+	verb := r.PathValue("verb")
+	if verb != "approve" && verb != "refuse" {
+		return errNotFound()
+	}
 	ctx := r.Context()
+	var email string
+	if acc, err := a.store.AccountByID(ctx, id); err == nil {
+		email = acc.Email
+	}
 	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.store.ApproveAccountTx(ctx, tx, id); err != nil {
+		answer := a.store.ApproveAccountTx
+		if verb == "refuse" {
+			answer = a.store.RefuseAccountTx
+		}
+		if err := answer(ctx, tx, id); err != nil {
 			return err
 		}
-		return a.logModeration(ctx, tx, currentAccount(r), "account.approve", "account", strconv.FormatInt(id, 10), 0, nil)
+		return a.logModeration(ctx, tx, currentAccount(r), "account."+verb, "account", strconv.FormatInt(id, 10), 0, map[string]string{"email": email})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return a.redirect(w, r, "/admin/users", a.printer(r).T("This account was not waiting for approval."))
 	}
 	if err != nil {
 		return err
+	}
+	if verb == "refuse" {
+		return a.redirect(w, r, "/admin/users", a.printer(r).T("The account is refused and deleted."))
 	}
 	return a.redirect(w, r, "/admin/users", a.printer(r).T("The account is approved: its owner can log in now."))
 }

@@ -51,7 +51,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /admin/registrations", h(a.adminOnly(a.setRegistrations)))
 	mux.Handle("POST /admin/invitations", h(a.adminOnly(a.createInvitation)))
 	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
-	mux.Handle("POST /admin/users/{id}/approve", h(a.adminOnly(a.approveAccount)))
+	mux.Handle("POST /admin/users/{id}/{verb}", h(a.adminOnly(a.answerRegistration)))
 	mux.Handle("GET /admin/instance", h(a.adminOnly(a.showAdminInstance)))
 	mux.Handle("GET /admin/federation/queue", h(a.adminOnly(a.showFederationQueue)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))

@@ -85,6 +85,28 @@ func TestApprovalQueue(t *testing.T) {
 	}
 	// Existing accounts were never queued.
 	ti.login(t, "ana", "a long password")
+
+	// Refusing deletes the waiting account: its name is free again; an
+	// approved account cannot be refused that way.
+	registerAs(t, ti, "mallory@example.org", "mallory")
+	mallory, err := ti.App.store.AccountByEmail(context.Background(), "mallory@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := ti.postForm(t, admin, "/admin/users/"+itoa(mallory.ID)+"/refuse", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refuse: %d", res.StatusCode)
+	}
+	if _, err := ti.App.store.AccountByEmail(context.Background(), "mallory@example.org"); err == nil {
+		t.Fatal("the refused account still exists")
+	}
+	if n, _ := ti.App.store.CountModerationLog(context.Background(), "account.refuse"); n != 1 {
+		t.Fatalf("%d log rows for one refusal", n)
+	}
+	registerAs(t, ti, "mallory@example.org", "mallory")
+	ti.postForm(t, admin, "/admin/users/"+itoa(eve.ID)+"/refuse", url.Values{})
+	if _, err := ti.App.store.AccountByEmail(context.Background(), "eve@example.org"); err != nil {
+		t.Fatal("refusing deleted an approved account")
+	}
 }
 
 func TestDeadManSwitchOnOpenRegistrations(t *testing.T) {

@@ -153,3 +153,17 @@ func (s *Store) ReleaseEventTx(ctx context.Context, tx *sql.Tx, eventID int64) e
 	_, err = tx.ExecContext(ctx, `DELETE FROM probation_accounts WHERE events_left <= 0`)
 	return err
 }
+
+// RefuseAccountTx deletes an account still waiting for approval (it could
+// not log in, so it owns nothing else than its identities); ErrNotFound
+// when it was not waiting.
+func (s *Store) RefuseAccountTx(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ? AND id IN (SELECT account_id FROM account_approvals)`, accountID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
