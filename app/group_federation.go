@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -383,7 +384,7 @@ func (a *App) federateDiscussionDelete(ctx context.Context, g *store.Group, d *s
 		if err != nil {
 			return err
 		}
-		return a.sendTx(ctx, tx, g.Actor, del, members)
+		return a.sendTx(ctx, tx, by, del, members) // signed by its actor, or peers refuse it
 	})
 }
 
@@ -480,7 +481,9 @@ func (a *App) federateResourceTx(ctx context.Context, tx *sql.Tx, g *store.Group
 	if parent != nil {
 		act["type"], act["id"], act["target"] = "Add", obj["id"].(string)+"/add", a.resourceURI(g, parent)
 	}
-	return a.sendTx(ctx, tx, g.Actor, act, members)
+	// Signed by whoever acted: the activity is theirs, and a receiver
+	// refuses an activity signed by another actor than its own.
+	return a.sendTx(ctx, tx, by, act, members)
 }
 
 func (a *App) federateResourceDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, r *store.Resource, by *store.Actor) error {
@@ -495,7 +498,7 @@ func (a *App) federateResourceDeleteTx(ctx context.Context, tx *sql.Tx, g *store
 	if r.Kind == store.ResourceFolder {
 		former = "ResourceCollection"
 	}
-	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by),
+	return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by),
 		"attributedTo": []string{a.groupURI(g)}, "object": map[string]any{"type": ap.TypeTombstone,
 			"id": a.resourceURI(g, r), "formerType": former}, "to": []string{a.groupCollectionURI(g, "members")}}, members)
 }
@@ -1423,4 +1426,88 @@ func (a *App) remoteEventGroup(ctx context.Context, sender *store.RemoteActorInf
 		return g.ID
 	}
 	return 0
+}
+
+// receiveGroupResource keeps a resource that a remote group we have
+// members in tells them of: Create at the root, Add into a folder. Only
+// the group's own server may.
+func (a *App) receiveGroupResource(ctx context.Context, in *incoming) (bool, error) {
+	raw := in.Activity.Object.Raw
+	if in.Object != nil {
+		raw = in.Object.Raw
+	}
+	var obj struct {
+		Type         string `json:"type"`
+		ID           string `json:"id"`
+		Actor        string `json:"actor"`
+		AttributedTo string `json:"attributedTo"`
+		Name         string `json:"name"`
+		Summary      string `json:"summary"`
+		URL          string `json:"url"`
+		Context      string `json:"context"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil || (obj.Type != ap.TypeDocument && obj.Type != "ResourceCollection") || obj.ID == "" {
+		return false, nil
+	}
+	g, err := a.store.GroupByURI(ctx, obj.AttributedTo)
+	if err != nil || g.IsLocal() || !a.groupWithLocalMembers(ctx, g.ID) {
+		return false, nil
+	}
+	if !ap.SameHost(in.Actor.URI, g.URI) || !ap.SameHost(obj.ID, g.URI) {
+		return true, errors.New("resource from another server than its group's")
+	}
+	if _, err := a.store.ResourceByURI(ctx, obj.ID); err == nil {
+		return true, nil
+	}
+	r := &store.Resource{URI: obj.ID, GroupID: g.ID, CreatorID: g.ID, Kind: store.ResourceLink, Tool: "other",
+		Title: clipRunes(cleanSpace(obj.Name), 200), Description: clipRunes(obj.Summary, 1000)}
+	if obj.Type == "ResourceCollection" {
+		r.Kind, r.Tool = store.ResourceFolder, ""
+	} else {
+		u, err := url.Parse(obj.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return true, errors.New("resource without a web address")
+		}
+		r.URL = u.String()
+	}
+	if r.Title == "" {
+		r.Title = r.URL
+	}
+	parent := activityField(in, "target")
+	if parent == "" {
+		parent = obj.Context
+	}
+	if folder, err := a.store.ResourceByURI(ctx, parent); err == nil && folder.GroupID == g.ID && folder.Kind == store.ResourceFolder {
+		r.ParentID = folder.ID
+	}
+	if author, err := a.store.RemoteActorByURI(ctx, obj.Actor); err == nil {
+		r.CreatorID = author.ID
+	}
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.CreateResourceTx(ctx, tx, r); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		return nil
+	})
+}
+
+// receiveGroupResourceDelete removes a remote group's resource when its
+// server deletes it.
+func (a *App) receiveGroupResourceDelete(ctx context.Context, in *incoming) (bool, error) {
+	r, err := a.store.ResourceByURI(ctx, in.Activity.Object.ID)
+	if err != nil {
+		return false, nil
+	}
+	g, err := a.store.GroupByID(ctx, r.GroupID)
+	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
+		return true, errors.New("resource delete from another server than its group's")
+	}
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeleteResourceTx(ctx, tx, r.ID) })
+}
+
+func init() {
+	for _, key := range []string{"Create Document", "Create ResourceCollection", "Add"} {
+		chainInboxHandler(key, (*App).receiveGroupResource)
+	}
+	chainInboxHandler("Delete", (*App).receiveGroupResourceDelete)
 }

@@ -512,3 +512,43 @@ func TestGroupAcceptance16ResourcesSent(t *testing.T) {
 		t.Fatalf("delete: %v", dels)
 	}
 }
+
+// Acceptance 16 between two instances: a member's server keeps the
+// group's resources (a pad at the root, a folder, a link in it) and drops
+// the folder when the group deletes it.
+func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	joinAcross(t, a, bob, b, "")
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}, "title": {"Ride pad"}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"folder"}, "title": {"Maps"}})
+	ctx := context.Background()
+	var folder *store.Resource
+	list, _ := b.App.store.ListResources(ctx, g.ID, 0, false)
+	for _, r := range list {
+		if r.Kind == store.ResourceFolder {
+			folder = r
+		}
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"document"}, "url": {"https://maps.example.org/north"}, "title": {"North"}, "folder": {folder.UUID}})
+	drain(t, a, b)
+	path := "/groups/velo@" + b.Host + "/resources"
+	_, page := a.ti.get(t, bob.Client, path)
+	if !strings.Contains(page, "Ride pad") || !strings.Contains(page, "https://pad.example.org/p/velo") || !strings.Contains(page, "Maps") || strings.Contains(page, "North") {
+		t.Fatalf("root of the resources on A:\n%s", page)
+	}
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	aFolder, err := a.App.store.ResourceByURI(ctx, b.App.resourceURI(g, folder))
+	if err != nil || aFolder.GroupID != ag.ID {
+		t.Fatalf("folder on A: %v %v", aFolder, err)
+	}
+	if in, _ := a.App.store.ListResources(ctx, ag.ID, aFolder.ID, false); len(in) != 1 || in[0].Title != "North" {
+		t.Fatalf("in the folder on A: %v", in)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources/"+folder.UUID+"/delete", nil)
+	drain(t, a, b)
+	if _, err := a.App.store.ResourceByURI(ctx, aFolder.URI); err == nil {
+		t.Fatal("the deleted folder is still on A")
+	}
+}
