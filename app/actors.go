@@ -153,19 +153,24 @@ func serveCollection(w http.ResponseWriter, r *http.Request, id string, total in
 	return activityJSON(w, c)
 }
 
-// showOutbox lists an actor's public Create Event activities.
+// showOutbox lists an actor's public Create Event activities; the
+// instance actor's lists every public event of the instance.
 func (a *App) showOutbox(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	act, err := a.collectionOwner(r)
 	if err != nil {
 		return jsonError(w, http.StatusNotFound, "no such actor")
 	}
-	_, total, err := a.store.OutboxEvents(ctx, act.ID, 0, 0)
+	list := func(limit, offset int) ([]int64, int, error) { return a.store.OutboxEvents(ctx, act.ID, limit, offset) }
+	if act.Kind == store.KindApplication {
+		list = func(limit, offset int) ([]int64, int, error) { return a.store.InstanceOutboxEvents(ctx, limit, offset) }
+	}
+	_, total, err := list(0, 0)
 	if err != nil {
 		return err
 	}
 	return serveCollection(w, r, a.URL(a.actorPath(act)+"/outbox"), total, func(limit, offset int) ([]any, error) {
-		ids, _, err := a.store.OutboxEvents(ctx, act.ID, limit, offset)
+		ids, _, err := list(limit, offset)
 		if err != nil {
 			return nil, err
 		}

@@ -114,3 +114,26 @@ func TestThreeInstancesFollowThenBlock(t *testing.T) {
 		t.Fatalf("%d sources after unblocking, want only C's", n)
 	}
 }
+
+// A server that follows a Convene instance by its host backfills from the
+// instance actor's outbox: it lists every public event of the instance,
+// not an unlisted one nor one held for review.
+func TestInstanceOutboxListsPublicEvents(t *testing.T) {
+	fi := newFedInstance(t)
+	_, ann := fi.ti.createAccount(t, "ann@example.org", "ann", "correct horse battery", false)
+	_, bob := fi.ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	publishEvent(t, fi.App, ann, "Bal public", store.VisibilityPublic)
+	publishEvent(t, fi.App, bob, "Réunion non listée", store.VisibilityUnlisted)
+	held := publishEvent(t, fi.App, bob, "Concert en attente", store.VisibilityPublic)
+	if err := fi.App.store.HoldEvent(context.Background(), held.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, body := getAS(t, fi.URL+"/actor/outbox?page=1", ap.ContentTypeActivityJSON)
+	page := string(body)
+	if !strings.Contains(page, "Bal public") || strings.Contains(page, "non listée") || strings.Contains(page, "en attente") {
+		t.Fatalf("the instance outbox should list only the public event:\n%s", page)
+	}
+	if !strings.Contains(page, `"totalItems":1`) {
+		t.Fatalf("the instance outbox counts other events than the public one:\n%s", page)
+	}
+}

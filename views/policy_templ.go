@@ -1103,9 +1103,9 @@ func AdminSourcesPage(p Page, sources []store.Source, address string, errs Field
 					}
 					if s.State == "accepted" {
 						var templ_7745c5c3_Var65 string
-						templ_7745c5c3_Var65, templ_7745c5c3_Err = templ.JoinStringErrs(p.L.N(s.Events, "%d event", "%d events", s.Events))
+						templ_7745c5c3_Var65, templ_7745c5c3_Err = templ.JoinStringErrs(p.L.N(s.Events, "%d event", "%d events"))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/policy.templ`, Line: 190, Col: 60}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/policy.templ`, Line: 190, Col: 50}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var65))
 						if templ_7745c5c3_Err != nil {

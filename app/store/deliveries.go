@@ -196,15 +196,27 @@ func (s *Store) DeliveryQueueStats(ctx context.Context) (DeliveryStats, error) {
 // OutboxEvents lists the ids of an organiser's events that belong in its
 // outbox: local, public, published, not drafts; newest first.
 func (s *Store) OutboxEvents(ctx context.Context, organizerID int64, limit, offset int) ([]int64, int, error) {
-	const where = ` FROM events WHERE organizer_id = ? AND uri IS NULL AND visibility = 'public' AND draft = 0
-		AND published_at IS NOT NULL AND published_at <= ?`
-	now := s.unix()
+	return s.outboxEvents(ctx, ` AND organizer_id = ?`, []any{organizerID}, limit, offset)
+}
+
+// InstanceOutboxEvents lists every local public event for the instance
+// actor's outbox: a server following the instance receives all of them as
+// they are published, so it must also find them when it backfills. Events
+// held for review are not listed yet.
+func (s *Store) InstanceOutboxEvents(ctx context.Context, limit, offset int) ([]int64, int, error) {
+	return s.outboxEvents(ctx, ` AND id NOT IN (SELECT event_id FROM held_events)`, nil, limit, offset)
+}
+
+func (s *Store) outboxEvents(ctx context.Context, filter string, args []any, limit, offset int) ([]int64, int, error) {
+	where := ` FROM events WHERE uri IS NULL AND visibility = 'public' AND draft = 0
+		AND published_at IS NOT NULL AND published_at <= ?` + filter
+	args = append([]any{s.unix()}, args...)
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+where, organizerID, now).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("outbox count: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id`+where+` ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
-		organizerID, now, limit, offset)
+		append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("outbox events: %w", err)
 	}
