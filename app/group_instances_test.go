@@ -546,6 +546,10 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	if in, _ := a.App.store.ListResources(ctx, ag.ID, aFolder.ID, false); len(in) != 1 || in[0].Title != "North" {
 		t.Fatalf("in the folder on A: %v", in)
 	}
+	// Adding one from A would stay on A: refused with a reason.
+	if res, body := a.ti.postFormBody(t, bob.Client, path, url.Values{"kind": {"link"}, "tool": {"chat"}, "url": {"https://chat.example.org"}, "title": {"Chat"}}); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "on its own server") {
+		t.Errorf("adding a resource to a remote group on A: %d", res.StatusCode)
+	}
 	b.ti.postForm(t, alice.Client, "/groups/velo/resources/"+folder.UUID+"/delete", nil)
 	drain(t, a, b)
 	if _, err := a.App.store.ResourceByURI(ctx, aFolder.URI); err == nil {

@@ -29,6 +29,9 @@ func (a *App) showNewPost(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
+	if !gc.Group.IsLocal() {
+		return errForbidden(a.printer(r).T("This group's posts are published on its own server: write them there."))
+	}
 	p := a.page(r, a.printer(r).T("New post"))
 	p.NoIndex = true
 	return a.render(w, r, http.StatusOK, views.PostFormPage(p, gc.Group, groupPath(gc.Group), views.PostForm{Visibility: store.PostPublic}, nil))
@@ -38,6 +41,9 @@ func (a *App) createPost(w http.ResponseWriter, r *http.Request) error {
 	gc, ok, err := a.localGroupFor(w, r, actPost)
 	if !ok {
 		return err
+	}
+	if !gc.Group.IsLocal() {
+		return errForbidden(a.printer(r).T("This group's posts are published on its own server: write them there."))
 	}
 	ctx := r.Context()
 	l := a.printer(r)

@@ -65,6 +65,9 @@ func (a *App) createResource(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
+	if !gc.Group.IsLocal() {
+		return errForbidden(a.printer(r).T("This group's resources are kept on its own server: add or remove them there."))
+	}
 	ctx := r.Context()
 	l := a.printer(r)
 	f := views.ResourceForm{Kind: r.PostFormValue("kind"), Tool: r.PostFormValue("tool"),
@@ -139,6 +142,9 @@ func (a *App) deleteResource(w http.ResponseWriter, r *http.Request) error {
 	gc, ok, err := a.localGroupFor(w, r, actManageResources)
 	if !ok {
 		return err
+	}
+	if !gc.Group.IsLocal() {
+		return errForbidden(a.printer(r).T("This group's resources are kept on its own server: add or remove them there."))
 	}
 	ctx := r.Context()
 	res, err := a.store.ResourceByUUID(ctx, gc.Group.ID, r.PathValue("id"))
