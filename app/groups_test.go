@@ -101,6 +101,11 @@ func TestGroupCreateAndOneNamespace(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Vélo Lyon") || !strings.Contains(body, "1 member") {
 		t.Fatalf("group page: %d\n%s", res.StatusCode, body)
 	}
+	for _, path := range []string{"/@velo", "/groups"} {
+		if _, body := ti.get(t, ti.client(), path); strings.Contains(body, "%!") {
+			t.Errorf("%s shows a formatting error: %s", path, body[strings.Index(body, "%!"):][:40])
+		}
+	}
 	// A handle taken by an identity (or a group) is refused next to the field, keeping what was typed.
 	for _, taken := range []string{"bob", "velo"} {
 		res, body = ti.postFormBody(t, alice.Client, "/groups", url.Values{"username": {taken}, "display_name": {"Other"},
