@@ -1477,8 +1477,13 @@ func (a *App) receiveGroupResource(ctx context.Context, in *incoming) (bool, err
 	if parent == "" {
 		parent = obj.Context
 	}
-	if folder, err := a.store.ResourceByURI(ctx, parent); err == nil && folder.GroupID == g.ID && folder.Kind == store.ResourceFolder {
+	folder, err := a.store.ResourceByURI(ctx, parent)
+	switch {
+	case err == nil && folder.GroupID == g.ID && folder.Kind == store.ResourceFolder:
 		r.ParentID = folder.ID
+	case errors.Is(err, store.ErrNotFound) && in.Activity.Is("Add"):
+		// Deliveries may cross: the folder's Create can come after.
+		return true, errRetry{fmt.Errorf("folder %s not known yet", parent)}
 	}
 	if author, err := a.store.RemoteActorByURI(ctx, obj.Actor); err == nil {
 		r.CreatorID = author.ID

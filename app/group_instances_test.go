@@ -523,6 +523,7 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	joinAcross(t, a, bob, b, "")
 	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}, "title": {"Ride pad"}})
 	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"folder"}, "title": {"Maps"}})
+	drain(t, a, b) // deliveries may cross; an Add before its folder is retried later
 	ctx := context.Background()
 	var folder *store.Resource
 	list, _ := b.App.store.ListResources(ctx, g.ID, 0, false)
