@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -100,7 +101,19 @@ func (ti *testInstance) get(t testing.TB, c *http.Client, path string) (*http.Re
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	checkNoFormatErrors(t, path, b)
 	return res, string(b)
+}
+
+// checkNoFormatErrors fails a test whose page shows a fmt mistake such as
+// "%!d(string=…)" or "%!(EXTRA …)": a translated message given the wrong
+// arguments.
+func checkNoFormatErrors(t testing.TB, path string, body []byte) {
+	t.Helper()
+	if i := bytes.Index(body, []byte("%!")); i >= 0 {
+		end := min(len(body), i+60)
+		t.Errorf("GET %s shows a formatting error: %q", path, body[i:end])
+	}
 }
 
 // postForm posts a URL-encoded form.
@@ -125,5 +138,6 @@ func (ti *testInstance) postFormBody(t testing.TB, c *http.Client, path string, 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	checkNoFormatErrors(t, path, b)
 	return res, string(b)
 }
