@@ -75,10 +75,19 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if existing == nil && sourceID == 0 && !a.groupWithLocalMembers(ctx, actor.ID) {
+	// A person's own follow makes the sender a personal source: its events
+	// are kept, linked to it for that person's calendar, but stay unlisted
+	// on the instance unless an instance source also brings them.
+	personalSource := int64(0)
+	if sourceID == 0 {
 		followed, err := a.store.IsFollowedLocally(ctx, actor.ID)
-		if err != nil || !followed {
-			return err // not from a source: acknowledged, not stored
+		if err != nil {
+			return err
+		}
+		if followed {
+			personalSource = actor.ID
+		} else if existing == nil && !a.groupWithLocalMembers(ctx, actor.ID) {
+			return nil // not from a source: acknowledged, not stored
 		}
 	}
 	publicTo := slices.Contains(ev.To, ap.Public)
@@ -118,8 +127,11 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		}); err != nil {
 			return err
 		}
-		if sourceID != 0 {
-			if err := a.store.LinkEventSourceTx(ctx, tx, e.ID, sourceID, via); err != nil {
+		for _, src := range []int64{sourceID, personalSource} {
+			if src == 0 {
+				continue
+			}
+			if err := a.store.LinkEventSourceTx(ctx, tx, e.ID, src, via); err != nil {
 				return err
 			}
 		}

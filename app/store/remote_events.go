@@ -249,3 +249,34 @@ func (s *Store) SetRemoteEventHiddenTx(ctx context.Context, tx *sql.Tx, eventID 
 	_, err := tx.ExecContext(ctx, `UPDATE remote_events SET hidden = ? WHERE event_id = ?`, boolInt(hidden), eventID)
 	return err
 }
+
+// EventsFollowedByAccount lists the upcoming remote events of the actors
+// the account's identities follow (an accepted follow): organised by them,
+// attributed to them or brought by them. This is the person's own
+// calendar; whether the events reach the instance's public lists is
+// decided by the instance's sources alone.
+func (s *Store) EventsFollowedByAccount(ctx context.Context, accountID int64, now time.Time, limit int) ([]*Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e JOIN remote_events r ON r.event_id = e.id
+		WHERE e.ends_at >= ? AND r.hidden = 0 AND EXISTS (SELECT 1 FROM follows f JOIN actors me ON me.id = f.follower_id
+		  WHERE me.account_id = ? AND me.domain = '' AND f.state = 'accepted'
+		    AND (f.followed_id = e.organizer_id OR f.followed_id = e.attributed_to_id
+		      OR f.followed_id IN (SELECT es.source_id FROM event_sources es WHERE es.event_id = e.id)))
+		ORDER BY e.starts_at, e.id LIMIT ?`, now.Unix(), accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events followed by account: %w", err)
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, s.fillEvents(ctx, out)
+}
