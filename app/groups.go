@@ -37,10 +37,10 @@ const (
 	// actInvite: invite someone.
 	actInvite
 	// actManageMembers: approve or refuse requests, remove members,
-	// change roles (target and newRole say whom and to what).
+	// change roles (target and newRole say whom and to what); accept,
+	// refuse or remove the group's fediverse followers.
 	actManageMembers
-	// actEditGroup: edit the profile and settings, approve followers,
-	// read the log, delete the group.
+	// actEditGroup: edit the profile and settings, read the log, delete the group.
 	actEditGroup
 	// actLeave: leave the group (target is the leaver's own membership).
 	actLeave
@@ -229,6 +229,11 @@ func (a *App) renderGroup(w http.ResponseWriter, r *http.Request, gc *groupCtx) 
 	if v.CanManage {
 		if v.Pending, err = a.store.CountMembers(ctx, g.ID, store.RolePending); err != nil {
 			return err
+		}
+		if g.IsLocal() {
+			if v.PendingFollowers, err = a.store.CountPendingFollowers(ctx, g.ID); err != nil {
+				return err
+			}
 		}
 	}
 	p := a.page(r, g.Name()+" ("+v.FediName+")")

@@ -172,6 +172,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /groups/{name}/invite", h(a.inviteMember))
 	mux.Handle("POST /groups/{name}/members/{id}/{decision}", h(a.decideMember))
 	mux.Handle("POST /groups/{name}/notify", h(a.setGroupNotify))
+	mux.Handle("GET /groups/{name}/followers", h(a.showGroupFollowers))
+	mux.Handle("POST /groups/{name}/followers/{id}/{verb}", h(a.answerGroupFollower))
 	mux.Handle("GET /groups/{name}/discussions", h(a.showDiscussions))
 	mux.Handle("POST /groups/{name}/discussions", h(a.createDiscussion))
 	mux.Handle("GET /groups/{name}/discussions/{slug}", negotiate(h(a.showDiscussionJSON), h(a.showDiscussion)))

@@ -9,21 +9,24 @@ import (
 
 // GroupView is what a group's page shows to the visitor.
 type GroupView struct {
-	Group       *store.Group
-	Membership  *store.Membership // the visitor's, nil when none
-	Identity    *store.Actor      // the acting identity, nil when logged out
-	FediName    string
-	Path        string // where the group's pages live
-	CanRead     bool
-	CanPost     bool
-	CanManage   bool
-	CanEdit     bool
-	CanLeave    bool
-	Pending     int
-	Upcoming    []*store.Event
-	Posts       []*store.Post
-	Resources   []*store.Resource
-	Discussions []*store.Discussion
+	Group      *store.Group
+	Membership *store.Membership // the visitor's, nil when none
+	Identity   *store.Actor      // the acting identity, nil when logged out
+	FediName   string
+	Path       string // where the group's pages live
+	CanRead    bool
+	CanPost    bool
+	CanManage  bool
+	CanEdit    bool
+	CanLeave   bool
+	Pending    int
+	// PendingFollowers counts the fediverse follow requests waiting for
+	// a moderator (a local group that approves followers by hand).
+	PendingFollowers int
+	Upcoming         []*store.Event
+	Posts            []*store.Post
+	Resources        []*store.Resource
+	Discussions      []*store.Discussion
 }
 
 // GroupsView lists groups.
@@ -234,6 +237,10 @@ func logLine(l *i18n.Printer, e store.GroupLogEntry) string {
 		return l.T("%s made %s %s.", who, whom, RoleName(l, e.Detail))
 	case "settings":
 		return l.T("%s changed the settings.", who)
+	case "follower_accepted":
+		return l.T("%s let %s follow the group.", who, whom)
+	case "follower_removed":
+		return l.T("%s removed the follower %s.", who, whom)
 	}
 	return e.Action
 }

@@ -163,6 +163,14 @@ func (s *Store) CountFollowers(ctx context.Context, actorID int64) (int, error) 
 	return n, err
 }
 
+// CountPendingFollowers counts the follow requests an actor has not
+// answered yet.
+func (s *Store) CountPendingFollowers(ctx context.Context, actorID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM follows WHERE followed_id = ? AND state = 'pending'`, actorID).Scan(&n)
+	return n, err
+}
+
 // CountFollowing counts the accepted follows of an actor.
 func (s *Store) CountFollowing(ctx context.Context, actorID int64) (int, error) {
 	var n int
