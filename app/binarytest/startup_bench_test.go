@@ -1,4 +1,4 @@
-package main
+package binarytest
 
 import (
 	"context"
@@ -20,7 +20,11 @@ import (
 func makeDatabase(b *testing.B, path string, n int) {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, path, schema)
+	schema, err := os.ReadFile("../../schema.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(ctx, path, string(schema))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,9 @@
-package main
+package binarytest
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -38,9 +38,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// convenebinary builds the real program once per test run.
-func conveneBinary(t testing.TB) string {
-	t.Helper()
+// buildBinary builds the real program once per test run.
+func buildBinary() (string, error) {
 	binaryOnce.Do(func() {
 		binaryDir, binaryErr = os.MkdirTemp("", "convene-bin-")
 		if binaryErr != nil {
@@ -48,15 +47,22 @@ func conveneBinary(t testing.TB) string {
 		}
 		os.Chmod(binaryDir, 0o755) // so a test may run it as another user
 		binaryPath = filepath.Join(binaryDir, "convene")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binaryPath, "convene").CombinedOutput()
 		if err != nil {
 			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
+	return binaryPath, binaryErr
+}
+
+// conveneBinary is buildBinary for a test.
+func conveneBinary(t testing.TB) string {
+	t.Helper()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binaryPath
+	return bin
 }
 
 func freePort(t testing.TB) string {
@@ -118,14 +124,14 @@ func startServer(t testing.TB, data, addr string) *server {
 // client.
 func createUser(t *testing.T, data, addr, email, username string) *http.Client {
 	t.Helper()
-	var out, errOut bytes.Buffer
 	base := "http://" + addr
-	if err := run(context.Background(), []string{"admin", "create-user", "--data", data, "--email", email, "--username", username, "--base-url", base}, &out, &errOut); err != nil {
-		t.Fatalf("create-user: %v %s", err, errOut.String())
+	out, errOut, err := runCLI("admin", "create-user", "--data", data, "--email", email, "--username", username, "--base-url", base)
+	if err != nil {
+		t.Fatalf("create-user: %v %s", err, errOut)
 	}
-	link := regexp.MustCompile(`http://\S+/password/\S+`).FindString(out.String())
+	link := regexp.MustCompile(`http://\S+/password/\S+`).FindString(out)
 	if link == "" {
-		t.Fatalf("no link in %q", out.String())
+		t.Fatalf("no link in %q", out)
 	}
 	return clientWithPassword(t, link)
 }
@@ -325,11 +331,26 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	t.Logf("%d writes answered as done across 3 kills (%d identities, last bio %d)", len(acked)+lastBio, len(acked), lastBio)
 }
 
-// runCLI runs the program in-process and returns the error line.
+// runCLI runs the real program and returns its output; when it fails, the
+// error is its "convene: ..." line, the one a person reads.
 func runCLI(args ...string) (string, string, error) {
+	bin, err := buildBinary()
+	if err != nil {
+		return "", "", err
+	}
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, &out, &errOut)
-	return out.String(), errOut.String(), err
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		line := err.Error()
+		for _, l := range strings.Split(errOut.String(), "\n") {
+			if strings.HasPrefix(l, "convene: ") {
+				line = strings.TrimPrefix(l, "convene: ")
+			}
+		}
+		return out.String(), errOut.String(), errors.New(line)
+	}
+	return out.String(), errOut.String(), nil
 }
 
 func TestCorruptDatabaseRefusedUntouched(t *testing.T) {
