@@ -119,21 +119,8 @@ func (s *Store) IsEventHeld(ctx context.Context, eventID int64) (bool, error) {
 
 // HeldEvents lists the events waiting for review, oldest first.
 func (s *Store) HeldEvents(ctx context.Context) ([]*Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM held_events h CROSS JOIN events e ON e.id = h.event_id
+	return s.queryEvents(ctx, "held events", `SELECT `+eventColumns+` FROM held_events h CROSS JOIN events e ON e.id = h.event_id
 		ORDER BY h.held_at, h.event_id LIMIT 200`)
-	if err != nil {
-		return nil, fmt.Errorf("held events: %w", err)
-	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // ReleaseEventTx takes an event out of review and counts it against its

@@ -87,9 +87,15 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	query := `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	args = append(args, limit, q.Offset)
+	return s.queryEvents(ctx, "list events", query, args...)
+}
+
+// queryEvents runs a query selecting eventColumns and returns its events
+// with their organizers, tags and links; what names the query in errors.
+func (s *Store) queryEvents(ctx context.Context, what, query string, args ...any) ([]*Event, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*Event
@@ -101,8 +107,9 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	// fillEvents queries again: free this connection first.
 	rows.Close()
 	if err := s.fillEvents(ctx, out); err != nil {
 		return nil, err

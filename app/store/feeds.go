@@ -67,28 +67,8 @@ func (s *Store) FeedState(ctx context.Context, q FeedQuery) (FeedState, error) {
 // first, with organizers, tags and links.
 func (s *Store) RecentlyPublished(ctx context.Context, q FeedQuery, limit int) ([]*Event, error) {
 	where, args := q.where()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE `+where+`
+	return s.queryEvents(ctx, "feed events", `SELECT `+eventColumns+` FROM events e WHERE `+where+`
 		ORDER BY e.published_at DESC, e.id DESC LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("feed events: %w", err)
-	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if err := s.fillEvents(ctx, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // calendarBatch is how many events a calendar reads at a time: memory stays

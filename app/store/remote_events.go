@@ -223,25 +223,8 @@ func (s *Store) CountRemoteEvents(ctx context.Context, domain string) (int, erro
 // EventsOfSource lists the upcoming events a source brought, whatever
 // their audience (the source's own page, for administrators).
 func (s *Store) EventsOfSource(ctx context.Context, sourceID int64, now time.Time, limit int) ([]*Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM event_sources es CROSS JOIN events e ON e.id = es.event_id
+	return s.queryEvents(ctx, "events of source", `SELECT `+eventColumns+` FROM event_sources es CROSS JOIN events e ON e.id = es.event_id
 		WHERE es.source_id = ? AND e.ends_at >= ? ORDER BY e.starts_at, e.id LIMIT ?`, sourceID, now.Unix(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("events of source: %w", err)
-	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	return out, s.fillEvents(ctx, out)
 }
 
 // SetRemoteEventHiddenTx hides (or shows again) a remote event.
@@ -256,27 +239,10 @@ func (s *Store) SetRemoteEventHiddenTx(ctx context.Context, tx *sql.Tx, eventID 
 // calendar; whether the events reach the instance's public lists is
 // decided by the instance's sources alone.
 func (s *Store) EventsFollowedByAccount(ctx context.Context, accountID int64, now time.Time, limit int) ([]*Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e JOIN remote_events r ON r.event_id = e.id
+	return s.queryEvents(ctx, "events followed by account", `SELECT `+eventColumns+` FROM events e JOIN remote_events r ON r.event_id = e.id
 		WHERE e.ends_at >= ? AND r.hidden = 0 AND EXISTS (SELECT 1 FROM follows f JOIN actors me ON me.id = f.follower_id
 		  WHERE me.account_id = ? AND me.domain = '' AND f.state = 'accepted'
 		    AND (f.followed_id = e.organizer_id OR f.followed_id = e.attributed_to_id
 		      OR f.followed_id IN (SELECT es.source_id FROM event_sources es WHERE es.event_id = e.id)))
 		ORDER BY e.starts_at, e.id LIMIT ?`, now.Unix(), accountID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("events followed by account: %w", err)
-	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	return out, s.fillEvents(ctx, out)
 }

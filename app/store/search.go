@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -133,35 +132,21 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		args = append([]any{matchExpression(q.Words)}, args...)
 		args = append(args, limit, q.Offset)
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	out, err := s.queryEvents(ctx, "search events", query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search events: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		if len(terms) > 0 {
-			// FTS5's highlight() and snippet() would run the whole query
-			// again for each row; marking the page's few rows here costs
-			// far less and follows the index's own folding.
+	if len(terms) > 0 {
+		// FTS5's highlight() and snippet() would run the whole query
+		// again for each row; marking the page's few rows here costs
+		// far less and follows the index's own folding.
+		for _, e := range out {
 			m := newMarker(terms)
 			if title, ok := m.mark(e.Title); ok {
 				e.TitleMarked = title
 			}
 			e.Snippet = m.snippet(e.DescriptionMD, snippetTokens)
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search events: %w", err)
-	}
-	rows.Close()
-	if err := s.fillEvents(ctx, out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
