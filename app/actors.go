@@ -271,6 +271,13 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	loc := e.Location()
 	organizer := a.actorURI(e.Organizer)
 	doc := ap.NewEvent(a.eventURI(e), organizer, e.Title, e.StartsAt, e.EndsAt, loc)
+	if e.AttributedToID != 0 {
+		// A group's event, as Mobilizon has it: the group in attributedTo,
+		// the moderator who made it as actor.
+		if g, err := a.store.ActorByID(context.Background(), e.AttributedToID); err == nil {
+			doc.AttributedTo = a.actorURI(g)
+		}
+	}
 	doc.UUID = e.UUID
 	doc.Content = e.DescriptionHTML
 	if !e.Address.IsZero() {

@@ -234,7 +234,7 @@ func (a *App) showGroupCollection(which string) handlerFunc {
 				var items []any
 				for i := offset; i < len(list) && i < offset+limit; i++ {
 					if a.eventServable(list[i]) {
-						items = append(items, a.groupEventDocument(list[i], g))
+						items = append(items, a.embeddedEvent(list[i]))
 					}
 				}
 				return items, nil
@@ -244,15 +244,13 @@ func (a *App) showGroupCollection(which string) handlerFunc {
 	}
 }
 
-// groupEventDocument is an event organised for a group: actor the
-// organiser, attributedTo the group.
-func (a *App) groupEventDocument(e *store.Event, g *store.Group) map[string]any {
+// embeddedEvent is an event's document to embed in another (a
+// collection page, an Announce): without its own @context.
+func (a *App) embeddedEvent(e *store.Event) map[string]any {
 	raw, _ := json.Marshal(a.eventDocument(e))
 	var doc map[string]any
 	_ = json.Unmarshal(raw, &doc)
 	delete(doc, "@context")
-	doc["actor"] = a.actorURI(e.Organizer)
-	doc["attributedTo"] = a.groupURI(g)
 	return doc
 }
 
@@ -271,7 +269,7 @@ func (a *App) announceGroupEventTx(ctx context.Context, tx *sql.Tx, e *store.Eve
 			return err
 		}
 	}
-	obj := a.groupEventDocument(e, g)
+	obj := a.embeddedEvent(e)
 	to := []string{a.followersURI(g.Actor), a.groupCollectionURI(g, "members")}
 	if e.Visibility == store.VisibilityPublic {
 		to = append([]string{ap.Public}, to...)
@@ -925,7 +923,7 @@ func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept 
 	if !accept {
 		return nil // Mobilizon refuses with Remove; a Reject is ignored as it does
 	}
-	return a.changeMembership(ctx, func(tx *sql.Tx) error {
+	err = a.changeMembership(ctx, func(tx *sql.Tx) error {
 		if err := a.store.SetRoleTx(ctx, tx, m.ID, store.RoleMember); err != nil {
 			return err
 		}
@@ -933,6 +931,14 @@ func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept 
 			return l.T("Your request to join %s is accepted. Welcome!", g.Name())
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// Now someone here may read who moderates it.
+	if err := a.syncRemoteModerators(ctx, g); err != nil {
+		a.log.Info("reading a remote group's members", "group", g.URI, "err", err)
+	}
+	return nil
 }
 
 // receiveMemberUpdate applies a role change from someone known here as a
@@ -974,9 +980,8 @@ func (a *App) receiveMemberUpdate(ctx context.Context, in *incoming) error {
 }
 
 // receiveGroupAnnounce takes what a group we have members in relays:
-// discussion messages from its members. The embedded object is used when
-// it lives on the group's own host; otherwise it is fetched from its
-// origin, which is where it can be verified.
+// discussion messages from its members, and posts. The object is fetched
+// again from its origin (see announcedObject).
 func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 	g, err := a.store.GroupByURI(ctx, in.Actor.URI)
 	if err != nil {
@@ -986,16 +991,18 @@ func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
 		return nil // one of ours, relayed back to us: we have it
 	}
-	var raw []byte
-	if ref.Embedded() && (ap.SameHost(ref.ID, g.URI) || a.groupsOwnNote(g, ref.Raw)) {
-		raw = ref.Raw
-	} else {
-		if raw, err = a.fetchObject(ctx, ref.ID); err != nil {
-			if !ref.Embedded() {
-				return errRetry{err}
-			}
-			return fmt.Errorf("announced object %s could not be verified: %w", ref.ID, err)
+	// Signed as one of our people in the group, a member-only object of
+	// a Convene group is served to us; Mobilizon's private posts are not.
+	signer := a.instanceSigner(ctx)
+	if member, err := a.store.LocalMemberOf(ctx, g.ID); err == nil {
+		if s, err := a.signer(ctx, member); err == nil {
+			signer = s
 		}
+	}
+	vouched := ref.Embedded() && (ap.SameHost(ref.ID, g.URI) || a.groupsOwnNote(g, ref.Raw))
+	raw, err := a.announcedObject(ctx, ref, vouched, signer)
+	if err != nil {
+		return err
 	}
 	obj, err := ap.ParseObject(raw)
 	if err != nil {
@@ -1304,12 +1311,10 @@ func parseID(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 // in relaying its discussion messages is handled here, anything else by
 // the remote events feature.
 func (a *App) receiveAnnounceOrGroupRelay(ctx context.Context, in *incoming) error {
-	if g, err := a.store.GroupByURI(ctx, in.Actor.URI); err == nil && !g.IsLocal() {
-		if n, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...); err == nil && n > 0 {
-			ref := in.Activity.Object
-			if ref.Is(ap.TypeNote) || ref.Is("Article") || (!ref.Embedded() && !ref.Is(ap.TypeEvent)) {
-				return a.receiveGroupAnnounce(ctx, in)
-			}
+	if a.groupWithLocalMembers(ctx, in.Actor.ID) {
+		ref := in.Activity.Object
+		if ref.Is(ap.TypeNote) || ref.Is("Article") || (!ref.Embedded() && !ref.Is(ap.TypeEvent)) {
+			return a.receiveGroupAnnounce(ctx, in)
 		}
 	}
 	return a.receiveAnnounce(ctx, in)
@@ -1402,8 +1407,8 @@ func (a *App) groupWithLocalMembers(ctx context.Context, actorID int64) bool {
 	if err != nil || g.IsLocal() {
 		return false
 	}
-	n, err := a.store.CountMembers(ctx, g.ID, store.MemberRoles...)
-	return err == nil && n > 0
+	_, err = a.store.LocalMemberOf(ctx, g.ID)
+	return err == nil
 }
 
 // remoteEventGroup is the group a remote event is organised for (0 when
@@ -1426,6 +1431,25 @@ func (a *App) remoteEventGroup(ctx context.Context, sender *store.RemoteActorInf
 		return g.ID
 	}
 	return 0
+}
+
+// groupModeratedBy returns the remote group an event is attributed to
+// when people here are its members and sender is known here as one of
+// its moderators or administrators (see group_moderators.go); nil
+// otherwise. The event must live on the group's server.
+func (a *App) groupModeratedBy(ctx context.Context, sender *store.RemoteActorInfo, ev *ap.RemoteEvent) *store.Group {
+	if len(ev.AttributedTo) == 0 || !ap.SameHost(ev.AttributedTo[0], ev.ID) {
+		return nil
+	}
+	g, err := a.store.GroupByURI(ctx, ev.AttributedTo[0])
+	if err != nil || !a.groupWithLocalMembers(ctx, g.ID) {
+		return nil
+	}
+	m, err := a.store.MembershipOf(ctx, g.ID, sender.ID)
+	if err != nil || store.RoleRank(m.Role) < store.RoleRank(store.RoleModerator) {
+		return nil
+	}
+	return g
 }
 
 // receiveGroupResource keeps a resource that a remote group we have

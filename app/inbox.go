@@ -277,7 +277,11 @@ func (a *App) receiveEvent(ctx context.Context, in *incoming) error {
 	if err != nil {
 		return err
 	}
-	author, err := a.objectAuthor(ctx, in, ev.AttributedTo)
+	by := ev.AttributedTo
+	if ev.Actor != "" {
+		by = []string{ev.Actor} // a group's event: its organiser is the actor
+	}
+	author, err := a.objectAuthor(ctx, in, by)
 	if err != nil {
 		return err
 	}

@@ -196,10 +196,14 @@ func (a *App) dailyWorker(ctx context.Context) {
 	}
 }
 
-// dailyChores keeps remote events fresh and purges old ones.
+// dailyChores keeps remote events fresh and purges old ones, and
+// rereads who moderates the remote groups people here are in.
 func (a *App) dailyChores(ctx context.Context) {
 	if err := a.RefreshRemoteEvents(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("refresh remote events", "err", err)
+	}
+	if err := a.SyncRemoteModerators(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("remote group moderators", "err", err)
 	}
 }
 

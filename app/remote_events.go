@@ -86,7 +86,7 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		}
 		if followed {
 			personalSource = actor.ID
-		} else if existing == nil && !a.groupWithLocalMembers(ctx, actor.ID) {
+		} else if existing == nil && !a.groupWithLocalMembers(ctx, actor.ID) && a.groupModeratedBy(ctx, actor, ev) == nil {
 			return nil // not from a source: acknowledged, not stored
 		}
 	}
@@ -145,6 +145,9 @@ func (a *App) eventOrganizer(ctx context.Context, sender *store.RemoteActorInfo,
 	org := ev.Organizer()
 	if org == "" || ap.SameURL(org, sender.URI) {
 		return sender, nil
+	}
+	if ev.Actor == "" && a.groupModeratedBy(ctx, sender, ev) != nil {
+		return sender, nil // a moderator's Create of the group's event
 	}
 	if !ap.SameHost(org, ev.ID) {
 		return nil, fmt.Errorf("event %s attributed to another host", ev.ID)
@@ -238,23 +241,41 @@ func (a *App) receiveAnnounce(ctx context.Context, in *incoming) error {
 			}
 		}
 	}
-	var raw []byte
-	if ref.Embedded() && ap.SameHost(ref.ID, in.Actor.URI) {
-		raw = ref.Raw
-	} else {
-		if ap.SameHost(ref.ID, a.cfg.BaseURL) {
-			return nil
-		}
-		var err error
-		if raw, err = a.fetchObject(ctx, ref.ID); err != nil {
-			return errRetry{fmt.Errorf("refetching announced %s: %w", ref.ID, err)}
-		}
+	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
+		return nil
+	}
+	raw, err := a.announcedObject(ctx, ref, ap.SameHost(ref.ID, in.Actor.URI), a.instanceSigner(ctx))
+	if err != nil {
+		return err
 	}
 	obj, err := ap.ParseObject(raw)
 	if err != nil || !obj.Is(ap.TypeEvent) {
 		return nil
 	}
 	return a.ingestEvent(ctx, in.Actor, raw, "announce")
+}
+
+// announcedObject resolves what an Announce carries by fetching it again,
+// signed, from where its id says it lives: the origin's copy is the one
+// to trust and the newest. When the origin does not show it to us (a
+// members-only object: Mobilizon answers 404 to anyone for a private
+// post), the embedded copy is used, but only if vouched for: its
+// announcer is on the object's own server (or is the group whose
+// discussion it belongs to) and signed the Announce.
+func (a *App) announcedObject(ctx context.Context, ref ap.ObjectRef, vouched bool, signer *ap.Signer) ([]byte, error) {
+	raw, err := a.fed.fetcher.FetchObject(ctx, ref.ID, signer)
+	if err == nil {
+		return raw, nil
+	}
+	var status *ap.StatusError
+	if errors.As(err, &status) && status.Code >= 400 && status.Code < 500 && status.Code != http.StatusGone &&
+		status.Code != http.StatusTooManyRequests && status.Code != http.StatusRequestTimeout {
+		if ref.Embedded() && vouched {
+			return ref.Raw, nil
+		}
+		return nil, fmt.Errorf("announced %s is not served to us (%d)", ref.ID, status.Code)
+	}
+	return nil, errRetry{fmt.Errorf("refetching announced %s: %w", ref.ID, err)}
 }
 
 // receiveUndoAnnounce: a source no longer relays an event; an event left

@@ -274,7 +274,7 @@ func (a *App) backfillSource(ctx context.Context, actorURI string) error {
 	if collection == "" || !ap.SameHost(collection, actorURI) {
 		return errors.New("no upcomingEvents nor outbox")
 	}
-	items, err := a.collectionItems(ctx, collection, 2)
+	items, err := a.collectionItems(ctx, collection, 2, backfillMax, a.instanceSigner(ctx))
 	if err != nil {
 		return err
 	}
@@ -312,13 +312,13 @@ func (a *App) backfillSource(ctx context.Context, actorURI string) error {
 	return a.store.SetSourceRefreshed(ctx, src.ID)
 }
 
-// collectionItems reads up to backfillMax items of a collection, from
-// its first pages.
-func (a *App) collectionItems(ctx context.Context, uri string, pages int) ([]json.RawMessage, error) {
+// collectionItems reads up to limit items of a collection, from its
+// first pages, fetched signed by signer.
+func (a *App) collectionItems(ctx context.Context, uri string, pages, limit int, signer *ap.Signer) ([]json.RawMessage, error) {
 	var out []json.RawMessage
 	next := uri
-	for i := 0; i <= pages && next != "" && len(out) < backfillMax; i++ {
-		raw, err := a.fetchObject(ctx, next)
+	for i := 0; i <= pages && next != "" && len(out) < limit; i++ {
+		raw, err := a.fed.fetcher.FetchObject(ctx, next, signer)
 		if err != nil {
 			return out, err
 		}
@@ -355,8 +355,8 @@ func (a *App) collectionItems(ctx context.Context, uri string, pages int) ([]jso
 			break
 		}
 	}
-	if len(out) > backfillMax {
-		out = out[:backfillMax]
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }

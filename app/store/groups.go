@@ -661,3 +661,63 @@ func (s *Store) AccountEmailOfTx(ctx context.Context, q queryer, actorID int64) 
 		LEFT JOIN accounts ac ON ac.id = a.account_id WHERE a.id = ?`, actorID).Scan(&email, &locale)
 	return email, locale, notFound(err)
 }
+
+// LocalMemberOf returns the longest-standing local identity that is a
+// member of a (remote) group, ErrNotFound when none: the one this server
+// signs with to read the group's members-only documents.
+func (s *Store) LocalMemberOf(ctx context.Context, groupID int64) (*Actor, error) {
+	return scanActor(s.db.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM group_members m
+		JOIN actors a ON a.id = m.actor_id
+		WHERE m.group_id = ? AND a.domain = '' AND m.role IN ('member', 'moderator', 'administrator')
+		ORDER BY m.id LIMIT 1`, groupID))
+}
+
+// SetRemoteModeratorsTx replaces what this server knows of who moderates
+// a remote group: roles maps remote actor ids to moderator or
+// administrator, and everyone else of another server loses such a role
+// here. Memberships of this server's own people are theirs and untouched.
+func (s *Store) SetRemoteModeratorsTx(ctx context.Context, tx *sql.Tx, groupID int64, roles map[int64]RemoteRole) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ?
+		AND role IN ('moderator', 'administrator')
+		AND actor_id IN (SELECT id FROM actors WHERE domain != '')`, groupID); err != nil {
+		return fmt.Errorf("forget remote moderators: %w", err)
+	}
+	now := s.unix()
+	for actorID, r := range roles {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, actor_id, role, uri, notify, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (group_id, actor_id) DO UPDATE SET role = excluded.role, uri = excluded.uri, updated_at = excluded.updated_at`,
+			groupID, actorID, r.Role, r.URI, NotifyEach, now, now); err != nil {
+			return fmt.Errorf("remember remote moderator: %w", err)
+		}
+	}
+	return nil
+}
+
+// RemoteRole is a role a remote group's members collection gives someone,
+// with the id of that membership.
+type RemoteRole struct {
+	Role string
+	URI  string
+}
+
+// RemoteGroupsWithLocalMembers lists the remote groups that people here
+// are members of.
+func (s *Store) RemoteGroupsWithLocalMembers(ctx context.Context) ([]*Group, error) {
+	rows, err := s.db.QueryContext(ctx, groupSelect+`WHERE a.domain != '' AND EXISTS (SELECT 1 FROM group_members m
+		JOIN actors p ON p.id = m.actor_id WHERE m.group_id = a.id AND p.domain = ''
+		AND m.role IN ('member', 'moderator', 'administrator'))`)
+	if err != nil {
+		return nil, fmt.Errorf("remote groups: %w", err)
+	}
+	defer rows.Close()
+	var out []*Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
