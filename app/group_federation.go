@@ -853,7 +853,10 @@ func activityField(in *incoming, name string) string {
 }
 
 // receiveGroupInvite: a remote group invites one of our identities. It
-// needs a target (the invitee) and comes from the group's host.
+// needs a target (the invitee) and comes from someone of the group's
+// server, or (as Mobilizon allows) from one known here as an
+// administrator of the group. The invitation keeps the Invite's id: the
+// answer names it.
 func (a *App) receiveGroupInvite(ctx context.Context, in *incoming) error {
 	target := in.Activity.Target.ID
 	if target == "" {
@@ -864,8 +867,18 @@ func (a *App) receiveGroupInvite(ctx context.Context, in *incoming) error {
 		return nil
 	}
 	groupURI := in.Activity.Object.ID
-	if !ap.SameHost(groupURI, in.Actor.URI) || !ap.SameHost(in.Activity.ID, groupURI) {
-		return errors.New("invite to a group on another host")
+	if in.Activity.ID == "" || !ap.SameHost(in.Activity.ID, in.Actor.URI) {
+		return errors.New("invite without an id of its sender's server")
+	}
+	if !ap.SameHost(groupURI, in.Actor.URI) {
+		known, err := a.store.GroupByURI(ctx, groupURI)
+		if err != nil {
+			return errors.New("invite to a group of another server from someone not known as its administrator")
+		}
+		m, err := a.store.MembershipOf(ctx, known.ID, in.Actor.ID)
+		if err != nil || m.Role != store.RoleAdministrator {
+			return errors.New("invite to a group of another server from someone not known as its administrator")
+		}
 	}
 	g, err := a.rememberRemoteGroup(ctx, groupURI)
 	if err != nil {

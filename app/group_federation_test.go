@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"database/sql"
@@ -14,45 +13,125 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"convene/app/ap"
 	"convene/app/store"
 )
 
 // mobilizonPeer is a Mobilizon-like server: actors whose keys the test
-// holds, and an inbox that records what it receives.
+// holds (some of them groups), documents it serves, and an inbox that
+// records what it receives.
 type mobilizonPeer struct {
 	*fakePeer
 	mu       sync.Mutex
-	received []map[string]any
+	received []map[string]any  // each with "_inbox", the path it came to
+	groups   map[string]string // group name -> openness
+	docs     map[string]any    // path -> document
+	notFound map[string]bool   // paths answered 404 even when in docs
+	gets     []string          // "path keyId" of the GETs of docs
 }
 
 func newMobilizonPeer(t testing.TB) *mobilizonPeer {
-	mp := &mobilizonPeer{fakePeer: &fakePeer{keys: map[string]*rsa.PrivateKey{"eve": testKeys(t)[0], "mal": testKeys(t)[1]}}}
+	mp := &mobilizonPeer{fakePeer: &fakePeer{keys: map[string]*rsa.PrivateKey{"eve": testKeys(t)[0], "mal": testKeys(t)[1]}},
+		groups: map[string]string{}, docs: map[string]any{}, notFound: map[string]bool{}}
 	mp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/inbox") {
 			b, _ := io.ReadAll(r.Body)
 			var m map[string]any
 			json.Unmarshal(b, &m)
+			if m != nil {
+				m["_inbox"] = r.URL.Path
+			}
 			mp.mu.Lock()
 			mp.received = append(mp.received, m)
 			mp.mu.Unlock()
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
+		mp.mu.Lock()
+		doc, isDoc := mp.docs[r.URL.RequestURI()]
+		hidden := mp.notFound[r.URL.RequestURI()]
+		if isDoc {
+			_, keyID, _ := strings.Cut(r.Header.Get("Signature"), `keyId="`)
+			keyID, _, _ = strings.Cut(keyID, `"`)
+			mp.gets = append(mp.gets, r.URL.RequestURI()+" "+keyID)
+		}
+		mp.mu.Unlock()
+		if hidden {
+			http.NotFound(w, r)
+			return
+		}
+		if isDoc {
+			w.Header().Set("Content-Type", ap.ContentTypeActivityJSON)
+			json.NewEncoder(w).Encode(doc)
+			return
+		}
 		name, ok := strings.CutPrefix(r.URL.Path, "/users/")
+		mp.fakePeer.mu.Lock()
 		key := mp.keys[name]
+		mp.fakePeer.mu.Unlock()
 		if !ok || key == nil {
 			http.NotFound(w, r)
 			return
 		}
 		pem, _ := ap.EncodePublicKeyPEM(&key.PublicKey)
-		doc := ap.NewActor(ap.TypePerson, mp.actor(name), name, pem, mp.srv.URL+"/inbox")
+		mp.mu.Lock()
+		openness, isGroup := mp.groups[name]
+		mp.mu.Unlock()
+		typ := ap.TypePerson
+		if isGroup {
+			typ = ap.TypeGroup
+		}
+		actorDoc := ap.NewActor(typ, mp.actor(name), name, pem, mp.srv.URL+"/inbox")
+		actorDoc.Openness = openness
 		w.Header().Set("Content-Type", ap.ContentTypeActivityJSON)
-		json.NewEncoder(w).Encode(doc)
+		json.NewEncoder(w).Encode(actorDoc)
 	}))
 	t.Cleanup(mp.srv.Close)
 	return mp
+}
+
+// group makes name a Group actor of the peer (with the third test key)
+// and returns its id.
+func (mp *mobilizonPeer) group(t testing.TB, name, openness string) string {
+	mp.fakePeer.mu.Lock()
+	mp.keys[name] = testKeys(t)[2]
+	mp.fakePeer.mu.Unlock()
+	mp.mu.Lock()
+	mp.groups[name] = openness
+	mp.mu.Unlock()
+	return mp.actor(name)
+}
+
+// serve makes the peer answer GETs of path (with its query) with doc; an
+// id in it is the peer's address of path.
+func (mp *mobilizonPeer) serve(path string, doc any) string {
+	mp.mu.Lock()
+	defer mp.mu.Unlock()
+	mp.docs[path] = doc
+	return mp.srv.URL + path
+}
+
+// hide makes the peer answer 404 for path, as Mobilizon does for a
+// private post, whatever it serves there otherwise.
+func (mp *mobilizonPeer) hide(path string) {
+	mp.mu.Lock()
+	defer mp.mu.Unlock()
+	mp.notFound[path] = true
+}
+
+// getsOf returns the key ids that signed the GETs of path ("" unsigned).
+func (mp *mobilizonPeer) getsOf(path string) []string {
+	mp.mu.Lock()
+	defer mp.mu.Unlock()
+	var out []string
+	for _, g := range mp.gets {
+		if p, key, _ := strings.Cut(g, " "); p == path {
+			out = append(out, key)
+		}
+	}
+	return out
 }
 
 // got returns the received activities of a type.
@@ -309,31 +388,235 @@ func publishGroupEvent(t testing.TB, fi *fedInstance, organizer *store.Actor, g 
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-// Acceptance 5: an incoming Invite from Mobilizon (the fixture's shape) is
-// stored as an invitation; accepting it answers with an Accept whose
-// object id is the Invite id, sent to the group.
+// Acceptance 5: an incoming Invite from Mobilizon (the fixture's shape,
+// ids moved to our peer) is stored as an invitation; accepting it answers
+// with an Accept whose object id is the Invite id, sent to the group's
+// inbox; declining answers with a Reject of it. Invites without target,
+// or from another server by someone not known as the group's
+// administrator, store nothing.
 func TestGroupAcceptance05IncomingInvite(t *testing.T) {
-	fi, mp := newFedInstance(t), newMobilizonPeer(t)
+	fi, mp, stranger := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
+	G := mp.group(t, "velo", ap.OpennessInviteOnly)
+	bob, carol := fi.ti.newPerson(t, "bob"), fi.ti.newPerson(t, "carol")
 	raw, err := os.ReadFile("testdata/mobilizon-invite-group-activity-fixture.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fixture map[string]any
-	json.Unmarshal(raw, &fixture)
-	if fixture["target"] == nil || fixture["type"] != "Invite" {
-		t.Fatal("fixture shape")
+	invite := func(from *mobilizonPeer, id, target string) map[string]any {
+		var act map[string]any
+		if err := json.Unmarshal(raw, &act); err != nil {
+			t.Fatal(err)
+		}
+		delete(act, "signature")
+		act["id"], act["actor"], act["object"] = from.srv.URL+"/member/"+id, from.actor("eve"), G
+		if target != "" {
+			act["target"] = fi.URL + "/@" + target
+		} else {
+			delete(act, "target")
+		}
+		return act
 	}
-	// Our peer plays the group's host: a Group actor to fetch.
+	ctx := context.Background()
+	invitation := func(who *store.Actor) *store.Membership {
+		g, err := fi.App.store.GroupByURI(ctx, G)
+		if err != nil {
+			return nil
+		}
+		m, _ := fi.App.store.MembershipOf(ctx, g.ID, who.ID)
+		return m
+	}
+
+	if code := mp.send(t, fi, "eve", invite(mp, "no-target", "")); code != http.StatusAccepted {
+		t.Fatalf("invite without target: %d", code)
+	}
+	if code := stranger.send(t, fi, "eve", invite(stranger, "cross", "bob")); code != http.StatusAccepted {
+		t.Fatalf("cross-server invite: %d", code)
+	}
+	if m := invitation(bob.Identity); m != nil {
+		t.Fatalf("an invite without target or from a stranger of another server was stored: %+v", m)
+	}
+
+	mp.send(t, fi, "eve", invite(mp, "bob", "bob"))
+	mp.send(t, fi, "eve", invite(mp, "carol", "carol"))
+	m := invitation(bob.Identity)
+	if m == nil || m.Role != store.RoleInvited || m.URI != mp.srv.URL+"/member/bob" {
+		t.Fatalf("bob's invitation: %+v", m)
+	}
+	if _, page := fi.ti.get(t, bob.Client, "/groups"); !strings.Contains(page, "invites you to join") {
+		t.Errorf("bob is not told of the invitation:\n%s", page)
+	}
+	handle := "velo@" + strings.TrimPrefix(mp.srv.URL, "http://")
+	if res := fi.ti.postForm(t, bob.Client, "/groups/"+handle+"/invitation/accept", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", res.StatusCode)
+	}
+	if res := fi.ti.postForm(t, carol.Client, "/groups/"+handle+"/invitation/decline", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decline: %d", res.StatusCode)
+	}
+	drain(t, fi)
+	accepts := mp.got("Accept")
+	if len(accepts) != 1 {
+		t.Fatalf("accepts: %v", accepts)
+	}
+	acc := accepts[0]
+	obj, _ := acc["object"].(map[string]any)
+	to, _ := acc["to"].([]any)
+	if obj["id"] != mp.srv.URL+"/member/bob" || acc["actor"] != fi.URL+"/@bob" || obj["object"] != G ||
+		len(to) == 0 || to[0] != G || acc["_inbox"] != "/users/velo/inbox" {
+		t.Fatalf("the Accept of the invitation: %v", acc)
+	}
+	rejects := mp.got("Reject")
+	if len(rejects) != 1 || rejects[0]["object"] != mp.srv.URL+"/member/carol" || rejects[0]["_inbox"] != "/users/velo/inbox" {
+		t.Fatalf("the Reject of the invitation: %v", rejects)
+	}
+	if m := invitation(bob.Identity); m == nil || m.Role != store.RoleMember {
+		t.Fatalf("bob after accepting: %+v", m)
+	}
+	if m := invitation(carol.Identity); m != nil {
+		t.Fatalf("carol's declined invitation is kept: %+v", m)
+	}
+}
+
+// mzFixture reads a Mobilizon fixture of testdata with its hosts and
+// names replaced (old -> new, in order).
+func mzFixture(t testing.TB, name string, replace ...string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(replace...).Replace(string(raw))
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Acceptance 12: a Create Event with actor P and attributedTo G is G's
+// event when P is known here as one of G's moderators — learnt from G's
+// members collection, read signed as the local member once G accepts
+// them — and a plain member's is not. An Announce from G is resolved by
+// a signed refetch: the origin's copy wins; when the origin answers 404
+// the embedded copy is used if it is G's own, never one of another host.
+func TestGroupAcceptance12CreateFromModeratorAndRefetch(t *testing.T) {
+	fi, mp, other := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
+	G := mp.group(t, "velo", ap.OpennessOpen)
+	host := strings.TrimPrefix(mp.srv.URL, "http://")
+	mp.serve("/.well-known/webfinger?resource="+url.QueryEscape("acct:velo@"+host), map[string]any{
+		"subject": "acct:velo@" + host, "links": []any{map[string]any{"rel": "self", "type": ap.ContentTypeActivityJSON, "href": G}}})
+	// Its members collection, in Mobilizon's shape: eve administrates, mal is a member.
+	mp.serve("/users/velo/members", mzFixture(t, "mobilizon-group-members-collection-fixture.json",
+		"http://mobilizon.test/@demo", G, "http://mobilizon.test/@tcit", mp.actor("eve"),
+		"http://mobilizon2.com/@tcit", mp.actor("mal"), "http://mobilizon.test", mp.srv.URL))
+	ctx := context.Background()
+
 	bob := fi.ti.newPerson(t, "bob")
-	groupDoc := ap.NewActor(ap.TypeGroup, mp.srv.URL+"/users/eve", "eve", "", mp.srv.URL+"/inbox")
-	_ = groupDoc
-	inv := map[string]any{"type": "Invite", "id": mp.srv.URL + "/member/inv1", "actor": mp.actor("eve"),
-		"object": mp.actor("eve"), "target": fi.URL + "/@bob", "attributedTo": mp.actor("eve")}
-	mp.send(t, fi, "eve", inv)
-	// eve is a Person, not a Group: nothing is stored.
-	if _, err := fi.App.store.MembershipByURI(context.Background(), mp.srv.URL+"/member/inv1"); err == nil {
-		t.Fatal("invite to a person stored")
+	if res, body := fi.ti.get(t, bob.Client, "/groups/velo@"+host); res.StatusCode != http.StatusOK {
+		t.Fatalf("the group's page: %d\n%s", res.StatusCode, body)
 	}
-	_ = bob
-	_ = bytes.MinRead
+	if res := fi.ti.postForm(t, bob.Client, "/groups/velo@"+host+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	drain(t, fi)
+	joins := mp.got("Join")
+	if len(joins) != 1 {
+		t.Fatalf("joins: %v", joins)
+	}
+	if got := mp.getsOf("/users/velo/members"); len(got) != 0 {
+		t.Fatalf("the members collection was read before bob was let in: %v", got)
+	}
+	mp.send(t, fi, "velo", map[string]any{"type": "Accept", "id": mp.srv.URL + "/accept/1", "actor": G,
+		"object": map[string]any{"type": "Member", "id": joins[0]["id"], "actor": fi.URL + "/@bob", "object": G, "role": "member"},
+		"to":     []string{fi.URL + "/@bob"}})
+	if got := mp.getsOf("/users/velo/members"); len(got) != 1 || got[0] != fi.URL+"/@bob#main-key" {
+		t.Fatalf("the members collection should be read once, signed as bob: %v", got)
+	}
+	g, err := fi.App.store.GroupByURI(ctx, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := func(uri string) string {
+		info, err := fi.App.store.RemoteActorByURI(ctx, uri)
+		if err != nil {
+			return ""
+		}
+		m, err := fi.App.store.MembershipOf(ctx, g.ID, info.ID)
+		if err != nil {
+			return ""
+		}
+		return m.Role
+	}
+	if r := role(mp.actor("eve")); r != store.RoleAdministrator {
+		t.Fatalf("eve is known here as %q, want administrator", r)
+	}
+	if r := role(mp.actor("mal")); r != "" {
+		t.Fatalf("a plain member is remembered as %q", r)
+	}
+
+	event := func(path, name, actor string) map[string]any {
+		act := mzFixture(t, "mobilizon-create-event-in-group-fixture.json", "http://mobilizon1.com/@group", G,
+			"http://mobilizon1.com/@user", actor, "http://mobilizon1.com/events/f270ae07-7991-453c-9bb7-3d2122ededae", mp.srv.URL+path)
+		obj := act["object"].(map[string]any)
+		obj["name"], obj["startTime"] = name, fi.App.now().Add(72*time.Hour).UTC().Format(time.RFC3339)
+		obj["to"] = []any{G, ap.Public} // a public event: Mobilizon adds Public
+		act["to"] = obj["to"]
+		return act
+	}
+	kept := func(uri string) *store.Event {
+		remote, err := fi.App.store.RemoteEventByURI(ctx, uri)
+		if err != nil {
+			return nil
+		}
+		e, err := fi.App.store.EventByID(ctx, remote.EventID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	groupOf := func(uri string) int64 {
+		if e := kept(uri); e != nil {
+			return e.AttributedToID
+		}
+		return -1
+	}
+	mp.send(t, fi, "eve", event("/events/by-eve", "Night ride", mp.actor("eve")))
+	if got := groupOf(mp.srv.URL + "/events/by-eve"); got != g.ID {
+		t.Fatalf("the administrator's Create: group %d, want %d", got, g.ID)
+	}
+	if _, page := fi.ti.get(t, bob.Client, "/groups/velo@"+host); !strings.Contains(page, "Night ride") {
+		t.Errorf("the group's event is not on its page here")
+	}
+	mp.send(t, fi, "mal", event("/events/by-mal", "Fake ride", mp.actor("mal")))
+	if got := groupOf(mp.srv.URL + "/events/by-mal"); got > 0 {
+		t.Fatalf("a plain member's Create was taken as the group's event")
+	}
+
+	announce := func(id string, obj any) map[string]any {
+		return map[string]any{"type": "Announce", "id": mp.srv.URL + "/announces/" + id, "actor": G,
+			"object": obj, "to": []any{ap.Public}}
+	}
+	// The origin serves a newer copy than the embedded one: that copy wins.
+	served := event("/events/served", "Ride (new time)", mp.actor("eve"))["object"]
+	mp.serve("/events/served", served)
+	mp.send(t, fi, "velo", announce("served", event("/events/served", "Ride (old time)", mp.actor("eve"))["object"]))
+	if e := kept(mp.srv.URL + "/events/served"); e == nil || e.Title != "Ride (new time)" || e.AttributedToID != g.ID {
+		t.Fatalf("announced event kept as %+v, want the origin's copy, the group's", e)
+	}
+	if got := mp.getsOf("/events/served"); len(got) != 1 || got[0] == "" {
+		t.Fatalf("the announced event was not refetched signed: %v", got)
+	}
+	// 404 at the origin: the group's own embedded copy is used.
+	mp.serve("/events/hidden", event("/events/hidden", "Members' picnic", mp.actor("eve"))["object"])
+	mp.hide("/events/hidden")
+	mp.send(t, fi, "velo", announce("hidden", event("/events/hidden", "Members' picnic", mp.actor("eve"))["object"]))
+	if got := groupOf(mp.srv.URL + "/events/hidden"); got != g.ID {
+		t.Fatalf("the embedded copy after a 404: group %d, want %d", got, g.ID)
+	}
+	// 404 at another host: its embedded copy is not the group's to vouch for.
+	foreign := event("/events/foreign", "Not theirs", mp.actor("eve"))["object"].(map[string]any)
+	foreign["id"] = other.srv.URL + "/events/foreign"
+	mp.send(t, fi, "velo", announce("foreign", foreign))
+	if got := groupOf(other.srv.URL + "/events/foreign"); got != -1 {
+		t.Fatalf("an embedded copy of another host's object was kept")
+	}
 }
