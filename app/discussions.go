@@ -144,10 +144,12 @@ func (a *App) showDiscussion(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	return a.renderDiscussion(w, r, http.StatusOK, gc, d, "", nil)
+	return a.renderDiscussion(w, r, http.StatusOK, gc, d, "", "", nil)
 }
 
-func (a *App) renderDiscussion(w http.ResponseWriter, r *http.Request, status int, gc *groupCtx, d *store.Discussion, body string, errs views.FieldErrors) error {
+// renderDiscussion shows a page of a thread, with what was typed in the
+// reply (body) or rename (title) form when it is shown again.
+func (a *App) renderDiscussion(w http.ResponseWriter, r *http.Request, status int, gc *groupCtx, d *store.Discussion, body, title string, errs views.FieldErrors) error {
 	ctx := r.Context()
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	var msgs []*store.Message
@@ -161,7 +163,10 @@ func (a *App) renderDiscussion(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	v := views.DiscussionView{Group: gc.Group, Path: groupPath(gc.Group), Discussion: d, Body: body,
-		CanDelete: gc.may(actDiscuss)}
+		CanDelete: gc.may(actDiscuss), Title: title}
+	if title == "" {
+		v.Title = d.Title
+	}
 	if len(msgs) > messagesPerPage {
 		msgs = msgs[:messagesPerPage]
 		v.Next = msgs[len(msgs)-1].ID
@@ -188,7 +193,7 @@ func (a *App) replyToDiscussion(w http.ResponseWriter, r *http.Request) error {
 		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
 	}
 	if len(errs) > 0 {
-		return a.renderDiscussion(w, r, http.StatusUnprocessableEntity, gc, d, body, errs)
+		return a.renderDiscussion(w, r, http.StatusUnprocessableEntity, gc, d, body, "", errs)
 	}
 	g := gc.Group
 	m := &store.Message{DiscussionID: d.ID, AuthorID: gc.Identity.ID, BodyHTML: renderMarkdown(body)}

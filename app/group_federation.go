@@ -1002,7 +1002,13 @@ func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 	}
 	ref := in.Activity.Object
 	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
-		return nil // one of ours, relayed back to us: we have it
+		// One of ours relayed back to us: we have it, but another member
+		// may have renamed the thread, which the group decides.
+		if note, err := ap.ParseObject(ref.Raw); err == nil && ref.Embedded() && a.groupsOwnNote(g, ref.Raw) {
+			note.Content = "" // our people's words are changed only here
+			return a.applyDiscussionEdit(ctx, g, note, nil, true)
+		}
+		return nil
 	}
 	// Signed as one of our people in the group, a member-only object of
 	// a Convene group is served to us; Mobilizon's private posts are not.
@@ -1097,6 +1103,9 @@ func (a *App) storeRemoteMessage(ctx context.Context, g *store.Group, note *ap.R
 	if err != nil {
 		return errRetry{err}
 	}
+	if _, err := a.messageOf(ctx, g, note.ID); err == nil {
+		return a.applyDiscussionEdit(ctx, g, note, &info.Actor, true) // the group relays a change
+	}
 	return a.keepDiscussionMessage(ctx, g, note, f.Context, &info.Actor)
 }
 
@@ -1189,15 +1198,15 @@ func (a *App) receiveGroupDiscussionNote(ctx context.Context, in *incoming) (boo
 		Context string `json:"context"`
 	}
 	_ = json.Unmarshal(in.Object.Raw, &f)
-	if f.Actor != "" && !ap.SameURL(f.Actor, in.Actor.URI) {
-		return true, errors.New("discussion message sent by someone else than its author")
-	}
 	m, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
 	if err != nil || !m.IsMember() {
 		return true, errors.New("discussion message from someone not a member")
 	}
 	if in.Activity.Is(ap.TypeUpdate) {
-		return true, nil // edits of remote messages are not kept
+		return true, a.applyDiscussionEdit(ctx, g, note, &in.Actor.Actor, false)
+	}
+	if f.Actor != "" && !ap.SameURL(f.Actor, in.Actor.URI) {
+		return true, errors.New("discussion message sent by someone else than its author")
 	}
 	return true, a.keepDiscussionMessage(ctx, g, note, f.Context, &in.Actor.Actor)
 }

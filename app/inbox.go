@@ -11,6 +11,8 @@ package app
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +86,18 @@ var inboxHandlers = map[string]inboxHandler{
 	"Update Member": (*App).receiveMemberUpdate,
 }
 
+// replayKey names a received activity so that a replay is recognised.
+// Mobilizon names a Create and every later Update of an object alike
+// (<object id>/activity), so an Update is told apart by its content: the
+// same bytes again are a replay, a new version is not.
+func replayKey(act *ap.RemoteActivity, body []byte) string {
+	if !act.Is(ap.TypeUpdate) {
+		return act.ID
+	}
+	sum := sha256.Sum256(body)
+	return act.ID + "#update-" + hex.EncodeToString(sum[:12])
+}
+
 // errRetry marks a failure worth trying again (a peer we could not reach).
 type errRetry struct{ err error }
 
@@ -134,7 +148,7 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 			return jsonError(w, http.StatusUnauthorized, "signed by another actor than the activity's")
 		}
 	}
-	if _, err := a.store.SaveInboxActivity(r.Context(), act.ID, act.Actor, body); err != nil {
+	if _, err := a.store.SaveInboxActivity(r.Context(), replayKey(act, body), act.Actor, body); err != nil {
 		return err
 	}
 	poke(a.fed.inboxPoke)
@@ -246,6 +260,13 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
 	}
 	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
+		// A member elsewhere renames a thread of one of our groups: the
+		// Note is ours, the change theirs, and the group's handler decides
+		// what a member may change.
+		if obj, err := ap.ParseObject(ref.Raw); err == nil && ref.Embedded() && act.Is(ap.TypeUpdate) && obj.Is(ap.TypeNote) &&
+			len(obj.AttributedTo) > 0 && a.isLocalGroup(ctx, obj.AttributedTo[0]) {
+			return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
+		}
 		return nil, fmt.Errorf("object %s claims to be ours", ref.ID)
 	}
 	raw, err := a.fetchObject(ctx, ref.ID)

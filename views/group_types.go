@@ -98,7 +98,8 @@ type DiscussionView struct {
 	Next       int64 // the id to continue after, 0 when this is the end
 	Earlier    bool
 	Body       string
-	CanDelete  bool
+	Title      string // in the rename form
+	CanDelete  bool   // and rename
 }
 
 // PostForm is a post as typed.

@@ -86,9 +86,15 @@ func (s *Store) AddMessageTx(ctx context.Context, tx *sql.Tx, m *Message) error 
 	return err
 }
 
-// RenameDiscussion changes a discussion's title.
-func (s *Store) RenameDiscussion(ctx context.Context, id int64, title string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE discussions SET title = ?, updated_at = ? WHERE id = ?`, title, s.unix(), id)
+// RenameDiscussionTx changes a discussion's title.
+func (s *Store) RenameDiscussionTx(ctx context.Context, tx *sql.Tx, id int64, title string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE discussions SET title = ?, updated_at = ? WHERE id = ?`, title, s.unix(), id)
+	return err
+}
+
+// EditMessageTx replaces a message's text.
+func (s *Store) EditMessageTx(ctx context.Context, tx *sql.Tx, id int64, bodyHTML string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE discussion_messages SET body_html = ? WHERE id = ?`, bodyHTML, id)
 	return err
 }
 

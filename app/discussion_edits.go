@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"convene/app/ap"
+	"convene/app/store"
+	"convene/views"
+)
+
+// Editing discussions. As in Mobilizon, any member may rename a thread;
+// a message's text is changed only by its author. On the wire both are
+// an Update of the Note: of the thread's opening Note (which carries the
+// thread's name) for a rename. A group relays what it accepts to its
+// members' servers with an Announce of the changed Note, as it relays new
+// messages.
+
+// renameDiscussion gives a thread a new title.
+func (a *App) renameDiscussion(w http.ResponseWriter, r *http.Request) error {
+	gc, d, ok, err := a.loadDiscussion(w, r, actDiscuss)
+	if !ok {
+		return err
+	}
+	ctx := r.Context()
+	l := a.printer(r)
+	title := cleanSpace(r.PostFormValue("title"))
+	errs := views.FieldErrors{}
+	if title == "" {
+		errs["title"] = l.T("Give the discussion a title.")
+	} else if m := validText(l, title, maxDiscussionTitle, false); m != "" {
+		errs["title"] = m
+	}
+	if len(errs) > 0 {
+		return a.renderDiscussion(w, r, http.StatusUnprocessableEntity, gc, d, "", title, errs)
+	}
+	first, err := a.store.Messages(ctx, d.ID, 0, 1)
+	if err != nil || len(first) == 0 {
+		return err
+	}
+	g := gc.Group
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.RenameDiscussionTx(ctx, tx, d.ID, title); err != nil {
+			return err
+		}
+		d.Title = title
+		return a.federateNoteEditTx(ctx, tx, g, d, first[0], true, gc.Identity)
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, groupPath(g)+"/discussions/"+d.Slug, l.T("The discussion is renamed."))
+}
+
+// federateNoteEditTx tells the group's other servers that a discussion
+// Note changed: a local group relays the new Note to its remote members;
+// for a remote group, its server hears the Update and relays it.
+func (a *App) federateNoteEditTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, m *store.Message, first bool, by *store.Actor) error {
+	note := a.messageNote(g, d, m, m.Author, first, "")
+	if !g.IsLocal() {
+		// Mobilizon reuses the object's id for its activities; ours are
+		// fresh so that a Create and its Updates are never taken for
+		// replays of each other.
+		update := map[string]any{"type": ap.TypeUpdate, "id": a.URL("/activities/" + uuid.NewString()), "actor": a.actorURI(by),
+			"attributedTo": a.groupURI(g), "object": note, "to": note["to"], "cc": []string{}}
+		return a.sendTx(ctx, tx, by, update, inboxOf(g.Actor))
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	return a.enqueueAnnounceTx(ctx, tx, g, note, []string{a.groupCollectionURI(g, "members")}, members)
+}
+
+// applyDiscussionEdit takes a changed discussion Note from another
+// server: a new name renames the thread, new content replaces the
+// message's. byGroup is true when the group's own server relays it (it
+// decided who could change what); otherwise editor must be a member
+// (checked by the caller) and only the author's content changes are
+// kept. A Note we do not have changes nothing.
+func (a *App) applyDiscussionEdit(ctx context.Context, g *store.Group, note *ap.RemoteObject, editor *store.Actor, byGroup bool) error {
+	d, err := a.discussionByURI(ctx, g, note.ID)
+	var m *store.Message
+	opening := err == nil
+	if opening {
+		first, err := a.store.Messages(ctx, d.ID, 0, 1)
+		if err != nil || len(first) == 0 {
+			return err
+		}
+		m = first[0]
+	} else {
+		if m, err = a.messageOf(ctx, g, note.ID); err != nil {
+			return nil
+		}
+		if d, err = a.store.DiscussionByID(ctx, m.DiscussionID); err != nil {
+			return err
+		}
+	}
+	title := clipRunes(cleanSpace(note.Name), maxDiscussionTitle)
+	rename := opening && title != "" && title != d.Title
+	body := sanitizeHTML(note.Content)
+	edit := strings.TrimSpace(note.Content) != "" && body != m.BodyHTML
+	if edit && !byGroup && m.AuthorID != editor.ID {
+		if !rename {
+			return errors.New("discussion message changed by someone else than its author")
+		}
+		edit = false // a rename by another member carries the text as they have it
+	}
+	if !rename && !edit {
+		return nil
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if rename {
+			if err := a.store.RenameDiscussionTx(ctx, tx, d.ID, title); err != nil {
+				return err
+			}
+			d.Title = title
+		}
+		if edit {
+			if err := a.store.EditMessageTx(ctx, tx, m.ID, body); err != nil {
+				return err
+			}
+			m.BodyHTML = body
+		}
+		if !g.IsLocal() {
+			return nil
+		}
+		return a.federateNoteEditTx(ctx, tx, g, d, m, opening, editor)
+	})
+}
+
+// messageOf finds a message of g by its id: a remote one's, or the
+// address of one written here.
+func (a *App) messageOf(ctx context.Context, g *store.Group, uri string) (*store.Message, error) {
+	m, err := a.store.MessageByURI(ctx, uri)
+	if errors.Is(err, store.ErrNotFound) {
+		id, ok := strings.CutPrefix(uri, a.URL(groupPath(g)+"/messages/"))
+		if !ok {
+			return nil, err
+		}
+		n, perr := parseID(id)
+		if perr != nil {
+			return nil, err
+		}
+		m, err = a.store.MessageByID(ctx, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.store.DiscussionByID(ctx, m.DiscussionID)
+	if err != nil || d.GroupID != g.ID {
+		return nil, store.ErrNotFound
+	}
+	if m.Author == nil {
+		if m.Author, err = a.store.ActorByID(ctx, m.AuthorID); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"convene/app/store"
+)
+
+// Renaming a discussion on one server renames it on every server of the
+// group: bob on A renames a thread of B's group that carol on C follows.
+// On B, a member of another server (a Mobilizon-like peer) edits her own
+// message and everyone sees the new text; her edit of someone else's
+// message, and a rename by a non-member, change nothing.
+func TestGroupDiscussionRenameAndEditAcrossInstances(t *testing.T) {
+	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
+	mp := newMobilizonPeer(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob, carol := a.ti.newPerson(t, "bob"), c.ti.newPerson(t, "carol")
+	pathA := joinAcross(t, a, bob, b, "")
+	pathC := joinAcross(t, c, carol, b, "")
+	G := b.URL + "/@velo"
+	mp.send(t, b, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/discussions", url.Values{"title": {"Route"}, "body": {"North or south?"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start a discussion: %d", res.StatusCode)
+	}
+	drain(t, a, b, c)
+	ctx := context.Background()
+	thread := func(fi *fedInstance, groupID int64) *store.Discussion {
+		t.Helper()
+		ds, err := fi.App.store.ListDiscussions(ctx, groupID, 10, 0)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("discussions on %s: %d %v", fi.Host, len(ds), err)
+		}
+		return ds[0]
+	}
+	groupA := remoteMembership(t, a, b.Host, bob.Identity).GroupID
+	groupC := remoteMembership(t, c, b.Host, carol.Identity).GroupID
+	onA := pathA + "/discussions/" + thread(a, groupA).Slug
+
+	// Bad input changes nothing and keeps what was typed.
+	long := strings.Repeat("x", maxDiscussionTitle+1)
+	if res, body := a.ti.postFormBody(t, bob.Client, onA+"/rename", url.Values{"title": {long}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, long) {
+		t.Fatalf("too long a title: %d", res.StatusCode)
+	}
+	if res, _ := a.ti.postFormBody(t, bob.Client, onA+"/rename", url.Values{"title": {"  "}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an empty title: %d", res.StatusCode)
+	}
+	outsider := a.ti.newPerson(t, "olga")
+	if res, _ := a.ti.postFormBody(t, outsider.Client, onA+"/rename", url.Values{"title": {"Mine now"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a rename by someone not a member: %d", res.StatusCode)
+	}
+	if res := a.ti.postForm(t, bob.Client, onA+"/rename", url.Values{"title": {"Route of Sunday"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename on A: %d", res.StatusCode)
+	}
+	drain(t, a, b, c)
+	for _, on := range []struct {
+		fi *fedInstance
+		id int64
+	}{{a, groupA}, {b, g.ID}, {c, groupC}} {
+		if got := thread(on.fi, on.id).Title; got != "Route of Sunday" {
+			t.Errorf("the thread on %s is called %q", on.fi.Host, got)
+		}
+	}
+	if _, page := c.ti.get(t, carol.Client, pathC+"/discussions/"+thread(c, groupC).Slug); !strings.Contains(page, "Route of Sunday") || !strings.Contains(page, "North or south?") {
+		t.Errorf("carol's page after the rename:\n%s", page)
+	}
+
+	// eve (a member on the peer) replies, then edits her reply.
+	D := b.URL + "/groups/velo/discussions/" + thread(b, g.ID).Slug
+	reply := map[string]any{"type": "Note", "id": mp.srv.URL + "/comments/e1", "actor": mp.actor("eve"), "attributedTo": G,
+		"context": D, "content": "<p>South, by the river.</p>", "to": []string{b.URL + "/actors/velo/members"}}
+	mp.send(t, b, "eve", map[string]any{"type": "Create", "id": mp.srv.URL + "/comments/e1/activity", "actor": mp.actor("eve"), "object": reply})
+	reply["content"] = "<p>South, by the old bridge.</p>"
+	mp.send(t, b, "eve", map[string]any{"type": "Update", "id": mp.srv.URL + "/comments/e1/activity", "actor": mp.actor("eve"), "object": reply})
+	drain(t, a, b, c)
+	for _, on := range []struct {
+		fi   *fedInstance
+		who  person
+		path string
+	}{{b, alice, "/groups/velo/discussions/" + thread(b, g.ID).Slug}, {a, bob, onA}} {
+		_, page := on.fi.ti.get(t, on.who.Client, on.path)
+		if !strings.Contains(page, "by the old bridge") || strings.Contains(page, "by the river") {
+			t.Errorf("eve's edit on %s:\n%s", on.fi.Host, page)
+		}
+	}
+
+	// Her edit of alice's opening message, and a rename by mal (not a
+	// member), are refused.
+	opening := map[string]any{"type": "Note", "id": D, "actor": b.URL + "/@alice", "attributedTo": G, "context": D,
+		"name": "Route of Sunday", "content": "<p>Forget it.</p>"}
+	mp.send(t, b, "eve", map[string]any{"type": "Update", "id": mp.srv.URL + "/u/1", "actor": mp.actor("eve"), "object": opening})
+	opening["content"], opening["name"] = "<p>North or south?</p>", "Taken over"
+	mp.send(t, b, "mal", map[string]any{"type": "Update", "id": mp.srv.URL + "/u/2", "actor": mp.actor("mal"), "object": opening})
+	drain(t, a, b, c)
+	if d := thread(b, g.ID); d.Title != "Route of Sunday" {
+		t.Errorf("a non-member renamed the thread to %q", d.Title)
+	}
+	if _, page := b.ti.get(t, alice.Client, "/groups/velo/discussions/"+thread(b, g.ID).Slug); strings.Contains(page, "Forget it") || !strings.Contains(page, "North or south?") {
+		t.Errorf("eve changed alice's message:\n%s", page)
+	}
+}
