@@ -208,6 +208,15 @@ func (a *App) renderGroup(w http.ResponseWriter, r *http.Request, gc *groupCtx) 
 		v.FediName = g.Handle()
 	}
 	var err error
+	if gc.Identity != nil {
+		f, err := a.store.FollowBetween(ctx, gc.Identity.ID, g.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if f != nil {
+			v.Following = f.State
+		}
+	}
 	if v.Upcoming, err = a.store.ListEvents(ctx, store.EventQuery{Now: a.now(), GroupID: g.ID, Listed: !v.CanRead, Limit: groupEventsShown}); err != nil {
 		return err
 	}

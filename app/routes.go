@@ -172,6 +172,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /groups/{name}/invite", h(a.inviteMember))
 	mux.Handle("POST /groups/{name}/members/{id}/{decision}", h(a.decideMember))
 	mux.Handle("POST /groups/{name}/notify", h(a.setGroupNotify))
+	mux.Handle("POST /groups/{name}/follow", h(a.followGroup))
+	mux.Handle("POST /groups/{name}/unfollow", h(a.unfollowGroup))
 	mux.Handle("GET /groups/{name}/followers", h(a.showGroupFollowers))
 	mux.Handle("POST /groups/{name}/followers/{id}/{verb}", h(a.answerGroupFollower))
 	mux.Handle("GET /groups/{name}/discussions", h(a.showDiscussions))

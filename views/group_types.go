@@ -23,7 +23,10 @@ type GroupView struct {
 	// PendingFollowers counts the fediverse follow requests waiting for
 	// a moderator (a local group that approves followers by hand).
 	PendingFollowers int
-	Upcoming         []*store.Event
+	// Following is the acting identity's follow of the group: "" when
+	// none, else store.FollowPending or store.FollowAccepted.
+	Following string
+	Upcoming  []*store.Event
 	Posts            []*store.Post
 	Resources        []*store.Resource
 	Discussions      []*store.Discussion

@@ -233,16 +233,20 @@ func (s *Store) SetRemoteEventHiddenTx(ctx context.Context, tx *sql.Tx, eventID 
 	return err
 }
 
-// EventsFollowedByAccount lists the upcoming remote events of the actors
-// the account's identities follow (an accepted follow): organised by them,
-// attributed to them or brought by them. This is the person's own
+// EventsFollowedByAccount lists the upcoming events of the actors the
+// account's identities follow (an accepted follow): remote events
+// organised by them, attributed to them or brought by them, and the
+// published events of the local groups they follow. This is the person's own
 // calendar; whether the events reach the instance's public lists is
 // decided by the instance's sources alone.
 func (s *Store) EventsFollowedByAccount(ctx context.Context, accountID int64, now time.Time, limit int) ([]*Event, error) {
-	return s.queryEvents(ctx, "events followed by account", `SELECT `+eventColumns+` FROM events e JOIN remote_events r ON r.event_id = e.id
-		WHERE e.ends_at >= ? AND r.hidden = 0 AND EXISTS (SELECT 1 FROM follows f JOIN actors me ON me.id = f.follower_id
+	return s.queryEvents(ctx, "events followed by account", `SELECT `+eventColumns+` FROM events e LEFT JOIN remote_events r ON r.event_id = e.id
+		WHERE e.ends_at >= ? AND CASE WHEN r.event_id IS NULL
+		  THEN e.uri IS NULL AND e.draft = 0 AND e.visibility != 'private' AND e.published_at <= ?
+		  ELSE r.hidden = 0 END
+		AND EXISTS (SELECT 1 FROM follows f JOIN actors me ON me.id = f.follower_id
 		  WHERE me.account_id = ? AND me.domain = '' AND f.state = 'accepted'
 		    AND (f.followed_id = e.organizer_id OR f.followed_id = e.attributed_to_id
 		      OR f.followed_id IN (SELECT es.source_id FROM event_sources es WHERE es.event_id = e.id)))
-		ORDER BY e.starts_at, e.id LIMIT ?`, now.Unix(), accountID, limit)
+		ORDER BY e.starts_at, e.id LIMIT ?`, now.Unix(), now.Unix(), accountID, limit)
 }
