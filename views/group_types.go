@@ -25,11 +25,11 @@ type GroupView struct {
 	PendingFollowers int
 	// Following is the acting identity's follow of the group: "" when
 	// none, else store.FollowPending or store.FollowAccepted.
-	Following string
-	Upcoming  []*store.Event
-	Posts            []*store.Post
-	Resources        []*store.Resource
-	Discussions      []*store.Discussion
+	Following   string
+	Upcoming    []*store.Event
+	Posts       []*store.Post
+	Resources   []*store.Resource
+	Discussions []*store.Discussion
 }
 
 // GroupsView lists groups.
