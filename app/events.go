@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -39,7 +40,7 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	owner := ownsEvent(currentAccount(r), e)
+	owner := ownsEvent(currentAccount(r), e) || a.moderatesEventGroup(r.Context(), currentAccount(r), e)
 	if owner {
 		return e, true, nil
 	}
@@ -57,6 +58,21 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 
 func ownsEvent(acc *store.Account, e *store.Event) bool {
 	return acc != nil && e.Organizer != nil && e.Organizer.AccountID != 0 && e.Organizer.AccountID == acc.ID
+}
+
+// moderatesEventGroup tells whether the account has an identity that is
+// moderator or administrator of the local group an event is organised
+// for: the group's moderators create, edit and delete its events, as the
+// role table of groups has it, whoever of them made the event.
+func (a *App) moderatesEventGroup(ctx context.Context, acc *store.Account, e *store.Event) bool {
+	if acc == nil || e.AttributedToID == 0 || e.URI != "" {
+		return false
+	}
+	ok, err := a.store.AccountModeratesGroup(ctx, acc.ID, e.AttributedToID)
+	if err != nil {
+		a.log.Warn("group moderators", "event", e.UUID, "err", err)
+	}
+	return ok
 }
 
 // eventForOrganiser loads an event for a change only its organiser's

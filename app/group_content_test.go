@@ -135,7 +135,6 @@ func TestGroupPostsResourcesAndEvents(t *testing.T) {
 	}
 
 	// A moderator's event for the group shows on its page and in its feeds.
-	ctx := context.Background()
 	g := mustGroup(t, ti, "velo")
 	if _, body := ti.get(t, alice.Client, "/events/new"); !strings.Contains(body, `name="group"`) {
 		t.Errorf("event form offers no group to a moderator")
@@ -144,7 +143,6 @@ func TestGroupPostsResourcesAndEvents(t *testing.T) {
 		t.Errorf("event form offers a group to a plain member")
 	}
 	e := addJoinableEvent(t, ti, alice.Identity.ID, "Critical mass", 48*time.Hour, func(e *store.Event) { e.AttributedToID = g.ID })
-	_ = ctx
 	_, page = ti.get(t, anon, "/@velo")
 	if !strings.Contains(page, "Critical mass") {
 		t.Errorf("group event not on the group page")
@@ -213,4 +211,48 @@ func seedDiscussion(t testing.TB, ti *testInstance, author person, n int) string
 		t.Fatal(err)
 	}
 	return "/groups/velo/discussions/" + d.Slug
+}
+
+// The group's moderators manage its events, whoever of them made one: dan,
+// made moderator, edits and cancels alice's group event; bob, a member,
+// and carol, outside, are refused and change nothing. An event that is
+// not the group's stays its organiser's alone.
+func TestGroupModeratorsManageGroupEvents(t *testing.T) {
+	ti := newTestInstance(t)
+	alice, bob, carol, dan := groupWithMembers(t, ti)
+	g := mustGroup(t, ti, "velo")
+	danM, err := ti.App.store.MembershipOf(context.Background(), g.ID, dan.Identity.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti.postForm(t, alice.Client, "/groups/velo/members/"+itoa(danM.ID)+"/role", url.Values{"role": {store.RoleModerator}})
+	if got := membershipRole(t, ti, "velo", dan.Identity.ID); got != store.RoleModerator {
+		t.Fatalf("dan is %q", got)
+	}
+	groupEvent := addJoinableEvent(t, ti, alice.Identity.ID, "Critical mass", 48*time.Hour, func(e *store.Event) { e.AttributedToID = g.ID })
+	ownEvent := addJoinableEvent(t, ti, alice.Identity.ID, "Alice's birthday", 48*time.Hour)
+	path := "/events/" + groupEvent.UUID
+
+	for _, p := range []person{bob, carol} {
+		if res, _ := ti.get(t, p.Client, path+"/edit"); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s opens the edit form of the group's event: %d", p.Identity.Username, res.StatusCode)
+		}
+		if res := ti.postForm(t, p.Client, path+"/cancel", nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s cancels the group's event: %d", p.Identity.Username, res.StatusCode)
+		}
+	}
+	if res, _ := ti.get(t, dan.Client, "/events/"+ownEvent.UUID+"/edit"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a moderator edits an event that is not the group's: %d", res.StatusCode)
+	}
+	res, form := ti.get(t, dan.Client, path+"/edit")
+	if res.StatusCode != http.StatusOK || !strings.Contains(form, "Critical mass") {
+		t.Fatalf("the moderator's edit form: %d", res.StatusCode)
+	}
+	if res := ti.postForm(t, dan.Client, path+"/cancel", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the moderator cancels the group's event: %d", res.StatusCode)
+	}
+	got, err := ti.App.store.EventByUUID(context.Background(), groupEvent.UUID)
+	if err != nil || got.Status != store.StatusCancelled || got.OrganizerID != alice.Identity.ID || got.AttributedToID != g.ID {
+		t.Fatalf("after the moderator's cancel: %+v %v", got, err)
+	}
 }

@@ -721,3 +721,12 @@ func (s *Store) RemoteGroupsWithLocalMembers(ctx context.Context) ([]*Group, err
 	}
 	return out, rows.Err()
 }
+
+// AccountModeratesGroup tells whether one of an account's identities is a
+// moderator or administrator of a group.
+func (s *Store) AccountModeratesGroup(ctx context.Context, accountID, groupID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM group_members m JOIN actors a ON a.id = m.actor_id
+		WHERE m.group_id = ? AND a.account_id = ? AND m.role IN ('moderator', 'administrator')`, groupID, accountID).Scan(&n)
+	return n > 0, err
+}
