@@ -620,3 +620,45 @@ func TestGroupAcceptance12CreateFromModeratorAndRefetch(t *testing.T) {
 		t.Fatalf("an embedded copy of another host's object was kept")
 	}
 }
+
+// A remote group's profile Update, sent as Mobilizon does by one of its
+// administrators, refreshes what this server knows of the group (here:
+// it became moderated) from the group's own address; the same Update
+// from someone of another server changes nothing.
+func TestRemoteGroupProfileUpdate(t *testing.T) {
+	fi, mp, other := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
+	G := mp.group(t, "velo", ap.OpennessOpen)
+	host := strings.TrimPrefix(mp.srv.URL, "http://")
+	mp.serve("/.well-known/webfinger?resource="+url.QueryEscape("acct:velo@"+host), map[string]any{
+		"subject": "acct:velo@" + host, "links": []any{map[string]any{"rel": "self", "type": ap.ContentTypeActivityJSON, "href": G}}})
+	bob := fi.ti.newPerson(t, "bob")
+	if _, page := fi.ti.get(t, bob.Client, "/groups/velo@"+host); !strings.Contains(page, "Join this group") {
+		t.Fatalf("an open group's page offers no Join:\n%s", page)
+	}
+	openness := func() string {
+		g, err := fi.App.store.GroupByURI(context.Background(), G)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.Openness
+	}
+	mp.mu.Lock()
+	mp.groups["velo"] = ap.OpennessModerated
+	mp.mu.Unlock()
+	update := func(from *mobilizonPeer) map[string]any {
+		return map[string]any{"type": "Update", "id": from.srv.URL + "/u/velo", "actor": from.actor("eve"),
+			"object": map[string]any{"type": "Group", "id": G, "preferredUsername": "velo", "openness": ap.OpennessModerated},
+			"to": []any{ap.Public}}
+	}
+	other.send(t, fi, "eve", update(other))
+	if got := openness(); got != ap.OpennessOpen {
+		t.Fatalf("an Update from another server changed the group: %q", got)
+	}
+	mp.send(t, fi, "eve", update(mp))
+	if got := openness(); got != ap.OpennessModerated {
+		t.Fatalf("after its administrator's Update the group is %q here", got)
+	}
+	if _, page := fi.ti.get(t, bob.Client, "/groups/velo@"+host); !strings.Contains(page, "Ask to join") {
+		t.Errorf("the page of the now moderated group:\n%s", page)
+	}
+}

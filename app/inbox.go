@@ -18,6 +18,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"convene/app/ap"
@@ -347,9 +348,20 @@ func (a *App) receiveDelete(ctx context.Context, in *incoming) error {
 // receiveActorUpdate refreshes a remote actor's profile and key from its
 // own server (not from the payload).
 func (a *App) receiveActorUpdate(ctx context.Context, in *incoming) error {
-	if !ap.SameURL(in.Object.ID, in.Actor.URI) {
+	uri := in.Object.ID
+	group := slices.Contains(in.Object.Types, ap.TypeGroup)
+	// Mobilizon sends a group's profile Update as the administrator who
+	// made it: anyone of the group's own server may ask for a refresh,
+	// since what is kept is what the group's address serves.
+	if !ap.SameURL(uri, in.Actor.URI) && !(group && ap.SameHost(uri, in.Actor.URI)) {
 		return nil
 	}
-	_, err := a.remoteActor(ctx, in.Actor.URI, true)
-	return err
+	if _, err := a.remoteActor(ctx, uri, true); err != nil {
+		return err
+	}
+	if g, err := a.store.GroupByURI(ctx, uri); err == nil && !g.IsLocal() {
+		_, err := a.rememberRemoteGroup(ctx, uri) // openness, members collection, visibility
+		return err
+	}
+	return nil
 }
