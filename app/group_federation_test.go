@@ -648,7 +648,7 @@ func TestRemoteGroupProfileUpdate(t *testing.T) {
 	update := func(from *mobilizonPeer) map[string]any {
 		return map[string]any{"type": "Update", "id": from.srv.URL + "/u/velo", "actor": from.actor("eve"),
 			"object": map[string]any{"type": "Group", "id": G, "preferredUsername": "velo", "openness": ap.OpennessModerated},
-			"to": []any{ap.Public}}
+			"to":     []any{ap.Public}}
 	}
 	other.send(t, fi, "eve", update(other))
 	if got := openness(); got != ap.OpennessOpen {
