@@ -113,6 +113,15 @@ func (mp *mobilizonPeer) serve(path string, doc any) string {
 	return mp.srv.URL + path
 }
 
+// webfinger makes acct:name@host find the peer's actor name, and returns
+// the host.
+func (mp *mobilizonPeer) webfinger(name string) string {
+	host := strings.TrimPrefix(mp.srv.URL, "http://")
+	mp.serve("/.well-known/webfinger?resource="+url.QueryEscape("acct:"+name+"@"+host), map[string]any{
+		"subject": "acct:" + name + "@" + host, "links": []any{map[string]any{"rel": "self", "type": ap.ContentTypeActivityJSON, "href": mp.actor(name)}}})
+	return host
+}
+
 // hide makes the peer answer 404 for path, as Mobilizon does for a
 // private post, whatever it serves there otherwise.
 func (mp *mobilizonPeer) hide(path string) {
@@ -501,9 +510,7 @@ func mzFixture(t testing.TB, name string, replace ...string) map[string]any {
 func TestGroupAcceptance12CreateFromModeratorAndRefetch(t *testing.T) {
 	fi, mp, other := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
 	G := mp.group(t, "velo", ap.OpennessOpen)
-	host := strings.TrimPrefix(mp.srv.URL, "http://")
-	mp.serve("/.well-known/webfinger?resource="+url.QueryEscape("acct:velo@"+host), map[string]any{
-		"subject": "acct:velo@" + host, "links": []any{map[string]any{"rel": "self", "type": ap.ContentTypeActivityJSON, "href": G}}})
+	host := mp.webfinger("velo")
 	// Its members collection, in Mobilizon's shape: eve administrates, mal is a member.
 	mp.serve("/users/velo/members", mzFixture(t, "mobilizon-group-members-collection-fixture.json",
 		"http://mobilizon.test/@demo", G, "http://mobilizon.test/@tcit", mp.actor("eve"),
@@ -628,9 +635,7 @@ func TestGroupAcceptance12CreateFromModeratorAndRefetch(t *testing.T) {
 func TestRemoteGroupProfileUpdate(t *testing.T) {
 	fi, mp, other := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
 	G := mp.group(t, "velo", ap.OpennessOpen)
-	host := strings.TrimPrefix(mp.srv.URL, "http://")
-	mp.serve("/.well-known/webfinger?resource="+url.QueryEscape("acct:velo@"+host), map[string]any{
-		"subject": "acct:velo@" + host, "links": []any{map[string]any{"rel": "self", "type": ap.ContentTypeActivityJSON, "href": G}}})
+	host := mp.webfinger("velo")
 	bob := fi.ti.newPerson(t, "bob")
 	if _, page := fi.ti.get(t, bob.Client, "/groups/velo@"+host); !strings.Contains(page, "Join this group") {
 		t.Fatalf("an open group's page offers no Join:\n%s", page)
