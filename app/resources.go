@@ -8,12 +8,15 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"html"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"convene/app/i18n"
 	"convene/app/store"
 	"convene/views"
 )
@@ -180,4 +183,226 @@ func (a *App) linkTitle(ctx context.Context, u string) string {
 		return ""
 	}
 	return clipRunes(cleanSpace(html.UnescapeString(string(m[1]))), maxResourceTitle)
+}
+
+// resourceToChange loads the resource named in the path for a member who
+// may change it; a remote group's resources are changed on its server.
+func (a *App) resourceToChange(w http.ResponseWriter, r *http.Request) (*groupCtx, *store.Resource, bool, error) {
+	gc, ok, err := a.localGroupFor(w, r, actManageResources)
+	if !ok {
+		return nil, nil, false, err
+	}
+	if !gc.Group.IsLocal() {
+		return nil, nil, false, errForbidden(a.printer(r).T("This group's resources are kept on its own server: add or remove them there."))
+	}
+	res, err := a.store.ResourceByUUID(r.Context(), gc.Group.ID, r.PathValue("id"))
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return gc, res, true, nil
+}
+
+func (a *App) showEditResource(w http.ResponseWriter, r *http.Request) error {
+	gc, res, ok, err := a.resourceToChange(w, r)
+	if !ok {
+		return err
+	}
+	f := views.ResourceEditForm{Title: res.Title, Description: res.Description, URL: res.URL, Tool: res.Tool, Public: res.Public}
+	if res.ParentID != 0 {
+		if parent, err := a.store.ResourceByID(r.Context(), res.ParentID); err == nil {
+			f.Folder = parent.UUID
+		}
+	}
+	return a.renderEditResource(w, r, http.StatusOK, gc, res, f, nil)
+}
+
+func (a *App) renderEditResource(w http.ResponseWriter, r *http.Request, status int, gc *groupCtx, res *store.Resource, f views.ResourceEditForm, errs views.FieldErrors) error {
+	l := a.printer(r)
+	folders, err := a.store.ResourceFolders(r.Context(), gc.Group.ID)
+	if err != nil {
+		return err
+	}
+	v := views.ResourceEditView{Group: gc.Group, Path: groupPath(gc.Group), Resource: res,
+		Back: groupPath(gc.Group) + "/resources", Folders: moveChoices(l, folders, res)}
+	for _, folder := range folders {
+		if folder.ID == res.ParentID {
+			v.Back += "?folder=" + folder.UUID
+		}
+	}
+	p := a.page(r, l.T("Edit “%s”", res.Title))
+	p.NoIndex = true
+	return a.render(w, r, status, views.ResourceEditPage(p, v, f, errs))
+}
+
+// moveChoices are the places res may go: the root, then every folder
+// named by its path, leaving out res itself and what it holds.
+func moveChoices(l *i18n.Printer, folders []*store.Resource, res *store.Resource) []views.Choice {
+	byID := make(map[int64]*store.Resource, len(folders))
+	for _, f := range folders {
+		byID[f.ID] = f
+	}
+	choices := []views.Choice{{Value: "", Label: l.T("All resources (no folder)")}}
+	for _, f := range folders {
+		var names []string
+		inside := false
+		// Bounded by the number of folders, should a loop ever be stored.
+		for cur, n := f, 0; cur != nil && n <= len(folders); cur, n = byID[cur.ParentID], n+1 {
+			if cur.ID == res.ID {
+				inside = true
+				break
+			}
+			names = append([]string{cur.Title}, names...)
+		}
+		if !inside {
+			choices = append(choices, views.Choice{Value: f.UUID, Label: strings.Join(names, " / ")})
+		}
+	}
+	slices.SortStableFunc(choices[1:], func(x, y views.Choice) int {
+		return strings.Compare(strings.ToLower(x.Label), strings.ToLower(y.Label))
+	})
+	return choices
+}
+
+// updateResource renames a resource (and re-addresses a link); the
+// group's remote members get an Update.
+func (a *App) updateResource(w http.ResponseWriter, r *http.Request) error {
+	gc, res, ok, err := a.resourceToChange(w, r)
+	if !ok {
+		return err
+	}
+	ctx := r.Context()
+	l := a.printer(r)
+	f := views.ResourceEditForm{Title: cleanSpace(r.PostFormValue("title")), URL: strings.TrimSpace(r.PostFormValue("url")),
+		Description: strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("description"), "\r\n", "\n")),
+		Tool:        r.PostFormValue("tool"), Public: r.PostFormValue("public") != ""}
+	if res.ParentID != 0 {
+		if parent, err := a.store.ResourceByID(ctx, res.ParentID); err == nil {
+			f.Folder = parent.UUID
+		}
+	}
+	errs := views.FieldErrors{}
+	if res.Kind == store.ResourceLink {
+		if !contains(store.ResourceTools, f.Tool) {
+			errs["tool"] = l.T("Choose one of the options in the list.")
+		}
+		if f.URL == "" {
+			errs["url"] = l.T("Give the address of the link.")
+		} else if m := validWebURL(l, f.URL); m != "" {
+			errs["url"] = m
+		}
+	} else {
+		f.Tool, f.URL = res.Tool, ""
+	}
+	if f.Title == "" && res.Kind == store.ResourceFolder {
+		errs["title"] = l.T("Give the folder a name.")
+	} else if m := validText(l, f.Title, maxResourceTitle, false); m != "" {
+		errs["title"] = m
+	}
+	if m := validText(l, f.Description, maxResourceDescription, true); m != "" {
+		errs["description"] = m
+	}
+	if len(errs) > 0 {
+		return a.renderEditResource(w, r, http.StatusUnprocessableEntity, gc, res, f, errs)
+	}
+	changed := *res
+	changed.Title, changed.Description, changed.Tool, changed.Public = f.Title, f.Description, f.Tool, f.Public
+	if res.Kind == store.ResourceLink {
+		changed.URL = f.URL
+		if changed.URL != res.URL {
+			changed.PreviewTitle = a.linkTitle(ctx, changed.URL)
+		}
+		if changed.Title == "" {
+			changed.Title = clipRunes(changed.PreviewTitle, maxResourceTitle)
+		}
+		if changed.Title == "" {
+			changed.Title = changed.URL
+		}
+	}
+	// Members elsewhere see the title, description and address only.
+	federate := changed.Title != res.Title || changed.Description != res.Description || changed.URL != res.URL
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.UpdateResourceTx(ctx, tx, &changed); err != nil {
+			return err
+		}
+		if !federate {
+			return nil
+		}
+		return a.federateResourceUpdateTx(ctx, tx, gc.Group, &changed, gc.Identity)
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, a.resourceFolderPath(ctx, gc.Group, changed.ParentID), l.T("“%s” is saved.", changed.Title))
+}
+
+// moveResource puts a resource into another folder or back at the root;
+// the group's remote members get a Move.
+func (a *App) moveResource(w http.ResponseWriter, r *http.Request) error {
+	gc, res, ok, err := a.resourceToChange(w, r)
+	if !ok {
+		return err
+	}
+	ctx := r.Context()
+	l := a.printer(r)
+	f := views.ResourceEditForm{Title: res.Title, Description: res.Description, URL: res.URL, Tool: res.Tool,
+		Public: res.Public, Folder: r.PostFormValue("folder")}
+	errs := views.FieldErrors{}
+	var target *store.Resource
+	if f.Folder != "" {
+		target, err = a.store.ResourceByUUID(ctx, gc.Group.ID, f.Folder)
+		if err != nil || target.Kind != store.ResourceFolder {
+			errs["folder"] = l.T("This folder no longer exists.")
+		}
+	}
+	if len(errs) > 0 {
+		return a.renderEditResource(w, r, http.StatusUnprocessableEntity, gc, res, f, errs)
+	}
+	newParent := int64(0)
+	if target != nil {
+		newParent = target.ID
+	}
+	if newParent == res.ParentID {
+		return a.redirect(w, r, a.resourceFolderPath(ctx, gc.Group, newParent), l.T("“%s” is already there.", res.Title))
+	}
+	errLoop := errors.New("folder into itself")
+	moved := *res
+	moved.ParentID = newParent
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if target != nil {
+			// Checked here, in the writing transaction: two crossed moves
+			// could otherwise each pass and make a loop.
+			if inside, err := a.store.ResourceWithinTx(ctx, tx, target.ID, res.ID); err != nil {
+				return err
+			} else if inside {
+				return errLoop
+			}
+		}
+		if err := a.store.UpdateResourceTx(ctx, tx, &moved); err != nil {
+			return err
+		}
+		return a.federateResourceMoveTx(ctx, tx, gc.Group, &moved, res.ParentID, gc.Identity)
+	})
+	if errors.Is(err, errLoop) {
+		errs["folder"] = l.T("A folder cannot go into itself or into one of its own folders.")
+		return a.renderEditResource(w, r, http.StatusUnprocessableEntity, gc, res, f, errs)
+	}
+	if err != nil {
+		return err
+	}
+	to := l.T("All resources")
+	if target != nil {
+		to = target.Title
+	}
+	return a.redirect(w, r, a.resourceFolderPath(ctx, gc.Group, newParent), l.T("“%s” is moved to “%s”.", res.Title, to))
+}
+
+// resourceFolderPath is the page listing a folder (0: the root).
+func (a *App) resourceFolderPath(ctx context.Context, g *store.Group, folder int64) string {
+	to := groupPath(g) + "/resources"
+	if folder != 0 {
+		if f, err := a.store.ResourceByID(ctx, folder); err == nil {
+			to += "?folder=" + f.UUID
+		}
+	}
+	return to
 }

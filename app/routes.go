@@ -191,6 +191,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /groups/{name}/resources", h(a.createResource))
 	mux.Handle("GET /groups/{name}/resources/{id}", h(a.showResourceJSON))
 	mux.Handle("POST /groups/{name}/resources/{id}/delete", h(a.deleteResource))
+	mux.Handle("GET /groups/{name}/resources/{id}/edit", h(a.showEditResource))
+	mux.Handle("POST /groups/{name}/resources/{id}/edit", h(a.updateResource))
+	mux.Handle("POST /groups/{name}/resources/{id}/move", h(a.moveResource))
 	mux.Handle("GET /feeds/groups/{file}", h(a.showGroupFeed))
 	// Group federation: the collections Mobilizon reads, and memberships.
 	mux.Handle("GET /actors/{username}/members", h(a.showGroupCollection("members")))

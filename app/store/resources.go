@@ -145,3 +145,40 @@ func (s *Store) AllResources(ctx context.Context, groupID int64, limit, offset i
 	}
 	return out, total, rows.Err()
 }
+
+// ResourceFolders lists every folder of a group, to choose where a
+// resource goes.
+func (s *Store) ResourceFolders(ctx context.Context, groupID int64) ([]*Resource, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resourceColumns+` FROM group_resources r
+		WHERE r.group_id = ? AND r.kind = 'folder' ORDER BY r.title COLLATE NOCASE LIMIT 1000`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("resource folders: %w", err)
+	}
+	defer rows.Close()
+	var out []*Resource
+	for rows.Next() {
+		r, err := scanResource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ResourceWithinTx tells whether the resource id is folder itself or lies
+// somewhere inside it, however deep: moving folder there would make a
+// loop. Read in the transaction that moves, so two crossed moves cannot
+// both pass.
+func (s *Store) ResourceWithinTx(ctx context.Context, tx *sql.Tx, id, folder int64) (bool, error) {
+	// UNION (not UNION ALL) stops the walk even on a loop already stored.
+	var n int
+	err := tx.QueryRowContext(ctx, `WITH RECURSIVE up(id, parent_id) AS (
+			SELECT id, parent_id FROM group_resources WHERE id = ?
+			UNION SELECT r.id, r.parent_id FROM group_resources r JOIN up ON r.id = up.parent_id)
+		SELECT count(*) FROM up WHERE id = ?`, id, folder).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("resource within: %w", err)
+	}
+	return n > 0, nil
+}
