@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -503,6 +504,54 @@ func TestGroupAcceptance16ResourcesSent(t *testing.T) {
 	if got := mp.signedGet(t, adds[0]["target"].(string), "eve"); got["_status"] != float64(200) || got["name"] != "Maps" || got["type"] != "ResourceCollection" {
 		t.Fatalf("the folder's id, fetched by a member: %v", got)
 	}
+	// Dan, another member, renames alice's pad: the Update still names
+	// alice, its creator, as actor, as Mobilizon does.
+	dan := fi.ti.newPerson(t, "dan")
+	fi.ti.postForm(t, dan.Client, "/groups/velo/join", nil)
+	padRes, err := fi.App.store.ResourceByUUID(ctx, g.ID, pad["id"].(string)[strings.LastIndex(pad["id"].(string), "/")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := fi.ti.postForm(t, dan.Client, "/groups/velo/resources/"+padRes.UUID+"/edit", url.Values{"title": {"Ride plans"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename: %d", res.StatusCode)
+	}
+	drain(t, fi)
+	creator := fi.URL + "/@alice"
+	ups := mp.got("Update")
+	if len(ups) != 1 {
+		t.Fatalf("updates: %v", ups)
+	}
+	up, upObj := ups[0], ups[0]["object"].(map[string]any)
+	if up["actor"] != creator || upObj["id"] != pad["id"] || upObj["name"] != "Ride plans" || upObj["type"] != "Document" ||
+		fmt.Sprint(up["to"]) != fmt.Sprint(adds[0]["to"]) || fmt.Sprint(up["attributedTo"]) != fmt.Sprint([]any{creator}) {
+		t.Fatalf("update: %v", up)
+	}
+	// The pad goes into the folder, then North comes back to the root.
+	north := adds[0]["object"].(map[string]any)
+	northRes, _ := fi.App.store.ResourceByUUID(ctx, g.ID, north["id"].(string)[strings.LastIndex(north["id"].(string), "/")+1:])
+	fi.ti.postForm(t, dan.Client, "/groups/velo/resources/"+padRes.UUID+"/move", url.Values{"folder": {folder.UUID}})
+	fi.ti.postForm(t, dan.Client, "/groups/velo/resources/"+northRes.UUID+"/move", url.Values{"folder": {""}})
+	drain(t, fi)
+	moves := mp.got("Move")
+	if len(moves) != 2 {
+		t.Fatalf("moves: %v", moves)
+	}
+	// Deliveries may come in any order.
+	in, out := moves[0], moves[1]
+	if in["object"].(map[string]any)["id"] != pad["id"] {
+		in, out = out, in
+	}
+	if in["object"].(map[string]any)["id"] != pad["id"] || in["origin"] != nil || in["target"] != adds[0]["target"] ||
+		in["object"].(map[string]any)["context"] != adds[0]["target"] || in["actor"] != creator ||
+		!strings.HasPrefix(in["id"].(string), pad["id"].(string)+"/move") || fmt.Sprint(in["to"]) != fmt.Sprint(adds[0]["to"]) {
+		t.Fatalf("move into the folder: %v", in)
+	}
+	if v, ok := out["target"]; out["object"].(map[string]any)["id"] != north["id"] || out["origin"] != adds[0]["target"] || !ok || v != nil {
+		t.Fatalf("move to the root: %v", out)
+	}
+	if in["id"] == out["id"] {
+		t.Fatal("two moves share an id")
+	}
 	if res := fi.ti.postForm(t, alice.Client, "/groups/velo/resources/"+folder.UUID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", res.StatusCode)
 	}
@@ -546,6 +595,55 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	}
 	if in, _ := a.App.store.ListResources(ctx, ag.ID, aFolder.ID, false); len(in) != 1 || in[0].Title != "North" {
 		t.Fatalf("in the folder on A: %v", in)
+	}
+	// B renames the pad, brings North back to the root and puts the pad
+	// into Maps: A follows.
+	padB, northB := resourceNamed(t, b.ti, g, "Ride pad"), resourceNamed(t, b.ti, g, "North")
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources/"+padB.UUID+"/edit", url.Values{"title": {"Ride plans"},
+		"description": {"Who brings what"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}})
+	drain(t, a, b)
+	if _, page := a.ti.get(t, bob.Client, path); !strings.Contains(page, "Ride plans") || strings.Contains(page, "Ride pad") || !strings.Contains(page, "Who brings what") {
+		t.Fatalf("the rename is not on A:\n%s", page)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources/"+northB.UUID+"/move", url.Values{"folder": {""}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources/"+padB.UUID+"/move", url.Values{"folder": {folder.UUID}})
+	drain(t, a, b)
+	aPad, err := a.App.store.ResourceByURI(ctx, b.App.resourceURI(g, padB))
+	if err != nil || aPad.ParentID != aFolder.ID || aPad.Title != "Ride plans" {
+		t.Fatalf("pad on A: %+v %v", aPad, err)
+	}
+	if aNorth, err := a.App.store.ResourceByURI(ctx, b.App.resourceURI(g, northB)); err != nil || aNorth.ParentID != 0 {
+		t.Fatalf("North on A: %+v %v", aNorth, err)
+	}
+	_, page = a.ti.get(t, bob.Client, path)
+	if !strings.Contains(page, "North") || strings.Contains(page, "Ride plans") {
+		t.Fatalf("root of the resources on A after the moves:\n%s", page)
+	}
+	// A remote group's resources are changed on its server: no forms on A.
+	if !strings.Contains(page, "kept on its own server") || strings.Contains(page, `name="kind"`) || strings.Contains(page, "/edit") {
+		t.Errorf("A offers to change a remote group's resources:\n%s", page)
+	}
+	if _, page := a.ti.get(t, bob.Client, path+"?folder="+aFolder.UUID); !strings.Contains(page, "Ride plans") {
+		t.Fatalf("the pad is not in the folder on A:\n%s", page)
+	}
+	// A Move and an Update from another server change nothing.
+	mp := newMobilizonPeer(t)
+	mp.send(t, a, "eve", map[string]any{"type": "Move", "id": mp.srv.URL + "/move/1", "actor": mp.actor("eve"),
+		"object": map[string]any{"type": "Document", "id": aPad.URI}, "origin": aFolder.URI, "target": nil})
+	mp.send(t, a, "eve", map[string]any{"type": "Update", "id": mp.srv.URL + "/update/1", "actor": mp.actor("eve"),
+		"object": map[string]any{"type": "Document", "id": aPad.URI, "name": "Spam", "url": "https://spam.example", "attributedTo": b.URL + "/@velo"}})
+	if got, err := a.App.store.ResourceByURI(ctx, aPad.URI); err != nil || got.ParentID != aFolder.ID || got.Title != "Ride plans" || got.URL != aPad.URL {
+		t.Fatalf("a forged Move or Update changed the pad on A: %+v %v", got, err)
+	}
+	// A moderator of the remote group is told on A's group page that its
+	// posts are written on B, where no form would take them. (The role is
+	// set in A's store: the Update Member relay to A is another piece.)
+	bobOnA := remoteMembership(t, a, b.Host, bob.Identity)
+	if err := a.App.store.Tx(ctx, func(tx *sql.Tx) error { return a.App.store.SetRoleTx(ctx, tx, bobOnA.ID, store.RoleModerator) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := a.ti.get(t, bob.Client, "/groups/velo@"+b.Host); !strings.Contains(page, "published on its own server") || strings.Contains(page, "/posts/new") {
+		t.Errorf("A's page of the remote group offers to write a post:\n%s", page)
 	}
 	// Adding one from A would stay on A: refused with a reason.
 	if res, body := a.ti.postFormBody(t, bob.Client, path, url.Values{"kind": {"link"}, "tool": {"chat"}, "url": {"https://chat.example.org"}, "title": {"Chat"}}); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "on its own server") {
