@@ -584,7 +584,7 @@ func (a *App) federateDecisionTx(ctx context.Context, tx *sql.Tx, g *store.Group
 	case "role":
 		member := a.memberObject(g, m, subject)
 		member["role"] = newRole
-		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeUpdate, "id": m.URI + "/activity/" + uuid.NewString(),
+		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeUpdate, "id": a.newActivityURI(),
 			"actor": a.actorURI(by), "attributedTo": []string{a.groupURI(g)}, "object": member,
 			"to": []string{a.groupCollectionURI(g, "members"), a.actorURI(subject)}, "cc": []string{a.groupURI(g)}},
 			dedupeInboxes(append(inboxOf(subject), members...)))

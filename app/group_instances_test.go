@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -635,14 +634,24 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	if got, err := a.App.store.ResourceByURI(ctx, aPad.URI); err != nil || got.ParentID != aFolder.ID || got.Title != "Ride plans" || got.URL != aPad.URL {
 		t.Fatalf("a forged Move or Update changed the pad on A: %+v %v", got, err)
 	}
-	// A moderator of the remote group is told on A's group page that its
-	// posts are written on B, where no form would take them. (The role is
-	// set in A's store: the Update Member relay to A is another piece.)
-	bobOnA := remoteMembership(t, a, b.Host, bob.Identity)
-	if err := a.App.store.Tx(ctx, func(tx *sql.Tx) error { return a.App.store.SetRoleTx(ctx, tx, bobOnA.ID, store.RoleModerator) }); err != nil {
+	// Alice makes bob a moderator on B; A applies the Update Member (A
+	// knows alice as an administrator from the group's members
+	// collection) and tells bob on A's group page that its posts and
+	// events are written on B, where no form of A would take them.
+	bobOnB, err := b.App.store.RemoteActorByURI(ctx, a.URL+"/@bob")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, page := a.ti.get(t, bob.Client, "/groups/velo@"+b.Host); !strings.Contains(page, "published on its own server") || strings.Contains(page, "/posts/new") {
+	bobM, err := b.App.store.MembershipOf(ctx, g.ID, bobOnB.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/members/"+itoa(bobM.ID)+"/role", url.Values{"role": {store.RoleModerator}})
+	drain(t, a, b)
+	if m := remoteMembership(t, a, b.Host, bob.Identity); m.Role != store.RoleModerator {
+		t.Fatalf("bob's role on A after alice's Update Member: %q", m.Role)
+	}
+	if _, page := a.ti.get(t, bob.Client, "/groups/velo@"+b.Host); !strings.Contains(page, "published on its own server") || strings.Contains(page, "/posts/new") || strings.Contains(page, "/events/new?group=") {
 		t.Errorf("A's page of the remote group offers to write a post:\n%s", page)
 	}
 	// Adding one from A would stay on A: refused with a reason.
