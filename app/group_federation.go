@@ -430,6 +430,53 @@ func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p 
 	return a.enqueueAnnounceTx(ctx, tx, g, art, audience, inboxes)
 }
 
+// federatePostDeleteTx tells those who received a post that it is gone:
+// a Delete from the group of a Tombstone that was an Article, to the
+// same audience the post was relayed to.
+func (a *App) federatePostDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, p *store.Post) error {
+	if !g.IsLocal() {
+		return nil
+	}
+	inboxes, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	to := []string{a.groupCollectionURI(g, "members")}
+	if p.Visibility != store.PostMembers {
+		followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		inboxes = append(inboxes, followers...)
+		to = append(to, ap.Public, a.followersURI(g.Actor))
+	}
+	if len(inboxes) == 0 {
+		return nil
+	}
+	id := a.URL(groupPath(g) + "/posts/" + p.Slug)
+	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
+		"object": map[string]any{"type": ap.TypeTombstone, "id": id, "formerType": "Article"}, "to": to, "cc": []string{}},
+		dedupeInboxes(inboxes))
+}
+
+// receiveGroupPostDelete drops a remote group's post when its server
+// deletes it.
+func (a *App) receiveGroupPostDelete(ctx context.Context, in *incoming) (bool, error) {
+	p, err := a.store.PostByURI(ctx, in.Activity.Object.ID)
+	if err != nil {
+		return false, nil
+	}
+	g, err := a.store.GroupByID(ctx, p.GroupID)
+	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
+		return true, errors.New("post delete from another server than its group's")
+	}
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeletePostTx(ctx, tx, p.ID) })
+}
+
+func init() {
+	chainInboxHandler("Delete", (*App).receiveGroupPostDelete)
+}
+
 // resourceObject is a resource as Mobilizon reads it: a folder is a
 // ResourceCollection, anything else a Document with url.
 func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resource) map[string]any {
@@ -1068,15 +1115,19 @@ func (a *App) storeRemotePost(ctx context.Context, g *store.Group, art *ap.Remot
 	if vis == "" {
 		return nil
 	}
-	if _, err := a.store.PostByURI(ctx, art.ID); err == nil {
-		return nil
+	title, body := clipRunes(cleanSpace(art.Name), maxPostTitle), sanitizeHTML(art.Content)
+	if p, err := a.store.PostByURI(ctx, art.ID); err == nil {
+		if p.GroupID != g.ID || (p.Title == title && p.BodyHTML == body && p.Visibility == vis) {
+			return nil // a replay, or not this group's
+		}
+		p.Title, p.BodyHTML, p.Visibility = title, body, vis // edited on its server
+		return a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.UpdatePostTx(ctx, tx, p) })
 	}
 	author, err := a.remoteActor(ctx, f.Actor, false)
 	if err != nil {
 		return errRetry{err}
 	}
-	p := &store.Post{URI: art.ID, GroupID: g.ID, AuthorID: author.ID, Title: clipRunes(cleanSpace(art.Name), maxPostTitle),
-		BodyHTML: sanitizeHTML(art.Content), Visibility: vis}
+	p := &store.Post{URI: art.ID, GroupID: g.ID, AuthorID: author.ID, Title: title, BodyHTML: body, Visibility: vis}
 	return a.store.Tx(ctx, func(tx *sql.Tx) error {
 		err := a.store.CreatePostTx(ctx, tx, p)
 		if errors.Is(err, store.ErrConflict) {

@@ -667,3 +667,83 @@ func TestRemoteGroupProfileUpdate(t *testing.T) {
 		t.Errorf("the page of the now moderated group:\n%s", page)
 	}
 }
+
+// joinPeerGroup makes who, on fi, a member of the peer's group name: the
+// page is looked up, the Join sent, and the group's Accept delivered.
+func joinPeerGroup(t testing.TB, fi *fedInstance, mp *mobilizonPeer, who person, name string) {
+	t.Helper()
+	host := mp.webfinger(name)
+	G := mp.actor(name)
+	if res, _ := fi.ti.get(t, who.Client, "/groups/"+name+"@"+host); res.StatusCode != http.StatusOK {
+		t.Fatalf("the group's page: %d", res.StatusCode)
+	}
+	if res := fi.ti.postForm(t, who.Client, "/groups/"+name+"@"+host+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	drain(t, fi)
+	var join map[string]any
+	for _, j := range mp.got("Join") {
+		if j["actor"] == fi.URL+"/@"+who.Identity.Username {
+			join = j
+		}
+	}
+	if join == nil {
+		t.Fatal("no Join reached the group")
+	}
+	mp.send(t, fi, name, map[string]any{"type": "Accept", "id": mp.srv.URL + "/accept/" + who.Identity.Username, "actor": G,
+		"object": map[string]any{"type": "Member", "id": join["id"], "actor": join["actor"], "object": G, "role": "member"}})
+}
+
+// A remote group's post edited on its server (Mobilizon relays the new
+// version with an Announce) is edited here too; deleted there, it is
+// deleted here — by the group's server only.
+func TestRemoteGroupPostEditedAndDeleted(t *testing.T) {
+	fi, mp, other := newFedInstance(t), newMobilizonPeer(t), newMobilizonPeer(t)
+	G := mp.group(t, "velo", ap.OpennessOpen)
+	bob := fi.ti.newPerson(t, "bob")
+	joinPeerGroup(t, fi, mp, bob, "velo")
+	ctx := context.Background()
+	g, err := fi.App.store.GroupByURI(ctx, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postID := mp.srv.URL + "/p/meeting"
+	mp.hide("/p/meeting") // Mobilizon does not serve members-only posts, even to members
+	article := func(name string) map[string]any {
+		return map[string]any{"type": "Article", "id": postID, "actor": mp.actor("eve"), "attributedTo": G, "name": name,
+			"content": "<p>At the workshop.</p>", "to": []any{G + "/members"}, "cc": []any{}}
+	}
+	relay := func(n int, name string) {
+		mp.send(t, fi, "velo", map[string]any{"type": "Announce", "id": mp.srv.URL + "/announces/" + itoa(int64(n)), "actor": G,
+			"object": article(name), "to": []any{G + "/members"}})
+	}
+	posts := func() []*store.Post {
+		list, err := fi.App.store.ListPosts(ctx, g.ID, []string{store.PostPublic, store.PostUnlisted, store.PostMembers}, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	relay(1, "Meeting on Monday")
+	if list := posts(); len(list) != 1 || list[0].Title != "Meeting on Monday" || list[0].Visibility != store.PostMembers {
+		t.Fatalf("the relayed post: %+v", list)
+	}
+	relay(2, "Meeting moved to Tuesday")
+	if list := posts(); len(list) != 1 || list[0].Title != "Meeting moved to Tuesday" {
+		t.Fatalf("the edited post: %+v", list)
+	}
+	del := func(from *mobilizonPeer, as string) {
+		from.send(t, fi, as, map[string]any{"type": "Delete", "id": from.srv.URL + "/deletes/1", "actor": from.actor(as),
+			"object": map[string]any{"type": "Tombstone", "id": postID, "formerType": "Article"}})
+	}
+	// Someone of another server, known here (they follow bob), cannot.
+	other.send(t, fi, "eve", map[string]any{"type": "Follow", "id": other.srv.URL + "/follows/1", "actor": other.actor("eve"), "object": fi.URL + "/@bob"})
+	del(other, "eve")
+	if len(posts()) != 1 {
+		t.Fatal("a Delete from another server removed the post")
+	}
+	del(mp, "velo")
+	if list := posts(); len(list) != 0 {
+		t.Fatalf("the group's Delete left the post: %+v", list)
+	}
+}

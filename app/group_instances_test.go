@@ -424,7 +424,21 @@ func TestGroupAcceptance15PostVisibilityRoundTrip(t *testing.T) {
 			t.Errorf("%s posts on A: %v %v", vis, list, err)
 		}
 	}
-	_ = g
+	// Deleting the members-only post on B deletes A's copy too.
+	onB, err := b.App.store.ListPosts(ctx, g.ID, []string{store.PostMembers}, 10, 0)
+	if err != nil || len(onB) != 1 {
+		t.Fatalf("the members-only post on B: %v %v", onB, err)
+	}
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/posts/"+onB[0].Slug+"/delete", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	if list, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostMembers}, 10, 0); len(list) != 0 {
+		t.Fatalf("the deleted post is still on A: %v", list)
+	}
+	if list, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostPublic}, 10, 0); len(list) != 1 {
+		t.Fatalf("the public post went with it: %v", list)
+	}
 }
 
 // Acceptance 12 (through the group's Announce): a member's server keeps

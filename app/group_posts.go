@@ -5,7 +5,6 @@ package app
 // has the link; members-only ones to members alone.
 
 import (
-	"context"
 	"database/sql"
 	"net/http"
 	"strings"
@@ -122,7 +121,14 @@ func (a *App) deletePost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.DeletePost(r.Context(), post.ID); err != nil {
+	ctx := r.Context()
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.DeletePostTx(ctx, tx, post.ID); err != nil {
+			return err
+		}
+		return a.federatePostDeleteTx(ctx, tx, gc.Group, post)
+	})
+	if err != nil {
 		return err
 	}
 	return a.redirect(w, r, groupPage(gc.Group), a.printer(r).T("The post is deleted."))
@@ -156,5 +162,3 @@ func (a *App) servePostsFeed(w http.ResponseWriter, r *http.Request, g *store.Gr
 	w.Header().Set("Content-Type", typeRSS+"; charset=utf-8")
 	return feed.WriteRss(w)
 }
-
-var _ = context.Background

@@ -68,9 +68,17 @@ func (s *Store) CreatePostTx(ctx context.Context, tx *sql.Tx, p *Post) error {
 	return nil
 }
 
-// DeletePost removes a post.
-func (s *Store) DeletePost(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM group_posts WHERE id = ?`, id)
+// DeletePostTx removes a post.
+func (s *Store) DeletePostTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM group_posts WHERE id = ?`, id)
+	return err
+}
+
+// UpdatePostTx replaces what a post says and who may read it (a remote
+// group's post edited on its server).
+func (s *Store) UpdatePostTx(ctx context.Context, tx *sql.Tx, p *Post) error {
+	_, err := tx.ExecContext(ctx, `UPDATE group_posts SET title = ?, body_html = ?, visibility = ?, updated_at = ? WHERE id = ?`,
+		p.Title, p.BodyHTML, p.Visibility, s.unix(), p.ID)
 	return err
 }
 
