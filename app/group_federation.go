@@ -473,8 +473,52 @@ func (a *App) receiveGroupPostDelete(ctx context.Context, in *incoming) (bool, e
 	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeletePostTx(ctx, tx, p.ID) })
 }
 
+// receiveGroupDelete forgets a remote group that its server deleted,
+// with everything kept here for its members (memberships, discussions,
+// posts, resources), and tells them (in the app, and by email when it
+// is on). Mobilizon sends it as one of the
+// group's administrators, Convene as its instance: anyone of the group's
+// server may say it is gone, and the group's own address, asked again,
+// must confirm it.
+func (a *App) receiveGroupDelete(ctx context.Context, in *incoming) (bool, error) {
+	id := in.Activity.Object.ID
+	g, err := a.store.GroupByURI(ctx, id)
+	if err != nil || g.IsLocal() {
+		return false, nil
+	}
+	if !ap.SameHost(id, in.Actor.URI) {
+		return true, errors.New("group delete from another server than the group's")
+	}
+	_, err = a.fed.fetcher.FetchObject(ctx, id, a.instanceSigner(ctx))
+	var status *ap.StatusError
+	switch {
+	case err == nil:
+		return true, fmt.Errorf("delete of group %s that its server still serves", id)
+	case !errors.As(err, &status) || (status.Code != http.StatusNotFound && status.Code != http.StatusGone):
+		return true, errRetry{err}
+	}
+	members, err := a.store.ListMembers(ctx, g.ID, nil, 10000, 0)
+	if err != nil {
+		return true, err
+	}
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error {
+		for _, m := range members {
+			if !m.Actor.IsLocal() {
+				continue
+			}
+			if err := a.tellTx(ctx, tx, g, m.ActorID, "/groups", false, func(l *i18nPrinter) string {
+				return l.T("The group %s was deleted on its server.", g.Name())
+			}); err != nil {
+				return err
+			}
+		}
+		return a.store.ForgetRemoteGroupTx(ctx, tx, g.ID)
+	})
+}
+
 func init() {
 	chainInboxHandler("Delete", (*App).receiveGroupPostDelete)
+	chainInboxHandler("Delete", (*App).receiveGroupDelete)
 }
 
 // resourceObject is a resource as Mobilizon reads it: a folder is a

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -676,5 +677,70 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	drain(t, a, b)
 	if _, err := a.App.store.ResourceByURI(ctx, aFolder.URI); err == nil {
 		t.Fatal("the deleted folder is still on A")
+	}
+}
+
+// A group deleted on its server is forgotten on its members' servers —
+// membership, discussions, posts — and they are told; a Delete of the
+// group from another server, or while the group's address still answers,
+// changes nothing.
+func TestRemoteGroupDeleted(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	mp := newMobilizonPeer(t)
+	_, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	joinAcross(t, a, bob, b, "")
+	b.ti.postForm(t, alice.Client, "/groups/velo/discussions", url.Values{"title": {"Route"}, "body": {"Members only."}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"Minutes"}, "body": {"Members only."}, "visibility": {store.PostMembers}})
+	drain(t, a, b)
+	ctx := context.Background()
+	G := b.URL + "/@velo"
+	ag, err := a.App.store.GroupByURI(ctx, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func() (discussions, posts int) {
+		discussions, _ = a.App.store.CountDiscussions(ctx, ag.ID)
+		posts, _ = a.App.store.CountPosts(ctx, ag.ID, store.PostPublic, store.PostUnlisted, store.PostMembers)
+		return
+	}
+	if d, p := kept(); d != 1 || p != 1 {
+		t.Fatalf("before: %d discussions, %d posts on A", d, p)
+	}
+	deleteOf := func(from *mobilizonPeer) map[string]any {
+		return map[string]any{"type": "Delete", "id": from.srv.URL + "/deletes/velo", "actor": from.actor("eve"),
+			"object": map[string]any{"type": "Tombstone", "id": G, "formerType": "Group"}}
+	}
+	// Someone of another server, known on A (they follow bob), cannot.
+	mp.send(t, a, "eve", map[string]any{"type": "Follow", "id": mp.srv.URL + "/follows/1", "actor": mp.actor("eve"), "object": a.URL + "/@bob"})
+	mp.send(t, a, "eve", deleteOf(mp))
+	// B's instance says it is gone while it is not: A asks the group's address.
+	inst, err := b.App.instanceActor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.App.store.Tx(ctx, func(tx *sql.Tx) error {
+		return b.App.sendTx(ctx, tx, inst, map[string]any{"type": "Delete", "id": b.App.newActivityURI(), "actor": b.URL + "/actor",
+			"object": map[string]any{"type": "Tombstone", "id": G, "formerType": "Group"}}, []store.Inbox{{URL: a.URL + "/inbox", Host: a.Host}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, a, b)
+	if _, err := a.App.store.GroupByURI(ctx, G); err != nil {
+		t.Fatalf("a Delete of a group still served, or from another server, removed it on A: %v", err)
+	}
+
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/delete", url.Values{"confirm": {"velo"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete the group on B: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	if _, err := a.App.store.GroupByURI(ctx, G); err == nil {
+		t.Fatal("the deleted group is still on A")
+	}
+	if d, p := kept(); d != 0 || p != 0 {
+		t.Fatalf("after: %d discussions, %d posts kept on A", d, p)
+	}
+	if _, news := a.ti.get(t, bob.Client, "/groups"); !strings.Contains(news, "was deleted on its server") {
+		t.Errorf("bob is not told:\n%s", news)
 	}
 }

@@ -237,11 +237,24 @@ func (a *App) inboxGate(r *http.Request, act *ap.RemoteActivity) int {
 		return http.StatusForbidden
 	}
 	if act.Is(ap.TypeDelete) {
-		if _, err := a.store.RemoteActorByURI(ctx, act.Actor); err != nil {
+		if _, err := a.store.RemoteActorByURI(ctx, act.Actor); err != nil && !a.deletesKnownGroup(ctx, act) {
 			return http.StatusAccepted
 		}
 	}
 	return 0
+}
+
+// deletesKnownGroup tells whether a Delete names a remote group known
+// here, from its own server: a group's server says so as its instance
+// or as an administrator this server may never have met, and the group
+// handler checks with the group's address before forgetting anything.
+func (a *App) deletesKnownGroup(ctx context.Context, act *ap.RemoteActivity) bool {
+	id := act.Object.ID
+	if !ap.SameHost(id, act.Actor) {
+		return false
+	}
+	g, err := a.store.GroupByURI(ctx, id)
+	return err == nil && !g.IsLocal()
 }
 
 // refuseDeniedSigners answers 403 to a signed request whose signer's host

@@ -730,3 +730,17 @@ func (s *Store) AccountModeratesGroup(ctx context.Context, accountID, groupID in
 		WHERE m.group_id = ? AND a.account_id = ? AND m.role IN ('moderator', 'administrator')`, groupID, accountID).Scan(&n)
 	return n > 0, err
 }
+
+// ForgetRemoteGroupTx removes what this server kept of a remote group
+// that its server deleted: memberships, log, discussions, posts,
+// resources and the group itself. The actor row stays, so what its
+// members were told about it (their notifications) stays readable.
+func (s *Store) ForgetRemoteGroupTx(ctx context.Context, tx *sql.Tx, groupID int64) error {
+	for _, table := range []string{"group_members", "group_log", "discussions", "group_posts", "group_resources"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE group_id = ?`, groupID); err != nil {
+			return fmt.Errorf("forget remote group (%s): %w", table, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE actor_id = ? AND actor_id IN (SELECT id FROM actors WHERE domain != '')`, groupID)
+	return err
+}
