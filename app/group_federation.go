@@ -1038,8 +1038,8 @@ func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept 
 	if err != nil {
 		return err
 	}
-	// Now someone here may read who moderates it.
-	if err := a.syncRemoteModerators(ctx, g); err != nil {
+	// Now someone here may read it: who moderates it, what it had before.
+	if err := a.syncRemoteGroup(ctx, g); err != nil {
 		a.log.Info("reading a remote group's members", "group", g.URI, "err", err)
 	}
 	return nil
@@ -1569,6 +1569,27 @@ func (a *App) groupModeratedBy(ctx context.Context, sender *store.RemoteActorInf
 	return g
 }
 
+// remoteResource is a resource object as a group's server sends it.
+type remoteResource struct {
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	Actor        string `json:"actor"`
+	AttributedTo string `json:"attributedTo"`
+	Name         string `json:"name"`
+	Summary      string `json:"summary"`
+	URL          string `json:"url"`
+	Context      string `json:"context"`
+}
+
+// parseRemoteResource reads a Document or ResourceCollection; ok is false
+// for anything else.
+func parseRemoteResource(raw []byte) (obj remoteResource, ok bool) {
+	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil || obj.ID == "" {
+		return obj, false
+	}
+	return obj, obj.Type == ap.TypeDocument || obj.Type == "ResourceCollection"
+}
+
 // receiveGroupResource keeps a resource that a remote group we have
 // members in tells them of: Create at the root, Add into a folder. Only
 // the group's own server may.
@@ -1577,28 +1598,33 @@ func (a *App) receiveGroupResource(ctx context.Context, in *incoming) (bool, err
 	if in.Object != nil {
 		raw = in.Object.Raw
 	}
-	var obj struct {
-		Type         string `json:"type"`
-		ID           string `json:"id"`
-		Actor        string `json:"actor"`
-		AttributedTo string `json:"attributedTo"`
-		Name         string `json:"name"`
-		Summary      string `json:"summary"`
-		URL          string `json:"url"`
-		Context      string `json:"context"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil || (obj.Type != ap.TypeDocument && obj.Type != "ResourceCollection") || obj.ID == "" {
+	obj, ok := parseRemoteResource(raw)
+	if !ok {
 		return false, nil
 	}
 	g, err := a.store.GroupByURI(ctx, obj.AttributedTo)
 	if err != nil || g.IsLocal() || !a.groupWithLocalMembers(ctx, g.ID) {
 		return false, nil
 	}
-	if !ap.SameHost(in.Actor.URI, g.URI) || !ap.SameHost(obj.ID, g.URI) {
+	if !ap.SameHost(in.Actor.URI, g.URI) {
 		return true, errors.New("resource from another server than its group's")
 	}
+	parent := activityField(in, "target")
+	if parent == "" {
+		parent = obj.Context
+	}
+	return true, a.keepRemoteResource(ctx, g, obj, parent, in.Activity.Is("Add"))
+}
+
+// keepRemoteResource stores a remote group's resource in the folder
+// parent names (the root when it names none we know, unless inFolder
+// says it must be a folder: then an unknown one is waited for).
+func (a *App) keepRemoteResource(ctx context.Context, g *store.Group, obj remoteResource, parent string, inFolder bool) error {
+	if !ap.SameHost(obj.ID, g.URI) {
+		return errors.New("resource from another server than its group's")
+	}
 	if _, err := a.store.ResourceByURI(ctx, obj.ID); err == nil {
-		return true, nil
+		return nil
 	}
 	r := &store.Resource{URI: obj.ID, GroupID: g.ID, CreatorID: g.ID, Kind: store.ResourceLink, Tool: "other",
 		Title: clipRunes(cleanSpace(obj.Name), 200), Description: clipRunes(obj.Summary, 1000)}
@@ -1607,29 +1633,25 @@ func (a *App) receiveGroupResource(ctx context.Context, in *incoming) (bool, err
 	} else {
 		u, err := url.Parse(obj.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return true, errors.New("resource without a web address")
+			return errors.New("resource without a web address")
 		}
 		r.URL = u.String()
 	}
 	if r.Title == "" {
 		r.Title = r.URL
 	}
-	parent := activityField(in, "target")
-	if parent == "" {
-		parent = obj.Context
-	}
 	folder, err := a.store.ResourceByURI(ctx, parent)
 	switch {
 	case err == nil && folder.GroupID == g.ID && folder.Kind == store.ResourceFolder:
 		r.ParentID = folder.ID
-	case errors.Is(err, store.ErrNotFound) && in.Activity.Is("Add"):
+	case errors.Is(err, store.ErrNotFound) && inFolder:
 		// Deliveries may cross: the folder's Create can come after.
-		return true, errRetry{fmt.Errorf("folder %s not known yet", parent)}
+		return errRetry{fmt.Errorf("folder %s not known yet", parent)}
 	}
 	if author, err := a.store.RemoteActorByURI(ctx, obj.Actor); err == nil {
 		r.CreatorID = author.ID
 	}
-	return true, a.store.Tx(ctx, func(tx *sql.Tx) error {
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
 		if err := a.store.CreateResourceTx(ctx, tx, r); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}

@@ -744,3 +744,49 @@ func TestRemoteGroupDeleted(t *testing.T) {
 		t.Errorf("bob is not told:\n%s", news)
 	}
 }
+
+// Someone who joins a group of another server finds what it had before:
+// its resources (folders and what they hold), its posts (members-only
+// ones too) and its upcoming events, read from the group signed as them.
+func TestRemoteGroupReadOnJoining(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessModerated)
+	ctx := context.Background()
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"folder"}, "title": {"Maps"}})
+	list, _ := b.App.store.ListResources(ctx, g.ID, 0, false)
+	if len(list) != 1 {
+		t.Fatalf("resources on B: %v", list)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"document"}, "url": {"https://maps.example.org/north"}, "title": {"North loop"}, "folder": {list[0].UUID}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}, "title": {"Ride pad"}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"Minutes of May"}, "body": {"Members only."}, "visibility": {store.PostMembers}})
+	publishGroupEvent(t, b, alice.Identity, g, "Summer ride")
+	drain(t, b)
+
+	bob := a.ti.newPerson(t, "bob")
+	path := joinAcross(t, a, bob, b, "")
+	if _, page := a.ti.get(t, bob.Client, path+"/resources"); strings.Contains(page, "Ride pad") {
+		t.Fatal("a person waiting for approval is shown the group's resources")
+	}
+	approveRemote(t, b, alice, g, "@bob@"+a.Host)
+	drain(t, a, b)
+
+	_, page := a.ti.get(t, bob.Client, path+"/resources")
+	if !strings.Contains(page, "Ride pad") || !strings.Contains(page, "Maps") {
+		t.Errorf("the group's resources on A after joining:\n%s", page)
+	}
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	aFolder, err := a.App.store.ResourceByURI(ctx, b.App.resourceURI(g, list[0]))
+	if err != nil {
+		t.Fatalf("the folder on A: %v", err)
+	}
+	if in, _ := a.App.store.ListResources(ctx, ag.ID, aFolder.ID, false); len(in) != 1 || in[0].Title != "North loop" {
+		t.Errorf("in the folder on A: %v", in)
+	}
+	if posts, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostMembers}, 10, 0); len(posts) != 1 || posts[0].Title != "Minutes of May" {
+		t.Errorf("the members-only post on A: %v", posts)
+	}
+	if _, page := a.ti.get(t, bob.Client, path); !strings.Contains(page, "Summer ride") {
+		t.Errorf("the group's event is not on its page on A:\n%s", page)
+	}
+}

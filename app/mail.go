@@ -197,13 +197,13 @@ func (a *App) dailyWorker(ctx context.Context) {
 }
 
 // dailyChores keeps remote events fresh and purges old ones, and
-// rereads who moderates the remote groups people here are in.
+// rereads the remote groups people here are in (see group_sync.go).
 func (a *App) dailyChores(ctx context.Context) {
 	if err := a.RefreshRemoteEvents(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("refresh remote events", "err", err)
 	}
-	if err := a.SyncRemoteModerators(ctx); err != nil && ctx.Err() == nil {
-		a.log.Error("remote group moderators", "err", err)
+	if err := a.SyncRemoteGroups(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("remote groups", "err", err)
 	}
 }
 

@@ -314,6 +314,9 @@ var fixtureChecks = map[string]func(t *testing.T, raw []byte){
 		wantString(t, "openness", a.Openness, OpennessModerated)
 		wantInt(t, "memberCount", a.MemberCount, 15)
 		wantString(t, "members", a.Members, "https://mobilizon.fr/@framasoft/members")
+		wantString(t, "resources", a.Resources, "https://mobilizon.fr/@framasoft/resources")
+		wantString(t, "posts", a.Posts, "https://mobilizon.fr/@framasoft/posts")
+		wantString(t, "events", a.Events, "https://mobilizon.fr/@framasoft/events")
 		wantString(t, "shared inbox", a.SharedInbox, "https://mobilizon.fr/inbox")
 		wantString(t, "followers", a.Followers, "https://mobilizon.fr/@framasoft/followers")
 		if !a.Discoverable || a.ManuallyApprovesFollowers {

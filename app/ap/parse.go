@@ -221,9 +221,13 @@ type RemoteActor struct {
 	PublicKeys                []PublicKey
 	ManuallyApprovesFollowers bool
 	Discoverable              bool
-	// Group only.
+	// Group only. The collections are read at top level, else from
+	// endpoints (where Mobilizon reads them).
 	Openness    string
 	Members     string
+	Resources   string
+	Posts       string
+	Events      string
 	MemberCount *int
 }
 
@@ -411,6 +415,9 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 		Discoverable:              f.boolean("discoverable"),
 		Openness:                  f.text("openness", MaxTextRunes),
 		Members:                   f.url("members"),
+		Resources:                 f.url("resources"),
+		Posts:                     f.url("posts"),
+		Events:                    f.url("events"),
 		MemberCount:               f.integer("memberCount"),
 	}
 	if err := checkTopLevel(f, a.ID, a.Types); err != nil {
@@ -422,6 +429,14 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 	}
 	if ep, err := decodeFields(f.raw("endpoints")); err == nil {
 		a.SharedInbox = ep.url("sharedInbox")
+		for _, c := range []struct {
+			field *string
+			name  string
+		}{{&a.Members, "members"}, {&a.Resources, "resources"}, {&a.Posts, "posts"}, {&a.Events, "events"}} {
+			if *c.field == "" {
+				*c.field = ep.url(c.name)
+			}
+		}
 	}
 	for _, item := range f.list("publicKey", 5) {
 		k, err := decodeFields(item)

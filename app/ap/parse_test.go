@@ -454,3 +454,20 @@ func TestContextKeepsActivityStreamsLocation(t *testing.T) {
 		t.Fatalf("the context redefines location as %v", terms["location"])
 	}
 }
+
+// Mobilizon reads a group's collections from endpoints; a group that
+// lists them only there is read the same.
+func TestParseGroupCollectionsFromEndpoints(t *testing.T) {
+	raw := []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"https://g.example/@velo","type":"Group",
+		"inbox":"https://g.example/@velo/inbox","resources":"https://g.example/@velo/resources",
+		"endpoints":{"sharedInbox":"https://g.example/inbox","members":"https://g.example/@velo/members",
+		"resources":"https://g.example/other","posts":"https://g.example/@velo/posts","events":"https://g.example/@velo/events"}}`)
+	a, err := ParseActor(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantString(t, "members", a.Members, "https://g.example/@velo/members")
+	wantString(t, "resources (top level first)", a.Resources, "https://g.example/@velo/resources")
+	wantString(t, "posts", a.Posts, "https://g.example/@velo/posts")
+	wantString(t, "events", a.Events, "https://g.example/@velo/events")
+}

@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"convene/app/ap"
+	"convene/app/store"
+)
+
+// Reading a remote group as one of its members. Two things need it:
+//
+//   - A remote group's events come from its moderators: Mobilizon sends a
+//     group event as a Create whose actor is the moderator and whose
+//     attributedTo is the group. To take such a Create as the group's,
+//     this server must know who moderates the group.
+//   - Someone who joins sees what the group had before: its resources,
+//     posts and upcoming events (Mobilizon's server reads them the same
+//     way).
+//
+// The group serves its members collection, resources and members-only
+// posts only to its members: so this server reads them signed as one of
+// its own people who is a member, when that person is let in and again
+// every day. Discussions are not read back: their collection holds only
+// each thread's opening message, and half a thread would mislead.
+
+// maxMemberPages bounds how much of a remote collection is read: a group
+// with more than this many pages of members or resources is read in part.
+const maxMemberPages = 20
+
+// syncRemoteGroup reads a remote group as one of its local members:
+// who moderates it, and its resources, posts and upcoming events.
+func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) error {
+	if g.IsLocal() {
+		return nil
+	}
+	member, err := a.store.LocalMemberOf(ctx, g.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // nobody here can read it
+	}
+	if err != nil {
+		return err
+	}
+	signer, err := a.signer(ctx, member)
+	if err != nil {
+		return err
+	}
+	raw, err := a.fed.fetcher.FetchObject(ctx, g.URI, signer)
+	if err != nil {
+		return err
+	}
+	doc, err := ap.ParseActor(raw)
+	if err != nil {
+		return err
+	}
+	// read returns a collection's items, nil when it could not be read
+	// whole (what was known then stays as it was).
+	read := func(what, uri string) []json.RawMessage {
+		if uri == "" {
+			return nil
+		}
+		if !ap.SameHost(uri, g.URI) {
+			a.log.Info("a group's collection on another server", "group", g.URI, what, uri)
+			return nil
+		}
+		items, err := a.collectionItems(ctx, uri, maxMemberPages, maxMemberPages*100, signer)
+		if err != nil {
+			a.log.Info("reading a remote group", "group", g.URI, what, uri, "err", err)
+			return nil
+		}
+		return items
+	}
+	if items := read("members", doc.Members); items != nil {
+		if err := a.keepRemoteModerators(ctx, g, items); err != nil {
+			return err
+		}
+	}
+	a.keepRemoteResources(ctx, g, doc.Resources, read("resources", doc.Resources))
+	for _, item := range read("posts", doc.Posts) {
+		if obj, err := ap.ParseObject(item); err == nil && obj.Is("Article") {
+			if err := a.storeRemotePost(ctx, g, obj, item); err != nil {
+				a.log.Info("a remote group's post", "group", g.URI, "post", obj.ID, "err", err)
+			}
+		}
+	}
+	if events := read("events", doc.Events); len(events) > 0 {
+		info, err := a.remoteActor(ctx, g.URI, false)
+		if err != nil {
+			return err
+		}
+		for _, item := range events {
+			if obj, err := ap.ParseObject(item); err == nil && obj.Is(ap.TypeEvent) && ap.SameHost(obj.ID, g.URI) {
+				if err := a.ingestEvent(ctx, info, item, "announce"); err != nil {
+					a.log.Info("a remote group's event", "group", g.URI, "event", obj.ID, "err", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// keepRemoteResources stores the resources of a remote group's
+// collection (at uri) that this server does not have yet. Folders may be
+// listed after what they hold: what waits for its folder is tried again
+// once the others are in, as long as that helps.
+func (a *App) keepRemoteResources(ctx context.Context, g *store.Group, uri string, items []json.RawMessage) {
+	var waiting []remoteResource
+	for _, item := range items {
+		if obj, ok := parseRemoteResource(item); ok {
+			waiting = append(waiting, obj)
+		}
+	}
+	for len(waiting) > 0 {
+		var next []remoteResource
+		for _, obj := range waiting {
+			inFolder := obj.Context != "" && !ap.SameURL(obj.Context, uri) && !ap.SameURL(obj.Context, g.URI)
+			err := a.keepRemoteResource(ctx, g, obj, obj.Context, inFolder)
+			var retry errRetry
+			switch {
+			case errors.As(err, &retry):
+				next = append(next, obj)
+			case err != nil:
+				a.log.Info("a remote group's resource", "group", g.URI, "resource", obj.ID, "err", err)
+			}
+		}
+		if len(next) == len(waiting) {
+			return // their folders are not in the collection
+		}
+		waiting = next
+	}
+}
+
+// keepRemoteModerators remembers who is moderator or administrator of a
+// remote group, from its members collection.
+func (a *App) keepRemoteModerators(ctx context.Context, g *store.Group, items []json.RawMessage) error {
+	roles := map[int64]store.RemoteRole{}
+	for _, raw := range items {
+		var m struct {
+			Type   string          `json:"type"`
+			ID     string          `json:"id"`
+			Actor  json.RawMessage `json:"actor"`
+			Object json.RawMessage `json:"object"`
+			Role   string          `json:"role"`
+		}
+		if json.Unmarshal(raw, &m) != nil || m.Type != "Member" || m.ID == "" {
+			continue
+		}
+		role := m.Role
+		if role == "creator" {
+			role = store.RoleAdministrator
+		}
+		if role != store.RoleModerator && role != store.RoleAdministrator {
+			continue
+		}
+		if !ap.SameURL(refString(m.Object), g.URI) {
+			continue
+		}
+		who := refString(m.Actor)
+		if who == "" || ap.SameHost(who, a.cfg.BaseURL) {
+			continue // our own people's memberships are ours to keep
+		}
+		info, err := a.remoteActor(ctx, who, false)
+		if err != nil {
+			a.log.Info("group moderator not reachable", "group", g.URI, "actor", who, "err", err)
+			continue
+		}
+		roles[info.ID] = store.RemoteRole{Role: role, URI: m.ID}
+	}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.SetRemoteModeratorsTx(ctx, tx, g.ID, roles) })
+}
+
+// SyncRemoteGroups reads again every remote group people here are
+// members of (the daily worker).
+func (a *App) SyncRemoteGroups(ctx context.Context) error {
+	groups, err := a.store.RemoteGroupsWithLocalMembers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := a.syncRemoteGroup(ctx, g); err != nil {
+			a.log.Info("reading a remote group's members", "group", g.URI, "err", err)
+		}
+	}
+	return nil
+}
