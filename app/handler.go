@@ -103,6 +103,9 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, me
 
 // render writes a templ component as an HTML page with a status.
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	if status == http.StatusRequestEntityTooLarge {
+		drainRefusedBody(w, r)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -124,9 +125,37 @@ func securityHeaders(next http.Handler) http.Handler {
 // limitBody caps every request body.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		r.Body = &cappedBody{ReadCloser: http.MaxBytesReader(w, r.Body, maxBodyBytes), sent: r.Body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cappedBody is a request body read through the cap, with what the client
+// sends still reachable for drainRefusedBody.
+type cappedBody struct {
+	io.ReadCloser
+	sent io.ReadCloser
+}
+
+// Draining a refused body is bounded in size and time: enough for a
+// person's too-big photo, not a way to make us read forever.
+const (
+	maxDrainBytes = 64 << 20
+	maxDrainTime  = 10 * time.Second
+)
+
+// drainRefusedBody reads and drops what is left of a body refused as too
+// big, before the answer is written. A browser still sending a 50 MB
+// photo when the server answers and closes gets a reset connection
+// instead of the page that says what was wrong; reading the rest first
+// lets the page through.
+func drainRefusedBody(w http.ResponseWriter, r *http.Request) {
+	body, ok := r.Body.(*cappedBody)
+	if !ok {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(maxDrainTime))
+	_, _ = io.CopyN(io.Discard, body.sent, maxDrainBytes)
 }
 
 // statusRecorder remembers the status for the request log.
