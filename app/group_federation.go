@@ -430,6 +430,43 @@ func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p 
 	return a.enqueueAnnounceTx(ctx, tx, g, art, audience, inboxes)
 }
 
+// federatePostEditTx sends an edited post to its audience, as a new one
+// is sent (a member's server takes the new version), and a Delete to the
+// servers that received it before and may no longer read it (a public
+// post made members-only leaves its followers' servers).
+func (a *App) federatePostEditTx(ctx context.Context, tx *sql.Tx, g *store.Group, p *store.Post, before string) error {
+	if err := a.federatePostTx(ctx, tx, g, p, p.Author); err != nil {
+		return err
+	}
+	if before == store.PostMembers || p.Visibility != store.PostMembers {
+		return nil
+	}
+	followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	readers := map[string]bool{}
+	for _, in := range members {
+		readers[in.URL] = true
+	}
+	var gone []store.Inbox
+	for _, in := range dedupeInboxes(followers) {
+		if !readers[in.URL] {
+			gone = append(gone, in)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
+		"object": map[string]any{"type": ap.TypeTombstone, "id": a.URL(groupPath(g) + "/posts/" + p.Slug), "formerType": "Article"},
+		"to":     []string{a.followersURI(g.Actor)}, "cc": []string{}}, gone)
+}
+
 // federatePostDeleteTx tells those who received a post that it is gone:
 // a Delete from the group of a Tombstone that was an Article, to the
 // same audience the post was relayed to.

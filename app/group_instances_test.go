@@ -790,3 +790,54 @@ func TestRemoteGroupReadOnJoining(t *testing.T) {
 		t.Errorf("the group's event is not on its page on A:\n%s", page)
 	}
 }
+
+// A moderator edits a post: the member's server takes the new version;
+// made members-only, it is withdrawn from a follower's server with a
+// Delete. A plain member cannot edit; bad input changes nothing.
+func TestGroupPostEdited(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	mp := newMobilizonPeer(t)
+	_, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	joinAcross(t, a, bob, b, "")
+	G := b.URL + "/@velo"
+	mp.send(t, b, "eve", map[string]any{"type": "Follow", "id": mp.srv.URL + "/follows/eve", "actor": mp.actor("eve"), "object": G})
+	lou := b.ti.newPerson(t, "lou")
+	b.ti.postForm(t, lou.Client, "/groups/velo/join", nil)
+	res := b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"Picnic"}, "body": {"Sunday at *noon*."}, "visibility": {store.PostPublic}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("post: %d", res.StatusCode)
+	}
+	postPath := res.Header.Get("Location")
+	drain(t, a, b)
+	if len(mp.got("Announce")) != 1 {
+		t.Fatalf("the follower's server got %d Announces of the public post", len(mp.got("Announce")))
+	}
+
+	if res, _ := b.ti.get(t, lou.Client, postPath+"/edit"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a plain member opens the edit form: %d", res.StatusCode)
+	}
+	if res, body := b.ti.postFormBody(t, alice.Client, postPath+"/edit", url.Values{"title": {""}, "body": {"Typed text"}, "visibility": {store.PostMembers}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Typed text") {
+		t.Fatalf("an edit without title: %d", res.StatusCode)
+	}
+	if _, form := b.ti.get(t, alice.Client, postPath+"/edit"); !strings.Contains(form, "Sunday at *noon*.") {
+		t.Fatalf("the edit form does not hold the post's text:\n%s", form)
+	}
+	if res := b.ti.postForm(t, alice.Client, postPath+"/edit", url.Values{"title": {"Picnic (members)"}, "body": {"Sunday at *one*."}, "visibility": {store.PostMembers}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	ctx := context.Background()
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	list, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostPublic, store.PostUnlisted, store.PostMembers}, 10, 0)
+	if len(list) != 1 || list[0].Title != "Picnic (members)" || list[0].Visibility != store.PostMembers || !strings.Contains(list[0].BodyHTML, "<em>one</em>") {
+		t.Fatalf("the post on the member's server: %+v", list)
+	}
+	dels := mp.got("Delete")
+	if len(dels) != 1 || dels[0]["object"].(map[string]any)["id"] != b.URL+postPath {
+		t.Fatalf("the follower's server was not told to drop the post: %v", dels)
+	}
+	if n := len(mp.got("Announce")); n != 1 {
+		t.Fatalf("the members-only version reached the follower's server (%d Announces)", n)
+	}
+}

@@ -187,6 +187,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /groups/{name}/posts", h(a.createPost))
 	mux.Handle("GET /groups/{name}/posts/{slug}", negotiate(h(a.showPostJSON), h(a.showPost)))
 	mux.Handle("POST /groups/{name}/posts/{slug}/delete", h(a.deletePost))
+	mux.Handle("GET /groups/{name}/posts/{slug}/edit", h(a.showEditPost))
+	mux.Handle("POST /groups/{name}/posts/{slug}/edit", h(a.updatePost))
 	mux.Handle("GET /groups/{name}/resources", h(a.showResources))
 	mux.Handle("POST /groups/{name}/resources", h(a.createResource))
 	mux.Handle("GET /groups/{name}/resources/{id}", h(a.showResourceJSON))

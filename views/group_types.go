@@ -107,9 +107,11 @@ type DiscussionView struct {
 
 // PostForm is a post as typed.
 type PostForm struct {
+	Slug       string // the post edited; "" for a new one
 	Title      string
 	Body       string
 	Visibility string
+	HasBanner  bool // an edited post that has one
 }
 
 // ResourcesView is a folder of a group's resources.
@@ -257,3 +259,12 @@ func groupLink(g *store.Group) string {
 }
 
 func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+// postFormAction is where the post form is sent: a new post's, or the
+// edited post's.
+func postFormAction(path string, f PostForm) string {
+	if f.Slug != "" {
+		return path + "/posts/" + f.Slug + "/edit"
+	}
+	return path + "/posts"
+}

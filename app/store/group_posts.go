@@ -74,11 +74,11 @@ func (s *Store) DeletePostTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	return err
 }
 
-// UpdatePostTx replaces what a post says and who may read it (a remote
-// group's post edited on its server).
+// UpdatePostTx replaces what a post says, its banner and who may read it.
 func (s *Store) UpdatePostTx(ctx context.Context, tx *sql.Tx, p *Post) error {
-	_, err := tx.ExecContext(ctx, `UPDATE group_posts SET title = ?, body_html = ?, visibility = ?, updated_at = ? WHERE id = ?`,
-		p.Title, p.BodyHTML, p.Visibility, s.unix(), p.ID)
+	_, err := tx.ExecContext(ctx, `UPDATE group_posts SET title = ?, body_md = ?, body_html = ?, banner_id = nullif(?, 0),
+		visibility = ?, updated_at = ? WHERE id = ?`,
+		p.Title, p.BodyMD, p.BodyHTML, p.BannerID, p.Visibility, s.unix(), p.ID)
 	return err
 }
 
@@ -90,6 +90,11 @@ func (s *Store) PostBySlug(ctx context.Context, groupID int64, slug string) (*Po
 	}
 	p.Author, err = s.ActorByID(ctx, p.AuthorID)
 	return p, err
+}
+
+// PostBySlugTx is PostBySlug inside a transaction, without its author.
+func (s *Store) PostBySlugTx(ctx context.Context, tx *sql.Tx, groupID int64, slug string) (*Post, error) {
+	return scanPost(tx.QueryRowContext(ctx, `SELECT `+postColumns+` FROM group_posts p WHERE p.group_id = ? AND p.slug = ?`, groupID, slug))
 }
 
 // PostByURI returns a post by its remote id.
