@@ -669,6 +669,23 @@ func TestGroupAcceptance16ResourcesReceived(t *testing.T) {
 	if _, page := a.ti.get(t, bob.Client, "/groups/velo@"+b.Host); !strings.Contains(page, "published on its own server") || strings.Contains(page, "/posts/new") || strings.Contains(page, "/events/new?group=") {
 		t.Errorf("A's page of the remote group offers to write a post:\n%s", page)
 	}
+	// Nor to edit or delete one of its posts: that would change A's copy only.
+	b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"Workshop"}, "body": {"x"}, "visibility": {store.PostPublic}})
+	drain(t, a, b)
+	copies, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostPublic}, 10, 0)
+	if len(copies) != 1 {
+		t.Fatalf("the post on A: %v", copies)
+	}
+	postOnA := "/groups/velo@" + b.Host + "/posts/" + copies[0].Slug
+	if _, page := a.ti.get(t, bob.Client, postOnA); strings.Contains(page, "/edit") || strings.Contains(page, "/delete") {
+		t.Errorf("A's page of a remote post offers to edit or delete it:\n%s", page)
+	}
+	if res := a.ti.postForm(t, bob.Client, postOnA+"/delete", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("deleting a remote group's post on A: %d", res.StatusCode)
+	}
+	if left, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostPublic}, 10, 0); len(left) != 1 {
+		t.Errorf("A's copy of the post was deleted")
+	}
 	// Adding one from A would stay on A: refused with a reason.
 	if res, body := a.ti.postFormBody(t, bob.Client, path, url.Values{"kind": {"link"}, "tool": {"chat"}, "url": {"https://chat.example.org"}, "title": {"Chat"}}); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "on its own server") {
 		t.Errorf("adding a resource to a remote group on A: %d", res.StatusCode)

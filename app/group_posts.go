@@ -191,16 +191,12 @@ func (a *App) showPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := a.page(r, post.Title)
 	p.NoIndex = post.Visibility != store.PostPublic
-	return a.render(w, r, http.StatusOK, views.PostPage(p, gc.Group, groupPath(gc.Group), post, gc.may(actPost)))
+	return a.render(w, r, http.StatusOK, views.PostPage(p, gc.Group, groupPath(gc.Group), post, gc.may(actPost) && gc.Group.IsLocal()))
 }
 
 func (a *App) deletePost(w http.ResponseWriter, r *http.Request) error {
-	gc, ok, err := a.localGroupFor(w, r, actPost)
+	gc, post, ok, err := a.postToEdit(w, r)
 	if !ok {
-		return err
-	}
-	post, err := a.store.PostBySlug(r.Context(), gc.Group.ID, r.PathValue("slug"))
-	if err != nil {
 		return err
 	}
 	ctx := r.Context()
