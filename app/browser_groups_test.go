@@ -26,8 +26,9 @@ func browserAs(t *testing.T, ti *testInstance, p person) context.Context {
 }
 
 // A group's first hour in real browsers: Alice creates it and invites
-// Bob, Bob accepts and starts a discussion, Alice sees the news, Bob adds
-// the group's pad as a resource.
+// Bob, Bob accepts and starts a discussion, Alice sees the news, follows
+// it to the thread and renames it, Bob adds the group's pad as a
+// resource.
 func TestBrowserGroupInviteDiscussResource(t *testing.T) {
 	ti := newTestInstance(t)
 	alice, bob := ti.newPerson(t, "alice"), ti.newPerson(t, "bob")
@@ -74,6 +75,21 @@ func TestBrowserGroupInviteDiscussResource(t *testing.T) {
 		t.Fatalf("alice's news: %q", got)
 	}
 	screenshot(t, ab, "groups-1-news")
+	// Any member renames a thread, from a form folded under the thread
+	// (details/summary: no JavaScript needed to open it).
+	browserDo(t, ab, "rename the discussion",
+		chromedp.Click(chromedp.Search(`//li[contains(@class, "group-news")]//a`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.messages`)),
+		chromedp.Click(chromedp.Search(`//details[contains(@class, "rename")]/summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.rename #f-title`)),
+		chromedp.Clear(chromedp.CSS(`details.rename #f-title`)),
+		chromedp.SendKeys(chromedp.CSS(`details.rename #f-title`), "Saturday ride to Vienne"),
+		chromedp.Click(chromedp.Search(`//details[contains(@class, "rename")]//button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+	)
+	if got := browserText(t, ab, `main h1`); got != "Saturday ride to Vienne" {
+		t.Fatalf("after renaming, the thread is called %q", got)
+	}
 	browserDo(t, bb, "add the pad",
 		chromedp.Navigate(ti.URL+"/groups/velo/resources"),
 		chromedp.SetValue(chromedp.CSS(`#f-tool`), "pad"),
