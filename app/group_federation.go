@@ -1077,7 +1077,7 @@ func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept 
 	}
 	// Now someone here may read it: who moderates it, what it had before.
 	if err := a.syncRemoteGroup(ctx, g); err != nil {
-		a.log.Info("reading a remote group's members", "group", g.URI, "err", err)
+		a.log.Info("reading a remote group", "group", g.URI, "err", err)
 	}
 	return nil
 }

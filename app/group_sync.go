@@ -180,7 +180,7 @@ func (a *App) SyncRemoteGroups(ctx context.Context) error {
 	}
 	for _, g := range groups {
 		if err := a.syncRemoteGroup(ctx, g); err != nil {
-			a.log.Info("reading a remote group's members", "group", g.URI, "err", err)
+			a.log.Info("reading a remote group", "group", g.URI, "err", err)
 		}
 	}
 	return nil
