@@ -462,9 +462,15 @@ func (a *App) federatePostEditTx(ctx context.Context, tx *sql.Tx, g *store.Group
 	if len(gone) == 0 {
 		return nil
 	}
-	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
+	return a.sendTx(ctx, tx, g.Actor, a.postDelete(g, p, []string{a.followersURI(g.Actor)}), gone)
+}
+
+// postDelete is the group's Delete of a post, as Mobilizon sends it: a
+// Tombstone that was an Article.
+func (a *App) postDelete(g *store.Group, p *store.Post, to []string) map[string]any {
+	return map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
 		"object": map[string]any{"type": ap.TypeTombstone, "id": a.URL(groupPath(g) + "/posts/" + p.Slug), "formerType": "Article"},
-		"to":     []string{a.followersURI(g.Actor)}, "cc": []string{}}, gone)
+		"to":     to, "cc": []string{}}
 }
 
 // federatePostDeleteTx tells those who received a post that it is gone:
@@ -490,10 +496,7 @@ func (a *App) federatePostDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Gro
 	if len(inboxes) == 0 {
 		return nil
 	}
-	id := a.URL(groupPath(g) + "/posts/" + p.Slug)
-	return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
-		"object": map[string]any{"type": ap.TypeTombstone, "id": id, "formerType": "Article"}, "to": to, "cc": []string{}},
-		dedupeInboxes(inboxes))
+	return a.sendTx(ctx, tx, g.Actor, a.postDelete(g, p, to), dedupeInboxes(inboxes))
 }
 
 // receiveGroupPostDelete drops a remote group's post when its server
@@ -503,11 +506,21 @@ func (a *App) receiveGroupPostDelete(ctx context.Context, in *incoming) (bool, e
 	if err != nil {
 		return false, nil
 	}
-	g, err := a.store.GroupByID(ctx, p.GroupID)
-	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
-		return true, errors.New("post delete from another server than its group's")
+	if _, err := a.fromRemoteGroupServer(ctx, in, p.GroupID); err != nil {
+		return true, err
 	}
 	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeletePostTx(ctx, tx, p.ID) })
+}
+
+// fromRemoteGroupServer returns the remote group whose content an
+// activity changes, when it comes from the group's own server: the only
+// one that may change what it keeps for its members.
+func (a *App) fromRemoteGroupServer(ctx context.Context, in *incoming, groupID int64) (*store.Group, error) {
+	g, err := a.store.GroupByID(ctx, groupID)
+	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
+		return nil, fmt.Errorf("%v from another server than its group's", in.Activity.Types)
+	}
+	return g, nil
 }
 
 // receiveGroupDelete forgets a remote group that its server deleted,
@@ -1703,9 +1716,8 @@ func (a *App) receiveGroupResourceDelete(ctx context.Context, in *incoming) (boo
 	if err != nil {
 		return false, nil
 	}
-	g, err := a.store.GroupByID(ctx, r.GroupID)
-	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
-		return true, errors.New("resource delete from another server than its group's")
+	if _, err := a.fromRemoteGroupServer(ctx, in, r.GroupID); err != nil {
+		return true, err
 	}
 	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeleteResourceTx(ctx, tx, r.ID) })
 }

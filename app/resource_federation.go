@@ -86,9 +86,9 @@ func (a *App) remoteResourceToChange(ctx context.Context, in *incoming, id strin
 	if err != nil {
 		return nil, nil, nil
 	}
-	g, err := a.store.GroupByID(ctx, r.GroupID)
-	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
-		return nil, nil, fmt.Errorf("change of resource %s from another server than its group's", id)
+	g, err := a.fromRemoteGroupServer(ctx, in, r.GroupID)
+	if err != nil {
+		return nil, nil, err
 	}
 	return r, g, nil
 }

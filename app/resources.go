@@ -82,24 +82,10 @@ func (a *App) createResource(w http.ResponseWriter, r *http.Request) error {
 		errs["kind"] = l.T("Choose one of the options in the list.")
 	}
 	if f.Kind == store.ResourceLink {
-		if !contains(store.ResourceTools, f.Tool) {
-			errs["tool"] = l.T("Choose one of the options in the list.")
-		}
-		if f.URL == "" {
-			errs["url"] = l.T("Give the address of the link.")
-		} else if m := validWebURL(l, f.URL); m != "" {
-			errs["url"] = m
-		}
+		checkResourceFields(l, f.Kind, f.Tool, f.URL, f.Title, f.Description, errs)
 	} else {
 		f.Tool, f.URL = "other", ""
-	}
-	if f.Title == "" && f.Kind == store.ResourceFolder {
-		errs["title"] = l.T("Give the folder a name.")
-	} else if m := validText(l, f.Title, maxResourceTitle, false); m != "" {
-		errs["title"] = m
-	}
-	if m := validText(l, f.Description, maxResourceDescription, true); m != "" {
-		errs["description"] = m
+		checkResourceFields(l, f.Kind, "", "", f.Title, f.Description, errs)
 	}
 	var parent *store.Resource
 	if f.Folder != "" {
@@ -281,26 +267,10 @@ func (a *App) updateResource(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	errs := views.FieldErrors{}
-	if res.Kind == store.ResourceLink {
-		if !contains(store.ResourceTools, f.Tool) {
-			errs["tool"] = l.T("Choose one of the options in the list.")
-		}
-		if f.URL == "" {
-			errs["url"] = l.T("Give the address of the link.")
-		} else if m := validWebURL(l, f.URL); m != "" {
-			errs["url"] = m
-		}
-	} else {
+	if res.Kind != store.ResourceLink {
 		f.Tool, f.URL = res.Tool, ""
 	}
-	if f.Title == "" && res.Kind == store.ResourceFolder {
-		errs["title"] = l.T("Give the folder a name.")
-	} else if m := validText(l, f.Title, maxResourceTitle, false); m != "" {
-		errs["title"] = m
-	}
-	if m := validText(l, f.Description, maxResourceDescription, true); m != "" {
-		errs["description"] = m
-	}
+	checkResourceFields(l, res.Kind, f.Tool, f.URL, f.Title, f.Description, errs)
 	if len(errs) > 0 {
 		return a.renderEditResource(w, r, http.StatusUnprocessableEntity, gc, res, f, errs)
 	}
@@ -405,4 +375,28 @@ func (a *App) resourceFolderPath(ctx context.Context, g *store.Group, folder int
 		}
 	}
 	return to
+}
+
+// checkResourceFields checks what a resource form says of a resource of
+// kind (a link needs a known tool and a web address; a folder a name)
+// and writes what is wrong into errs.
+func checkResourceFields(l *i18n.Printer, kind, tool, url, title, description string, errs views.FieldErrors) {
+	if kind == store.ResourceLink {
+		if !contains(store.ResourceTools, tool) {
+			errs["tool"] = l.T("Choose one of the options in the list.")
+		}
+		if url == "" {
+			errs["url"] = l.T("Give the address of the link.")
+		} else if m := validWebURL(l, url); m != "" {
+			errs["url"] = m
+		}
+	}
+	if title == "" && kind == store.ResourceFolder {
+		errs["title"] = l.T("Give the folder a name.")
+	} else if m := validText(l, title, maxResourceTitle, false); m != "" {
+		errs["title"] = m
+	}
+	if m := validText(l, description, maxResourceDescription, true); m != "" {
+		errs["description"] = m
+	}
 }
