@@ -238,21 +238,8 @@ func (s *Store) EnsureRemoteGroup(ctx context.Context, actorID int64, openness, 
 
 // ListPublicGroups lists local public groups, largest first.
 func (s *Store) ListPublicGroups(ctx context.Context, limit, offset int) ([]*Group, error) {
-	rows, err := s.db.QueryContext(ctx, groupSelect+`WHERE a.domain = '' AND g.visibility = 'public'
+	return s.queryGroups(ctx, "list groups", `WHERE a.domain = '' AND g.visibility = 'public'
 		ORDER BY 27 DESC, a.username LIMIT ? OFFSET ?`, limit, offset)
-	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
-	var out []*Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // Membership is one actor's place in one group.
@@ -487,21 +474,8 @@ func (s *Store) GroupsOfAccount(ctx context.Context, accountID int64) ([]MyGroup
 // ModeratedGroupsOf lists the groups in which an identity is moderator or
 // administrator: those it may organise events for.
 func (s *Store) ModeratedGroupsOf(ctx context.Context, actorID int64) ([]*Group, error) {
-	rows, err := s.db.QueryContext(ctx, groupSelect+`JOIN group_members m ON m.group_id = a.id
+	return s.queryGroups(ctx, "moderated groups", `JOIN group_members m ON m.group_id = a.id
 		WHERE m.actor_id = ? AND m.role IN ('moderator', 'administrator') ORDER BY a.username`, actorID)
-	if err != nil {
-		return nil, fmt.Errorf("moderated groups: %w", err)
-	}
-	defer rows.Close()
-	var out []*Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // GroupLogEntry is one line of a group's log.
@@ -704,22 +678,9 @@ type RemoteRole struct {
 // RemoteGroupsWithLocalMembers lists the remote groups that people here
 // are members of.
 func (s *Store) RemoteGroupsWithLocalMembers(ctx context.Context) ([]*Group, error) {
-	rows, err := s.db.QueryContext(ctx, groupSelect+`WHERE a.domain != '' AND EXISTS (SELECT 1 FROM group_members m
+	return s.queryGroups(ctx, "remote groups", `WHERE a.domain != '' AND EXISTS (SELECT 1 FROM group_members m
 		JOIN actors p ON p.id = m.actor_id WHERE m.group_id = a.id AND p.domain = ''
 		AND m.role IN ('member', 'moderator', 'administrator'))`)
-	if err != nil {
-		return nil, fmt.Errorf("remote groups: %w", err)
-	}
-	defer rows.Close()
-	var out []*Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // AccountModeratesGroup tells whether one of an account's identities is a
@@ -743,4 +704,23 @@ func (s *Store) ForgetRemoteGroupTx(ctx context.Context, tx *sql.Tx, groupID int
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE actor_id = ? AND actor_id IN (SELECT id FROM actors WHERE domain != '')`, groupID)
 	return err
+}
+
+// queryGroups runs groupSelect with the rest of a query (what names it in
+// errors) and reads the groups.
+func (s *Store) queryGroups(ctx context.Context, what, rest string, args ...any) ([]*Group, error) {
+	rows, err := s.db.QueryContext(ctx, groupSelect+rest, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []*Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }
