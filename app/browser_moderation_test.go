@@ -36,7 +36,10 @@ func TestBrowserAdminFollowsSourceReportsAndResolves(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`#f-login`), email),
 			chromedp.SendKeys(chromedp.CSS(`#f-password`), "correct horse battery"),
 			chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`header.site`)),
+			// The login page has a header too: wait for the one only a
+			// signed-in page has, or the read below may catch the old page
+			// as it goes away.
+			chromedp.WaitVisible(chromedp.CSS(`header.site form[action="/logout"]`)),
 		)
 		if got := browserText(t, br, `header.site`); !strings.Contains(got, "Log out") {
 			t.Fatalf("after logging in on %s the header shows %q", fi.Host, got)
