@@ -402,6 +402,14 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_actor ON group_members(actor_id);
 CREATE INDEX group_members_role ON group_members(group_id, role);
 
+-- Remote groups to read again soon: after someone here accepts an
+-- invitation, until the group lets them read (tries counts the attempts).
+CREATE TABLE group_syncs (
+    group_id INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    due_at   INTEGER NOT NULL,
+    tries    INTEGER NOT NULL DEFAULT 0
+);
+
 -- What happened to a group's membership, for its administrators.
 CREATE TABLE group_log (
     id         INTEGER PRIMARY KEY,

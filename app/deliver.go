@@ -210,7 +210,13 @@ func (a *App) startFederationWorkers(ctx context.Context) {
 			return err
 		}, a.store.NextInboxDue)
 	})
-	go a.runFederationHousekeeping(ctx)
+	a.goWorker(func() {
+		a.runQueue(ctx, "group sync", nil, func(ctx context.Context) error {
+			_, err := a.SyncDueGroups(ctx)
+			return err
+		}, a.store.NextGroupSyncDue)
+	})
+	a.goWorker(func() { a.runFederationHousekeeping(ctx) })
 	// Both queues may hold work from before a restart.
 	poke(a.fed.deliverPoke)
 	poke(a.fed.inboxPoke)

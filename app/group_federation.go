@@ -746,6 +746,10 @@ func (a *App) federateInvitationAnswerTx(ctx context.Context, tx *sql.Tx, g *sto
 		return nil
 	}
 	if accept {
+		// What the group had before comes once it has taken the Accept in.
+		if err := a.scheduleGroupSyncTx(ctx, tx, g); err != nil {
+			return err
+		}
 		member := a.memberObject(g, m, who)
 		member["role"] = store.RoleMember
 		return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeAccept, "id": a.URL("/accept/invite/member/" + uuid.NewString()),
@@ -1089,7 +1093,7 @@ func (a *App) receiveMembershipAnswer(ctx context.Context, in *incoming, accept 
 		return err
 	}
 	// Now someone here may read it: who moderates it, what it had before.
-	if err := a.syncRemoteGroup(ctx, g); err != nil {
+	if _, err := a.syncRemoteGroup(ctx, g); err != nil {
 		a.log.Info("reading a remote group", "group", g.URI, "err", err)
 	}
 	return nil

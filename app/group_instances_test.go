@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"convene/app/ap"
 	"convene/app/store"
@@ -805,6 +806,65 @@ func TestRemoteGroupReadOnJoining(t *testing.T) {
 	}
 	if _, page := a.ti.get(t, bob.Client, path); !strings.Contains(page, "Summer ride") {
 		t.Errorf("the group's event is not on its page on A:\n%s", page)
+	}
+}
+
+// Accepting an invitation to a remote group brings what the group had
+// before, once the group has taken the Accept in. Read too early, the
+// group lists bob nowhere and shows him nothing: the read is tried again
+// later, and stops once he is in.
+func TestRemoteGroupReadAfterInvitation(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessInviteOnly)
+	ctx := context.Background()
+	b.ti.postForm(t, alice.Client, "/groups/velo/resources", url.Values{"kind": {"link"}, "tool": {"pad"}, "url": {"https://pad.example.org/p/velo"}, "title": {"Ride pad"}})
+	b.ti.postForm(t, alice.Client, "/groups/velo/posts", url.Values{"title": {"Minutes of May"}, "body": {"Members only."}, "visibility": {store.PostMembers}})
+	if list, _ := b.App.store.ListResources(ctx, g.ID, 0, false); len(list) != 1 {
+		t.Fatalf("resources on B: %v", list)
+	}
+	bob := a.ti.newPerson(t, "bob")
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/invite", url.Values{"handle": {"@bob@" + a.Host}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invite: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	path := "/groups/velo@" + b.Host
+	if res := a.ti.postForm(t, bob.Client, path+"/invitation/accept", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", res.StatusCode)
+	}
+	resources := func() string {
+		t.Helper()
+		_, page := a.ti.get(t, bob.Client, path+"/resources")
+		return page
+	}
+	syncDue := func(want int) {
+		t.Helper()
+		if n, err := a.App.SyncDueGroups(ctx); err != nil || n != want {
+			t.Fatalf("SyncDueGroups read %d groups (%v), want %d", n, err, want)
+		}
+	}
+
+	// Half a minute on, B has not had bob's Accept (it waits in A's queue).
+	a.Clock.Advance(31 * time.Second)
+	syncDue(1)
+	if strings.Contains(resources(), "Ride pad") {
+		t.Fatal("B showed its resources before it let bob in")
+	}
+	drain(t, a, b) // B takes the Accept in
+	if got := membershipRole(t, b.ti, "velo", remoteActorID(t, b, a.URL+"/@bob")); got != store.RoleMember {
+		t.Fatalf("bob on B: %q", got)
+	}
+	syncDue(0) // the next read waits its turn
+	a.Clock.Advance(2 * time.Minute)
+	syncDue(1)
+	if page := resources(); !strings.Contains(page, "Ride pad") {
+		t.Errorf("the group's resources on A after the invitation:\n%s", page)
+	}
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	if posts, _ := a.App.store.ListPosts(ctx, ag.ID, []string{store.PostMembers}, 10, 0); len(posts) != 1 || posts[0].Title != "Minutes of May" {
+		t.Errorf("the members-only post on A: %v", posts)
+	}
+	if next, err := a.App.store.NextGroupSyncDue(ctx); err != nil || !next.IsZero() {
+		t.Errorf("bob is in, yet a read is still due at %v (%v)", next, err)
 	}
 }
 

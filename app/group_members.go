@@ -183,7 +183,10 @@ func (a *App) answerInvitation(w http.ResponseWriter, r *http.Request, gc *group
 	if err != nil {
 		return err
 	}
-	if accept {
+	switch {
+	case accept && !g.IsLocal():
+		return a.redirect(w, r, groupPage(g), l.T("Welcome to %s! What the group shares with its members arrives here in a minute or two.", g.Name()))
+	case accept:
 		return a.redirect(w, r, groupPage(g), l.T("Welcome to %s!", g.Name()))
 	}
 	return a.redirect(w, r, "/groups", l.T("The invitation is declined."))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"convene/app/ap"
 	"convene/app/store"
@@ -22,8 +23,9 @@ import (
 //
 // The group serves its members collection, resources and members-only
 // posts only to its members: so this server reads them signed as one of
-// its own people who is a member, when that person is let in and again
-// every day. Discussions are not read back: their collection holds only
+// its own people who is a member: when that person is let in (at once
+// when the group accepts their Join, a little after they accept its
+// invitation: see groupSyncWaits), and again every day. Discussions are not read back: their collection holds only
 // each thread's opening message, and half a thread would mislead.
 
 // maxMemberPages bounds how much of a remote collection is read: a group
@@ -31,29 +33,32 @@ import (
 const maxMemberPages = 20
 
 // syncRemoteGroup reads a remote group as one of its local members:
-// who moderates it, and its resources, posts and upcoming events.
-func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) error {
+// who moderates it, and its resources, posts and upcoming events. It
+// reports whether the group let that member in: a group that has not yet
+// taken in our Accept of its invitation lists them nowhere and shows
+// them nothing, and is worth reading again soon (see SyncDueGroups).
+func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) (admitted bool, err error) {
 	if g.IsLocal() {
-		return nil
+		return true, nil
 	}
 	member, err := a.store.LocalMemberOf(ctx, g.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // nobody here can read it
+		return true, nil // nobody here can read it, nor wait to
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	signer, err := a.signer(ctx, member)
 	if err != nil {
-		return err
+		return false, err
 	}
 	raw, err := a.fed.fetcher.FetchObject(ctx, g.URI, signer)
 	if err != nil {
-		return err
+		return false, err
 	}
 	doc, err := ap.ParseActor(raw)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// read returns a collection's items, nil when it could not be read
 	// whole (what was known then stays as it was).
@@ -72,9 +77,11 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) error {
 		}
 		return items
 	}
+	admitted = doc.Members == "" // nothing to tell by
 	if items := read("members", doc.Members); items != nil {
+		admitted = listsMember(items, a.actorURI(member))
 		if err := a.keepRemoteModerators(ctx, g, items); err != nil {
-			return err
+			return false, err
 		}
 	}
 	a.keepRemoteResources(ctx, g, doc.Resources, read("resources", doc.Resources))
@@ -88,7 +95,7 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) error {
 	if events := read("events", doc.Events); len(events) > 0 {
 		info, err := a.remoteActor(ctx, g.URI, false)
 		if err != nil {
-			return err
+			return admitted, err
 		}
 		for _, item := range events {
 			if obj, err := ap.ParseObject(item); err == nil && obj.Is(ap.TypeEvent) && ap.SameHost(obj.ID, g.URI) {
@@ -98,7 +105,27 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) error {
 			}
 		}
 	}
-	return nil
+	return admitted, nil
+}
+
+// listsMember tells whether a members collection lists who as a member
+// (of any role that may read).
+func listsMember(items []json.RawMessage, who string) bool {
+	for _, raw := range items {
+		var m struct {
+			Type  string          `json:"type"`
+			Actor json.RawMessage `json:"actor"`
+			Role  string          `json:"role"`
+		}
+		if json.Unmarshal(raw, &m) != nil || m.Type != "Member" || !ap.SameURL(refString(m.Actor), who) {
+			continue
+		}
+		switch m.Role {
+		case store.RoleMember, store.RoleModerator, store.RoleAdministrator, "creator":
+			return true
+		}
+	}
+	return false
 }
 
 // keepRemoteResources stores the resources of a remote group's
@@ -179,9 +206,50 @@ func (a *App) SyncRemoteGroups(ctx context.Context) error {
 		return err
 	}
 	for _, g := range groups {
-		if err := a.syncRemoteGroup(ctx, g); err != nil {
+		if _, err := a.syncRemoteGroup(ctx, g); err != nil {
 			a.log.Info("reading a remote group", "group", g.URI, "err", err)
 		}
 	}
 	return nil
+}
+
+// groupSyncWaits are the waits before each read of a remote group whose
+// invitation someone here accepted. The group takes them in only once our
+// Accept is delivered and processed there, and nothing tells us when:
+// we read it a little later, and again a few times if it does not list
+// them yet. After that the daily read takes over.
+var groupSyncWaits = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
+
+// scheduleGroupSyncTx asks for a remote group to be read soon.
+func (a *App) scheduleGroupSyncTx(ctx context.Context, tx *sql.Tx, g *store.Group) error {
+	return a.store.ScheduleGroupSyncTx(ctx, tx, g.ID, a.now().Add(groupSyncWaits[0]))
+}
+
+// SyncDueGroups reads the remote groups due to be read (see
+// groupSyncWaits) and returns how many it read. Tests call it to run the
+// queue without waiting; the worker calls it when the next one is due.
+func (a *App) SyncDueGroups(ctx context.Context) (int, error) {
+	due, err := a.store.DueGroupSyncs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, gs := range due {
+		admitted := true // a group forgotten meanwhile is not waited for
+		g, err := a.store.GroupByID(ctx, gs.GroupID)
+		if err == nil {
+			admitted, err = a.syncRemoteGroup(ctx, g)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.log.Info("reading a remote group", "group", gs.GroupID, "err", err)
+		}
+		if next := gs.Tries + 1; admitted || next >= len(groupSyncWaits) {
+			err = a.store.GroupSyncDone(ctx, gs.GroupID)
+		} else {
+			err = a.store.GroupSyncAgain(ctx, gs.GroupID, a.now().Add(groupSyncWaits[next]))
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
 }

@@ -697,7 +697,7 @@ func (s *Store) AccountModeratesGroup(ctx context.Context, accountID, groupID in
 // resources and the group itself. The actor row stays, so what its
 // members were told about it (their notifications) stays readable.
 func (s *Store) ForgetRemoteGroupTx(ctx context.Context, tx *sql.Tx, groupID int64) error {
-	for _, table := range []string{"group_members", "group_log", "discussions", "group_posts", "group_resources"} {
+	for _, table := range []string{"group_members", "group_log", "discussions", "group_posts", "group_resources", "group_syncs"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE group_id = ?`, groupID); err != nil {
 			return fmt.Errorf("forget remote group (%s): %w", table, err)
 		}

@@ -23,6 +23,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateFederationInteractions,
 	migrateSpamDefaults,
 	migrateProbation,
+	migrateGroupSyncs,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -396,6 +397,18 @@ func migrateProbation(ctx context.Context, tx *sql.Tx) error {
 CREATE TABLE probation_accounts (
     account_id  INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     events_left INTEGER NOT NULL
+);`)
+	return err
+}
+
+// migrateGroupSyncs adds the remote groups waiting to be read again.
+func migrateGroupSyncs(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `-- Remote groups to read again soon: after someone here accepts an
+-- invitation, until the group lets them read (tries counts the attempts).
+CREATE TABLE group_syncs (
+    group_id INTEGER PRIMARY KEY REFERENCES actors(id) ON DELETE CASCADE,
+    due_at   INTEGER NOT NULL,
+    tries    INTEGER NOT NULL DEFAULT 0
 );`)
 	return err
 }
