@@ -103,3 +103,67 @@ func TestGroupDiscussionRenameAndEditAcrossInstances(t *testing.T) {
 		t.Errorf("eve changed alice's message:\n%s", page)
 	}
 }
+
+// Threads started elsewhere and renamed on C (carol's server): one by bob
+// on A, one by eve on a Mobilizon-like peer that serves her Note with its
+// first name. The group on B takes the rename although the Note is
+// neither C's nor B's, and relays the new name; every server shows it,
+// even those that fetch the Note from its author's server and get the
+// old name there.
+func TestGroupThreadRenamedByAThirdServer(t *testing.T) {
+	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
+	mp := newMobilizonPeer(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob, carol := a.ti.newPerson(t, "bob"), c.ti.newPerson(t, "carol")
+	pathA := joinAcross(t, a, bob, b, "")
+	pathC := joinAcross(t, c, carol, b, "")
+	G := b.URL + "/@velo"
+	mp.send(t, b, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	if res := a.ti.postForm(t, bob.Client, pathA+"/discussions", url.Values{"title": {"Route"}, "body": {"North or south?"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob starts a discussion on A: %d", res.StatusCode)
+	}
+	picnic := map[string]any{"type": "Note", "id": mp.srv.URL + "/comments/p1", "actor": mp.actor("eve"), "attributedTo": G,
+		"name": "Picnic", "content": "<p>Who brings the bread?</p>", "to": []string{b.URL + "/actors/velo/members"}}
+	mp.serve("/comments/p1", picnic)
+	mp.send(t, b, "eve", map[string]any{"type": "Create", "id": mp.srv.URL + "/comments/p1/activity", "actor": mp.actor("eve"), "object": picnic})
+	drain(t, a, b, c)
+
+	ctx := context.Background()
+	groupA := remoteMembership(t, a, b.Host, bob.Identity).GroupID
+	groupC := remoteMembership(t, c, b.Host, carol.Identity).GroupID
+	on := []struct {
+		fi *fedInstance
+		id int64
+	}{{a, groupA}, {b, g.ID}, {c, groupC}}
+	titles := func(fi *fedInstance, groupID int64) map[string]string {
+		t.Helper()
+		ds, err := fi.App.store.ListDiscussions(ctx, groupID, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, d := range ds {
+			got[d.Title] = d.Slug
+		}
+		return got
+	}
+	onC := titles(c, groupC)
+	if onC["Route"] == "" || onC["Picnic"] == "" {
+		t.Fatalf("the threads on C: %v", onC)
+	}
+	for old, name := range map[string]string{"Route": "Route of Sunday", "Picnic": "Picnic at noon"} {
+		if res := c.ti.postForm(t, carol.Client, pathC+"/discussions/"+onC[old]+"/rename", url.Values{"title": {name}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("carol renames %q on C: %d", old, res.StatusCode)
+		}
+	}
+	drain(t, a, b, c)
+	for _, o := range on {
+		got := titles(o.fi, o.id)
+		if len(got) != 2 || got["Route of Sunday"] == "" || got["Picnic at noon"] == "" {
+			t.Errorf("after carol's renames, the threads on %s are %v", o.fi.Host, got)
+		}
+	}
+	if _, page := b.ti.get(t, alice.Client, "/groups/velo/discussions/"+titles(b, g.ID)["Route of Sunday"]); !strings.Contains(page, "North or south?") {
+		t.Errorf("bob's message on B after the rename:\n%s", page)
+	}
+}

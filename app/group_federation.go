@@ -1173,6 +1173,14 @@ func (a *App) receiveGroupAnnounce(ctx context.Context, in *incoming) error {
 		return err
 	}
 	if obj.Is(ap.TypeNote) {
+		// The group decides what its threads are called: the author's
+		// server may hear of another member's rename no sooner than we
+		// do, and show the old name meanwhile.
+		if ref.Embedded() && a.groupsOwnNote(g, ref.Raw) {
+			if relayed, err := ap.ParseObject(ref.Raw); err == nil && ap.SameURL(relayed.ID, obj.ID) && relayed.Name != "" {
+				obj.Name = relayed.Name
+			}
+		}
 		return a.storeRemoteMessage(ctx, g, obj, raw)
 	}
 	if obj.Is("Article") {

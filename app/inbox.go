@@ -260,14 +260,17 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		}
 		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
 	}
-	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
+	if ref.Embedded() && act.Is(ap.TypeUpdate) {
 		// A member elsewhere renames a thread of one of our groups: the
-		// Note is ours, the change theirs, and the group's handler decides
-		// what a member may change.
-		if obj, err := ap.ParseObject(ref.Raw); err == nil && ref.Embedded() && act.Is(ap.TypeUpdate) && obj.Is(ap.TypeNote) &&
+		// Note is ours or a third server's, the change is theirs, and the
+		// group's handler decides what a member may change (the name; the
+		// text only when they wrote it).
+		if obj, err := ap.ParseObject(ref.Raw); err == nil && obj.Is(ap.TypeNote) &&
 			len(obj.AttributedTo) > 0 && a.isLocalGroup(ctx, obj.AttributedTo[0]) {
 			return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
 		}
+	}
+	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
 		return nil, fmt.Errorf("object %s claims to be ours", ref.ID)
 	}
 	raw, err := a.fetchObject(ctx, ref.ID)
