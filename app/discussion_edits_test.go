@@ -166,4 +166,25 @@ func TestGroupThreadRenamedByAThirdServer(t *testing.T) {
 	if _, page := b.ti.get(t, alice.Client, "/groups/velo/discussions/"+titles(b, g.ID)["Route of Sunday"]); !strings.Contains(page, "North or south?") {
 		t.Errorf("bob's message on B after the rename:\n%s", page)
 	}
+
+	// eve (a member, on a fourth server) may rename bob's thread too, but
+	// what she sends as his text is not taken.
+	var bobsNote string
+	if err := b.App.store.DB().QueryRow(`SELECT uri FROM discussion_messages WHERE uri LIKE ?`, a.URL+"/%").Scan(&bobsNote); err != nil {
+		t.Fatalf("bob's Note on B: %v", err)
+	}
+	forged := map[string]any{"type": "Note", "id": bobsNote, "actor": a.URL + "/@bob", "attributedTo": G,
+		"name": "Route, at last", "content": "<p>Forget it.</p>", "to": []string{b.URL + "/actors/velo/members"}}
+	mp.send(t, b, "eve", map[string]any{"type": "Update", "id": mp.srv.URL + "/u/1", "actor": mp.actor("eve"), "object": forged})
+	drain(t, a, b, c)
+	slug := titles(b, g.ID)["Route, at last"]
+	if slug == "" {
+		t.Fatalf("eve's rename is not taken on B: %v", titles(b, g.ID))
+	}
+	if _, page := b.ti.get(t, alice.Client, "/groups/velo/discussions/"+slug); strings.Contains(page, "Forget it") || !strings.Contains(page, "North or south?") {
+		t.Errorf("eve changed bob's words on B:\n%s", page)
+	}
+	if _, page := c.ti.get(t, carol.Client, pathC+"/discussions/"+titles(c, groupC)["Route, at last"]); strings.Contains(page, "Forget it") || !strings.Contains(page, "North or south?") {
+		t.Errorf("eve changed bob's words on C:\n%s", page)
+	}
 }

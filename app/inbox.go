@@ -13,6 +13,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -261,13 +262,18 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
 	}
 	if ref.Embedded() && act.Is(ap.TypeUpdate) {
-		// A member elsewhere renames a thread of one of our groups: the
-		// Note is ours or a third server's, the change is theirs, and the
-		// group's handler decides what a member may change (the name; the
-		// text only when they wrote it).
+		// A member elsewhere renames a thread of one of our groups. The
+		// name is the thread's, so ours: we are its origin, whoever's
+		// server the opening Note lives on. The text stays its author's
+		// and is dropped here; the group's handler checks membership.
 		if obj, err := ap.ParseObject(ref.Raw); err == nil && obj.Is(ap.TypeNote) &&
 			len(obj.AttributedTo) > 0 && a.isLocalGroup(ctx, obj.AttributedTo[0]) {
-			return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
+			raw, err := json.Marshal(map[string]any{"type": ap.TypeNote, "id": obj.ID, "name": obj.Name,
+				"attributedTo": obj.AttributedTo, "to": obj.To})
+			if err != nil {
+				return nil, err
+			}
+			return &originObject{ID: ref.ID, Types: obj.Types, Raw: raw}, nil
 		}
 	}
 	if ap.SameHost(ref.ID, a.cfg.BaseURL) {
