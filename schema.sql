@@ -460,7 +460,9 @@ CREATE TABLE discussion_messages (
     author_id     INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
     body_html     TEXT    NOT NULL,
     created_at    INTEGER NOT NULL
-);
+    , source TEXT NOT NULL DEFAULT '', edited_at INTEGER);
+-- source (the Markdown a local author typed, to edit it again) and
+-- edited_at were added by ALTER TABLE, written the way SQLite records it.
 CREATE INDEX discussion_messages_discussion ON discussion_messages(discussion_id, id);
 
 -- Posts: a group's announcements, written by its moderators.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -122,7 +123,7 @@ func (a *App) applyDiscussionEdit(ctx context.Context, g *store.Group, note *ap.
 			d.Title = title
 		}
 		if edit {
-			if err := a.store.EditMessageTx(ctx, tx, m.ID, body); err != nil {
+			if err := a.store.EditMessageTx(ctx, tx, m.ID, body, ""); err != nil {
 				return err
 			}
 			m.BodyHTML = body
@@ -162,4 +163,89 @@ func (a *App) messageOf(ctx context.Context, g *store.Group, uri string) (*store
 		}
 	}
 	return m, nil
+}
+
+// Editing one's own message happens on a page of its own (the form holds
+// the Markdown as typed), so it works on a phone without JavaScript. Only
+// its author edits a message, and only one written on this server: the
+// others are changed where they were written.
+
+// loadOwnMessage reads the message of the path for its author.
+func (a *App) loadOwnMessage(w http.ResponseWriter, r *http.Request) (*groupCtx, *store.Discussion, *store.Message, bool, error) {
+	gc, d, ok, err := a.loadDiscussion(w, r, actDiscuss)
+	if !ok {
+		return nil, nil, nil, false, err
+	}
+	id, err := parseID(r.PathValue("id"))
+	if err != nil {
+		return nil, nil, nil, false, errNotFound()
+	}
+	m, err := a.store.MessageByID(r.Context(), id)
+	if err != nil || m.DiscussionID != d.ID {
+		return nil, nil, nil, false, errNotFound()
+	}
+	l := a.printer(r)
+	if m.AuthorID != gc.Identity.ID || m.URI != "" {
+		return nil, nil, nil, false, errForbidden(l.T("Only its author can change a message."))
+	}
+	if m.Source == "" {
+		return nil, nil, nil, false, errForbidden(l.T("This message was written before messages could be changed, and stays as it is."))
+	}
+	m.Author = gc.Identity
+	return gc, d, m, true, nil
+}
+
+func (a *App) showMessageEdit(w http.ResponseWriter, r *http.Request) error {
+	gc, d, m, ok, err := a.loadOwnMessage(w, r)
+	if !ok {
+		return err
+	}
+	return a.renderMessageEdit(w, r, http.StatusOK, gc, d, m, m.Source, nil)
+}
+
+func (a *App) renderMessageEdit(w http.ResponseWriter, r *http.Request, status int, gc *groupCtx, d *store.Discussion, m *store.Message, body string, errs views.FieldErrors) error {
+	p := a.page(r, a.printer(r).T("Change your message"))
+	p.NoIndex = true
+	w.Header().Set("Cache-Control", "private, no-store")
+	return a.render(w, r, status, views.MessageEditPage(p, views.MessageEditView{Group: gc.Group, Path: groupPath(gc.Group),
+		Discussion: d, Message: m, Body: body}, errs))
+}
+
+// saveMessage changes the author's message and tells the group's other
+// servers with an Update of its Note.
+func (a *App) saveMessage(w http.ResponseWriter, r *http.Request) error {
+	gc, d, m, ok, err := a.loadOwnMessage(w, r)
+	if !ok {
+		return err
+	}
+	ctx := r.Context()
+	l := a.printer(r)
+	errs := views.FieldErrors{}
+	body := readMessage(l, r, errs)
+	if len(errs) == 0 && !a.limits.allow("discuss:"+itoa(gc.Identity.ID), 2*time.Second, 20) {
+		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
+	}
+	if len(errs) > 0 {
+		return a.renderMessageEdit(w, r, http.StatusUnprocessableEntity, gc, d, m, body, errs)
+	}
+	g := gc.Group
+	back := groupPath(g) + "/discussions/" + d.Slug + "?after=" + itoa(m.ID-1) + "#m" + itoa(m.ID)
+	if body == m.Source {
+		return a.redirect(w, r, back, "")
+	}
+	first, err := a.store.Messages(ctx, d.ID, 0, 1)
+	if err != nil || len(first) == 0 {
+		return err
+	}
+	m.BodyHTML, m.Source, m.EditedAt = renderMarkdown(body), body, a.now()
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.EditMessageTx(ctx, tx, m.ID, m.BodyHTML, m.Source); err != nil {
+			return err
+		}
+		return a.federateNoteEditTx(ctx, tx, g, d, m, first[0].ID == m.ID, gc.Identity)
+	})
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, back, l.T("Your message is changed."))
 }

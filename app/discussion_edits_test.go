@@ -188,3 +188,99 @@ func TestGroupThreadRenamedByAThirdServer(t *testing.T) {
 		t.Errorf("eve changed bob's words on C:\n%s", page)
 	}
 }
+
+// A member changes their own message from its page: the form holds the
+// Markdown they typed; the thread then shows the new text, marked edited.
+// Nobody else may change it, and bad input changes nothing.
+func TestDiscussionMessageEditedByItsAuthor(t *testing.T) {
+	a, b := newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessOpen)
+	bob := a.ti.newPerson(t, "bob")
+	pathA := joinAcross(t, a, bob, b, "")
+	lou := b.ti.newPerson(t, "lou")
+	b.ti.postForm(t, lou.Client, "/groups/velo/join", nil)
+	if res := b.ti.postForm(t, alice.Client, "/groups/velo/discussions", url.Values{"title": {"Route"}, "body": {"North or *south*?"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start a discussion: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	ctx := context.Background()
+	ds, _ := b.App.store.ListDiscussions(ctx, g.ID, 10, 0)
+	if len(ds) != 1 {
+		t.Fatalf("discussions on B: %v", ds)
+	}
+	onB := "/groups/velo/discussions/" + ds[0].Slug
+	groupA := remoteMembership(t, a, b.Host, bob.Identity).GroupID
+	dsA, _ := a.App.store.ListDiscussions(ctx, groupA, 10, 0)
+	onA := pathA + "/discussions/" + dsA[0].Slug
+	res := a.ti.postForm(t, bob.Client, onA, url.Values{"body": {"South, by the *river*."}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob replies on A: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	msgs, _ := b.App.store.Messages(ctx, ds[0].ID, 0, 10)
+	if len(msgs) != 2 {
+		t.Fatalf("messages on B: %d", len(msgs))
+	}
+	opening := msgs[0]
+	edit := onB + "/messages/" + itoa(opening.ID) + "/edit"
+
+	// Only alice is offered to change her message, and only she can.
+	if _, page := b.ti.get(t, alice.Client, onB); strings.Count(page, "/edit\"") != 1 || !strings.Contains(page, edit) {
+		t.Errorf("alice's page should offer to change her message only:\n%s", page)
+	}
+	if _, page := b.ti.get(t, lou.Client, onB); strings.Contains(page, "/messages/") {
+		t.Errorf("lou is offered to change someone else's message:\n%s", page)
+	}
+	if res, _ := b.ti.get(t, lou.Client, edit); res.StatusCode != http.StatusForbidden {
+		t.Errorf("lou opens alice's message for editing: %d", res.StatusCode)
+	}
+	if res := b.ti.postForm(t, lou.Client, edit, url.Values{"body": {"Mine now"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("lou changes alice's message: %d", res.StatusCode)
+	}
+	if res, _ := b.ti.get(t, alice.Client, onB+"/messages/"+itoa(msgs[1].ID)+"/edit"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("alice opens bob's message for editing: %d", res.StatusCode)
+	}
+	if res, _ := b.ti.get(t, alice.Client, "/groups/velo/discussions/nope/messages/"+itoa(opening.ID)+"/edit"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a message under another thread's address: %d", res.StatusCode)
+	}
+	if _, form := b.ti.get(t, alice.Client, edit); !strings.Contains(form, "North or *south*?") {
+		t.Fatalf("the form does not hold what alice typed:\n%s", form)
+	}
+	long := strings.Repeat("y", maxMessageChars+1)
+	for _, bad := range []string{"   ", long} {
+		if res, body := b.ti.postFormBody(t, alice.Client, edit, url.Values{"body": {bad}}); res.StatusCode != http.StatusUnprocessableEntity || (bad == long && !strings.Contains(body, long)) {
+			t.Errorf("a bad message (%d chars): %d", len(bad), res.StatusCode)
+		}
+	}
+	if m, _ := b.App.store.MessageByID(ctx, opening.ID); m.Source != "North or *south*?" || !m.EditedAt.IsZero() {
+		t.Fatalf("bad input changed the message: %+v", m)
+	}
+
+	// alice's change reaches bob's server; bob changes his on A, and B
+	// takes it.
+	if res := b.ti.postForm(t, alice.Client, edit, url.Values{"body": {"North, *surely*."}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice changes her message: %d", res.StatusCode)
+	}
+	msgsA, _ := a.App.store.Messages(ctx, dsA[0].ID, 0, 10)
+	if len(msgsA) != 2 {
+		t.Fatalf("messages on A: %d", len(msgsA))
+	}
+	if res := a.ti.postForm(t, bob.Client, onA+"/messages/"+itoa(msgsA[1].ID)+"/edit", url.Values{"body": {"South, by the *old bridge*."}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob changes his message on A: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	for _, on := range []struct {
+		fi   *fedInstance
+		who  person
+		path string
+	}{{b, alice, onB}, {a, bob, onA}, {b, lou, onB}} {
+		_, page := on.fi.ti.get(t, on.who.Client, on.path)
+		if !strings.Contains(page, "North, <em>surely</em>.") || !strings.Contains(page, "South, by the <em>old bridge</em>.") ||
+			strings.Contains(page, "river") || strings.Count(page, `class="edited"`) != 2 {
+			t.Errorf("the thread on %s after both changes:\n%s", on.fi.Host, page)
+		}
+	}
+	if d, _ := b.App.store.DiscussionByID(ctx, ds[0].ID); d.Title != "Route" {
+		t.Errorf("changing the opening message renamed the thread: %q", d.Title)
+	}
+}

@@ -88,7 +88,7 @@ func (a *App) createDiscussion(w http.ResponseWriter, r *http.Request) error {
 			Group: g, Path: groupPath(g), Discussions: list, Page: 1}, f, errs))
 	}
 	d := &store.Discussion{GroupID: g.ID, AuthorID: gc.Identity.ID, Title: f.Title}
-	first := &store.Message{BodyHTML: renderMarkdown(f.Body)}
+	first := &store.Message{BodyHTML: renderMarkdown(f.Body), Source: f.Body}
 	err = a.changeMembership(ctx, func(tx *sql.Tx) error {
 		if err := a.store.CreateDiscussionTx(ctx, tx, d, first); err != nil {
 			return err
@@ -163,7 +163,7 @@ func (a *App) renderDiscussion(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	v := views.DiscussionView{Group: gc.Group, Path: groupPath(gc.Group), Discussion: d, Body: body,
-		CanDelete: gc.may(actDiscuss), Title: title}
+		CanDelete: gc.may(actDiscuss), Title: title, Me: gc.Identity.ID}
 	if title == "" {
 		v.Title = d.Title
 	}
@@ -196,7 +196,7 @@ func (a *App) replyToDiscussion(w http.ResponseWriter, r *http.Request) error {
 		return a.renderDiscussion(w, r, http.StatusUnprocessableEntity, gc, d, body, "", errs)
 	}
 	g := gc.Group
-	m := &store.Message{DiscussionID: d.ID, AuthorID: gc.Identity.ID, BodyHTML: renderMarkdown(body)}
+	m := &store.Message{DiscussionID: d.ID, AuthorID: gc.Identity.ID, BodyHTML: renderMarkdown(body), Source: body}
 	err = a.changeMembership(ctx, func(tx *sql.Tx) error {
 		if err := a.store.AddMessageTx(ctx, tx, m); err != nil {
 			return err

@@ -333,6 +333,9 @@ func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message,
 	if first {
 		n["name"] = d.Title
 	}
+	if !m.EditedAt.IsZero() {
+		n["updated"] = m.EditedAt
+	}
 	if inReplyTo != "" {
 		n["inReplyTo"] = inReplyTo
 	}

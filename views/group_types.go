@@ -103,6 +103,22 @@ type DiscussionView struct {
 	Body       string
 	Title      string // in the rename form
 	CanDelete  bool   // and rename
+	Me         int64  // the reader's identity, who may change their messages
+}
+
+// MessageEditView is the form changing one's own discussion message.
+type MessageEditView struct {
+	Group      *store.Group
+	Path       string
+	Discussion *store.Discussion
+	Message    *store.Message
+	Body       string
+}
+
+// Editable tells whether the reader may change a message: one they wrote
+// here, with what they typed kept.
+func (v DiscussionView) Editable(m *store.Message) bool {
+	return m.AuthorID == v.Me && m.URI == "" && m.Source != ""
 }
 
 // PostForm is a post as typed.

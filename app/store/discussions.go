@@ -31,7 +31,9 @@ type Message struct {
 	AuthorID     int64
 	Author       *Actor
 	BodyHTML     string
+	Source       string // the Markdown its author typed here ("" for others)
 	CreatedAt    time.Time
+	EditedAt     time.Time // zero unless changed after it was written
 }
 
 const discussionColumns = `d.id, d.slug, coalesce(d.uri, ''), d.group_id, d.author_id, d.title,
@@ -72,8 +74,8 @@ func (s *Store) CreateDiscussionTx(ctx context.Context, tx *sql.Tx, d *Discussio
 // AddMessageTx appends a message to a discussion.
 func (s *Store) AddMessageTx(ctx context.Context, tx *sql.Tx, m *Message) error {
 	now := s.unix()
-	res, err := tx.ExecContext(ctx, `INSERT INTO discussion_messages (discussion_id, uri, author_id, body_html, created_at)
-		VALUES (?, nullif(?, ''), ?, ?, ?)`, m.DiscussionID, m.URI, m.AuthorID, m.BodyHTML, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO discussion_messages (discussion_id, uri, author_id, body_html, source, created_at)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?)`, m.DiscussionID, m.URI, m.AuthorID, m.BodyHTML, m.Source, now)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -92,9 +94,11 @@ func (s *Store) RenameDiscussionTx(ctx context.Context, tx *sql.Tx, id int64, ti
 	return err
 }
 
-// EditMessageTx replaces a message's text.
-func (s *Store) EditMessageTx(ctx context.Context, tx *sql.Tx, id int64, bodyHTML string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE discussion_messages SET body_html = ? WHERE id = ?`, bodyHTML, id)
+// EditMessageTx replaces a message's text (source is its Markdown when
+// typed here) and marks it edited.
+func (s *Store) EditMessageTx(ctx context.Context, tx *sql.Tx, id int64, bodyHTML, source string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE discussion_messages SET body_html = ?, source = ?, edited_at = ? WHERE id = ?`,
+		bodyHTML, source, s.unix(), id)
 	return err
 }
 
@@ -154,7 +158,7 @@ func (s *Store) CountDiscussions(ctx context.Context, groupID int64) (int, error
 // afterID (0: from the start), in order, with their authors. Pages are
 // keyed on the id so a long thread is read in bounded slices.
 func (s *Store) Messages(ctx context.Context, discussionID, afterID int64, limit int) ([]*Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.created_at,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+`,
 		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id
 		WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
 	if err != nil {
@@ -163,46 +167,50 @@ func (s *Store) Messages(ctx context.Context, discussionID, afterID int64, limit
 	defer rows.Close()
 	var out []*Message
 	for rows.Next() {
-		var m Message
 		var act Actor
-		var created, ac, au int64
-		if err := rows.Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created,
-			&act.ID, &act.Kind, &act.Username, &act.Domain, &act.AccountID, &act.DisplayName, &act.Bio,
-			&act.AvatarUUID, &act.URI, &act.InboxURL, &act.SharedInboxURL, &act.ManuallyApproves, &ac, &au); err != nil {
+		var ac, au int64
+		m, err := scanMessage(rows, &act.ID, &act.Kind, &act.Username, &act.Domain, &act.AccountID, &act.DisplayName, &act.Bio,
+			&act.AvatarUUID, &act.URI, &act.InboxURL, &act.SharedInboxURL, &act.ManuallyApproves, &ac, &au)
+		if err != nil {
 			return nil, err
 		}
-		m.CreatedAt = time.Unix(created, 0).UTC()
 		act.CreatedAt, act.UpdatedAt = time.Unix(ac, 0).UTC(), time.Unix(au, 0).UTC()
 		m.Author = &act
-		out = append(out, &m)
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
-// MessageByURI returns a message by its remote id.
-func (s *Store) MessageByURI(ctx context.Context, uri string) (*Message, error) {
+const messageColumns = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.source, m.created_at, coalesce(m.edited_at, 0)`
+
+// scanMessage reads the messageColumns of a row, then extra columns.
+func scanMessage(row interface{ Scan(...any) error }, extra ...any) (*Message, error) {
 	var m Message
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, discussion_id, coalesce(uri, ''), author_id, body_html, created_at
-		FROM discussion_messages WHERE uri = ?`, uri).Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created)
-	if err != nil {
-		return nil, notFound(err)
+	var created, edited int64
+	dest := append([]any{&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &m.Source, &created, &edited}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
 	}
 	m.CreatedAt = time.Unix(created, 0).UTC()
+	if edited != 0 {
+		m.EditedAt = time.Unix(edited, 0).UTC()
+	}
 	return &m, nil
+}
+
+// MessageByURI returns a message by its remote id.
+func (s *Store) MessageByURI(ctx context.Context, uri string) (*Message, error) {
+	return s.message(ctx, `m.uri = ?`, uri)
 }
 
 // MessageByID returns one message.
 func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
-	var m Message
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, discussion_id, coalesce(uri, ''), author_id, body_html, created_at
-		FROM discussion_messages WHERE id = ?`, id).Scan(&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &created)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	m.CreatedAt = time.Unix(created, 0).UTC()
-	return &m, nil
+	return s.message(ctx, `m.id = ?`, id)
+}
+
+func (s *Store) message(ctx context.Context, where string, arg any) (*Message, error) {
+	m, err := scanMessage(s.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM discussion_messages m WHERE `+where, arg))
+	return m, notFound(err)
 }
 
 // LastMessageID is the id of a discussion's latest message.

@@ -24,6 +24,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateSpamDefaults,
 	migrateProbation,
 	migrateGroupSyncs,
+	migrateMessageSources,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -410,6 +411,15 @@ CREATE TABLE group_syncs (
     due_at   INTEGER NOT NULL,
     tries    INTEGER NOT NULL DEFAULT 0
 );`)
+	return err
+}
+
+// migrateMessageSources keeps what a local author typed, so that they can
+// edit their discussion messages, and when a message was edited.
+func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
 	return err
 }
 
