@@ -27,8 +27,8 @@ func browserAs(t *testing.T, ti *testInstance, p person) context.Context {
 
 // A group's first hour in real browsers: Alice creates it and invites
 // Bob, Bob accepts and starts a discussion, Alice sees the news, follows
-// it to the thread and renames it, Bob adds the group's pad as a
-// resource.
+// it to the thread and renames it, Bob changes his message and adds the
+// group's pad as a resource.
 func TestBrowserGroupInviteDiscussResource(t *testing.T) {
 	ti := newTestInstance(t)
 	alice, bob := ti.newPerson(t, "alice"), ti.newPerson(t, "bob")
@@ -90,6 +90,23 @@ func TestBrowserGroupInviteDiscussResource(t *testing.T) {
 	if got := browserText(t, ab, `main h1`); got != "Saturday ride to Vienne" {
 		t.Fatalf("after renaming, the thread is called %q", got)
 	}
+	// Bob changes his message from its own page, at phone width.
+	browserDo(t, bb, "change the first message",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(ti.URL+"/groups/velo/discussions"),
+		chromedp.Click(chromedp.Search(`//ul[contains(@class, "discussions")]//a`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.messages`)),
+		chromedp.Click(chromedp.Search(`//li[contains(@class, "message")]//a[contains(., "Edit")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Change your message")]`)),
+		chromedp.Clear(chromedp.CSS(`#f-body`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-body`), "Who brings the **map** and the pump?"),
+		chromedp.Click(chromedp.Search(`//button[contains(., "Save the message")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+	)
+	if got := browserText(t, bb, `li.message`); !strings.Contains(got, "Who brings the map and the pump?") || !strings.Contains(got, "edited") {
+		t.Fatalf("after changing it, the message reads %q", got)
+	}
+	screenshot(t, bb, "groups-2-message-changed")
 	browserDo(t, bb, "add the pad",
 		chromedp.Navigate(ti.URL+"/groups/velo/resources"),
 		chromedp.SetValue(chromedp.CSS(`#f-tool`), "pad"),
@@ -101,5 +118,5 @@ func TestBrowserGroupInviteDiscussResource(t *testing.T) {
 	if got := browserText(t, bb, `ul.resources li.resource`); !strings.Contains(got, "Ride plans") || !strings.Contains(got, "Pad") {
 		t.Fatalf("the resource reads %q", got)
 	}
-	screenshot(t, bb, "groups-2-resources")
+	screenshot(t, bb, "groups-3-resources")
 }
