@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		store:     st,
 		assets:    static.Load(),
 		baseURL:   base,
-		limits:    newLimiters(),
+		limits:    newLimiters(cfg.Now),
 		mailer:    m,
 		mailPoke:  make(chan struct{}, 1),
 		dailyPoke: make(chan struct{}, 1),

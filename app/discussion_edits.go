@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -221,10 +220,7 @@ func (a *App) saveMessage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	l := a.printer(r)
 	errs := views.FieldErrors{}
-	body := readMessage(l, r, errs)
-	if len(errs) == 0 && !a.limits.allow("discuss:"+itoa(gc.Identity.ID), 2*time.Second, 20) {
-		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
-	}
+	body := a.readMessage(r, gc.Identity, errs)
 	if len(errs) > 0 {
 		return a.renderMessageEdit(w, r, http.StatusUnprocessableEntity, gc, d, m, body, errs)
 	}

@@ -47,12 +47,18 @@ func (a *App) showDiscussions(w http.ResponseWriter, r *http.Request) error {
 		Group: gc.Group, Path: groupPath(gc.Group), Discussions: list, Page: page, More: more}, views.DiscussionForm{}, nil))
 }
 
-func readMessage(l *i18n.Printer, r *http.Request, errs views.FieldErrors) string {
+// readMessage reads the message typed in a discussion form, checks it,
+// and, when the form holds no other error, counts it against its
+// writer's pace (a burst of 20, then one every 2 s).
+func (a *App) readMessage(r *http.Request, writer *store.Actor, errs views.FieldErrors) string {
+	l := a.printer(r)
 	body := strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"))
 	if body == "" {
 		errs["body"] = l.T("Write a message.")
 	} else if m := validText(l, body, maxMessageChars, true); m != "" {
 		errs["body"] = m
+	} else if len(errs) == 0 && !a.limits.allow("discuss:"+itoa(writer.ID), 2*time.Second, 20) {
+		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
 	}
 	return body
 }
@@ -73,10 +79,7 @@ func (a *App) createDiscussion(w http.ResponseWriter, r *http.Request) error {
 	} else if m := validText(l, f.Title, maxDiscussionTitle, false); m != "" {
 		errs["title"] = m
 	}
-	f.Body = readMessage(l, r, errs)
-	if len(errs) == 0 && !a.limits.allow("discuss:"+itoa(gc.Identity.ID), 2*time.Second, 20) {
-		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
-	}
+	f.Body = a.readMessage(r, gc.Identity, errs)
 	if len(errs) > 0 {
 		list, err := a.store.ListDiscussions(ctx, g.ID, 50, 0)
 		if err != nil {
@@ -186,12 +189,8 @@ func (a *App) replyToDiscussion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	l := a.printer(r)
 	errs := views.FieldErrors{}
-	body := readMessage(l, r, errs)
-	if len(errs) == 0 && !a.limits.allow("discuss:"+itoa(gc.Identity.ID), 2*time.Second, 20) {
-		errs["body"] = l.T("Too many attempts; wait a minute and try again.")
-	}
+	body := a.readMessage(r, gc.Identity, errs)
 	if len(errs) > 0 {
 		return a.renderDiscussion(w, r, http.StatusUnprocessableEntity, gc, d, body, "", errs)
 	}

@@ -73,6 +73,44 @@ func TestGroupDiscussions(t *testing.T) {
 	}
 }
 
+// A member writing faster than anyone types (a script, a stuck key) is
+// stopped after a burst of 20 messages with a clear word next to the
+// field; what was typed is kept and nothing is stored. Changing a
+// message counts the same.
+func TestDiscussionMessagesArePaced(t *testing.T) {
+	// The clock stands still, so a slow run cannot refill the bucket.
+	still := time.Now()
+	ti := newTestInstance(t, func(c *Config) { c.Now = func() time.Time { return still } })
+	_, bob, _, _ := groupWithMembers(t, ti)
+	res := ti.postForm(t, bob.Client, "/groups/velo/discussions", url.Values{"title": {"Flood"}, "body": {"1"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start discussion: %d", res.StatusCode)
+	}
+	thread := strings.SplitN(res.Header.Get("Location"), "?", 2)[0]
+	for i := 2; i <= 20; i++ {
+		if res := ti.postForm(t, bob.Client, thread, url.Values{"body": {itoa(int64(i))}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("message %d: %d", i, res.StatusCode)
+		}
+	}
+	res, body := ti.postFormBody(t, bob.Client, thread, url.Values{"body": {"one too many"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Too many attempts") || !strings.Contains(body, "one too many") {
+		t.Fatalf("the 21st message in a burst: %d", res.StatusCode)
+	}
+	g := mustGroup(t, ti, "velo")
+	ds, _ := ti.App.store.ListDiscussions(context.Background(), g.ID, 10, 0)
+	if len(ds) != 1 || ds[0].MessageCount != 20 {
+		t.Fatalf("after the burst: %+v", ds)
+	}
+	msgs, _ := ti.App.store.Messages(context.Background(), ds[0].ID, 0, 1)
+	edit := thread + "/messages/" + itoa(msgs[0].ID) + "/edit"
+	if res, body := ti.postFormBody(t, bob.Client, edit, url.Values{"body": {"changed"}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Too many attempts") {
+		t.Fatalf("a change in the same burst: %d", res.StatusCode)
+	}
+	if m, _ := ti.App.store.MessageByID(context.Background(), msgs[0].ID); m.Source != "1" {
+		t.Fatalf("the refused change was stored: %q", m.Source)
+	}
+}
+
 func TestGroupPostsResourcesAndEvents(t *testing.T) {
 	ti := newTestInstance(t)
 	alice, bob, carol, _ := groupWithMembers(t, ti)
