@@ -332,6 +332,9 @@ func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message,
 		"to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{}, "published": m.CreatedAt}
 	if first {
 		n["name"] = d.Title
+		if g.IsLocal() {
+			n["replies"] = a.URL(groupPath(g) + "/discussions/" + d.Slug + "/replies")
+		}
 	}
 	if !m.EditedAt.IsZero() {
 		n["updated"] = m.EditedAt
@@ -1401,6 +1404,31 @@ func (a *App) showDiscussionJSON(w http.ResponseWriter, r *http.Request) error {
 	n := a.messageNote(g, d, msgs[0], msgs[0].Author, true, "")
 	n["@context"] = groupContext()
 	return activityJSON(w, n)
+}
+
+// showDiscussionReplies serves the messages of a thread after its
+// opening one, in order, to the group's members: with the discussions
+// collection (which holds the opening Notes), what a member's server
+// reads to show threads started before it had anyone in the group.
+func (a *App) showDiscussionReplies(w http.ResponseWriter, r *http.Request) error {
+	g, ok, err := a.memberOnlyObject(w, r)
+	if !ok {
+		return err
+	}
+	ctx := r.Context()
+	d, err := a.store.DiscussionBySlug(ctx, g.ID, r.PathValue("slug"))
+	if err != nil {
+		return jsonError(w, http.StatusNotFound, "no such object")
+	}
+	return serveCollection(w, r, a.URL(groupPath(g)+"/discussions/"+d.Slug+"/replies"), max(d.MessageCount-1, 0),
+		func(limit, offset int) ([]any, error) {
+			list, err := a.store.MessagesAt(ctx, d.ID, offset+1, limit)
+			var items []any
+			for _, m := range list {
+				items = append(items, a.messageNote(g, d, m, m.Author, false, ""))
+			}
+			return items, err
+		})
 }
 
 func (a *App) showMessageJSON(w http.ResponseWriter, r *http.Request) error {

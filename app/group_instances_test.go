@@ -809,6 +809,127 @@ func TestRemoteGroupReadOnJoining(t *testing.T) {
 	}
 }
 
+// Joining a remote group brings its earlier discussions, each thread
+// whole (its opening Note names the rest, which is read to the end) or not
+// at all, in order, with their authors and dates, and without news of
+// old messages. A Mobilizon-like group whose threads do not name their
+// replies, or name fewer than they count, has none read back.
+func TestRemoteGroupThreadsReadOnJoining(t *testing.T) {
+	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
+	g, alice := fedGroup(t, b, store.OpennessModerated)
+	carol := c.ti.newPerson(t, "carol")
+	pathC := joinAcross(t, c, carol, b, "")
+	approveRemote(t, b, alice, g, "@carol@"+c.Host)
+	drain(t, b, c)
+	if res := c.ti.postForm(t, carol.Client, pathC+"/discussions", url.Values{"title": {"Route"}, "body": {"North or south?"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("carol starts a thread: %d", res.StatusCode)
+	}
+	drain(t, b, c)
+	ctx := context.Background()
+	slugOf := func(fi *fedInstance, groupID int64, title string) string {
+		t.Helper()
+		ds, _ := fi.App.store.ListDiscussions(ctx, groupID, 10, 0)
+		for _, d := range ds {
+			if d.Title == title {
+				return d.Slug
+			}
+		}
+		t.Fatalf("no thread %q on %s", title, fi.Host)
+		return ""
+	}
+	for _, fi := range []*fedInstance{a, b, c} {
+		fi.Clock.Advance(20 * time.Minute)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/discussions/"+slugOf(b, g.ID, "Route"), url.Values{"body": {"South, by the river."}})
+	drain(t, b, c)
+	groupC := remoteMembership(t, c, b.Host, carol.Identity).GroupID
+	if res := c.ti.postForm(t, carol.Client, pathC+"/discussions/"+slugOf(c, groupC, "Route"), url.Values{"body": {"Then *south* it is."}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("carol replies: %d", res.StatusCode)
+	}
+	b.ti.postForm(t, alice.Client, "/groups/velo/discussions", url.Values{"title": {"Picnic"}, "body": {"Who brings the bread?"}})
+	drain(t, b, c)
+
+	bob := a.ti.newPerson(t, "bob")
+	path := joinAcross(t, a, bob, b, "")
+	approveRemote(t, b, alice, g, "@bob@"+a.Host)
+	drain(t, a, b, c)
+
+	ag, _ := a.App.store.GroupByHandle(ctx, "velo@"+b.Host)
+	ds, _ := a.App.store.ListDiscussions(ctx, ag.ID, 10, 0)
+	titles := map[string]*store.Discussion{}
+	for _, d := range ds {
+		titles[d.Title] = d
+	}
+	if len(ds) != 2 || titles["Route"] == nil || titles["Picnic"] == nil {
+		t.Fatalf("the threads on A after joining: %v", ds)
+	}
+	msgs, _ := a.App.store.Messages(ctx, titles["Route"].ID, 0, 10)
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Author.Handle()+": "+strings.TrimSpace(m.BodyHTML))
+	}
+	want := []string{"@carol@" + c.Host + ": <p>North or south?</p>", "@alice@" + b.Host + ": <p>South, by the river.</p>",
+		"@carol@" + c.Host + ": <p>Then <em>south</em> it is.</p>"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the thread on A reads\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(msgs) == 3 && !msgs[1].CreatedAt.After(msgs[0].CreatedAt) {
+		t.Errorf("alice's reply is dated %v, carol's opening %v: the 20 minutes between are lost", msgs[1].CreatedAt, msgs[0].CreatedAt)
+	}
+	if _, page := a.ti.get(t, bob.Client, path+"/discussions/"+titles["Route"].Slug); !strings.Contains(page, "Then <em>south</em> it is.") {
+		t.Errorf("bob's page of the thread:\n%s", page)
+	}
+	if _, news := a.ti.get(t, bob.Client, "/groups"); strings.Contains(news, "Route") || strings.Contains(news, "Picnic") {
+		t.Errorf("bob is told of old messages as news:\n%s", news)
+	}
+	// Read again (the daily read): nothing is doubled.
+	if err := a.App.SyncRemoteGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := a.App.store.ListDiscussions(ctx, ag.ID, 10, 0); len(ds) != 2 || ds[0].MessageCount+ds[1].MessageCount != 4 {
+		t.Errorf("after another read: %v", ds)
+	}
+
+	// A Mobilizon-like group: one thread names no replies, one names a
+	// collection counting 2 that holds 1, one is whole.
+	mp := newMobilizonPeer(t)
+	G := mp.group(t, "club", ap.OpennessOpen)
+	pem, _ := ap.EncodePublicKeyPEM(&testKeys(t)[2].PublicKey)
+	raw, _ := json.Marshal(ap.NewActor(ap.TypeGroup, G, "club", pem, mp.srv.URL+"/inbox"))
+	var doc map[string]any
+	json.Unmarshal(raw, &doc)
+	doc["openness"], doc["discussions"] = "open", G+"/discussions"
+	mp.serve("/users/club", doc)
+	thread := func(n string, replies any) map[string]any {
+		note := map[string]any{"type": "Note", "id": mp.srv.URL + "/c/" + n, "actor": mp.actor("eve"), "attributedTo": G,
+			"context": mp.srv.URL + "/c/" + n, "name": "Thread " + n, "content": "<p>Opening " + n + "</p>"}
+		if replies != nil {
+			note["replies"] = replies
+		}
+		return note
+	}
+	reply := func(n string) map[string]any {
+		return map[string]any{"type": "Note", "id": mp.srv.URL + "/comments/" + n, "actor": mp.actor("mal"), "attributedTo": G,
+			"context": mp.srv.URL + "/c/" + n, "content": "<p>Reply to " + n + "</p>"}
+	}
+	mp.serve("/users/club/discussions", map[string]any{"type": "OrderedCollection", "id": G + "/discussions", "totalItems": 3,
+		"orderedItems": []any{thread("1", nil), thread("2", G+"/c/2/replies"), thread("3", G+"/c/3/replies")}})
+	mp.serve("/users/club/c/2/replies", map[string]any{"type": "OrderedCollection", "id": G + "/c/2/replies", "totalItems": 2,
+		"orderedItems": []any{reply("2")}})
+	mp.serve("/users/club/c/3/replies", map[string]any{"type": "OrderedCollection", "id": G + "/c/3/replies", "totalItems": 1,
+		"orderedItems": []any{reply("3")}})
+	joinPeerGroup(t, a, mp, bob, "club")
+	drain(t, a)
+	club, err := a.App.store.GroupByURI(ctx, G)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = a.App.store.ListDiscussions(ctx, club.ID, 10, 0)
+	if len(ds) != 1 || ds[0].Title != "Thread 3" || ds[0].MessageCount != 2 {
+		t.Errorf("the peer group's threads on A: %v (want Thread 3 only, whole)", ds)
+	}
+}
+
 // Accepting an invitation to a remote group brings what the group had
 // before, once the group has taken the Accept in. Read too early, the
 // group lists bob nowhere and shows him nothing: the read is tried again

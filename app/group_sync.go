@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"convene/app/ap"
@@ -18,25 +19,30 @@ import (
 //     attributedTo is the group. To take such a Create as the group's,
 //     this server must know who moderates the group.
 //   - Someone who joins sees what the group had before: its resources,
-//     posts and upcoming events (Mobilizon's server reads them the same
-//     way).
+//     posts, upcoming events and discussions (Mobilizon's server reads
+//     them the same way).
 //
-// The group serves its members collection, resources and members-only
-// posts only to its members: so this server reads them signed as one of
-// its own people who is a member: when that person is let in (at once
-// when the group accepts their Join, a little after they accept its
-// invitation: see groupSyncWaits), and again every day. Discussions are not read back: their collection holds only
-// each thread's opening message, and half a thread would mislead.
+// The group serves these only to its members: so this server reads them
+// signed as one of its own people who is a member, when that person is
+// let in (at once when the group accepts their Join, a little after they
+// accept its invitation: see groupSyncWaits), and again every day.
+//
+// A thread is read back whole or not at all: the discussions collection
+// holds only each thread's opening message, and half a thread would
+// mislead. Convene groups name the rest in the opening Note's replies;
+// threads of groups that do not (Mobilizon's) start here with the first
+// message written after someone here joined.
 
 // maxMemberPages bounds how much of a remote collection is read: a group
 // with more than this many pages of members or resources is read in part.
 const maxMemberPages = 20
 
 // syncRemoteGroup reads a remote group as one of its local members:
-// who moderates it, and its resources, posts and upcoming events. It
-// reports whether the group let that member in: a group that has not yet
-// taken in our Accept of its invitation lists them nowhere and shows
-// them nothing, and is worth reading again soon (see SyncDueGroups).
+// who moderates it, and its resources, discussions, posts and upcoming
+// events. It reports whether the group let that member in: a group that
+// has not yet taken in our Accept of its invitation lists them nowhere
+// and shows them nothing, and is worth reading again soon (see
+// SyncDueGroups).
 func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) (admitted bool, err error) {
 	if g.IsLocal() {
 		return true, nil
@@ -85,6 +91,11 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) (admitted boo
 		}
 	}
 	a.keepRemoteResources(ctx, g, doc.Resources, read("resources", doc.Resources))
+	for _, item := range read("discussions", doc.Discussions) {
+		if err := a.keepRemoteThread(ctx, g, item, signer); err != nil {
+			a.log.Info("a remote group's discussion", "group", g.URI, "err", err)
+		}
+	}
 	for _, item := range read("posts", doc.Posts) {
 		if obj, err := ap.ParseObject(item); err == nil && obj.Is("Article") {
 			if err := a.storeRemotePost(ctx, g, obj, item); err != nil {
@@ -126,6 +137,124 @@ func listsMember(items []json.RawMessage, who string) bool {
 		}
 	}
 	return false
+}
+
+// maxThreadMessages bounds the threads read back: a longer one is left
+// out (its new messages still arrive).
+const maxThreadMessages = 2000
+
+// keepRemoteThread stores a thread the group had before this server could
+// read it, with all its messages or not at all: the opening Note must
+// name its replies on the group's server, and they must be read to the
+// end. The group vouches for its threads' messages, as for the Notes it
+// relays when their authors' servers do not show them (announcedObject).
+// Nobody is notified: it is old news.
+func (a *App) keepRemoteThread(ctx context.Context, g *store.Group, item json.RawMessage, signer *ap.Signer) error {
+	opening, ok := a.remoteThreadNote(g, item)
+	if !ok || opening.Name == "" {
+		return nil
+	}
+	if _, err := a.discussionByURI(ctx, g, opening.ID); err == nil {
+		return nil // known already
+	}
+	var f struct {
+		Replies json.RawMessage `json:"replies"`
+	}
+	_ = json.Unmarshal(item, &f)
+	uri := refString(f.Replies)
+	if uri == "" || !ap.SameHost(uri, g.URI) {
+		return nil
+	}
+	items, ok := a.wholeCollection(ctx, uri, maxThreadMessages, signer)
+	if !ok {
+		return fmt.Errorf("the replies of %s could not be read whole", opening.ID)
+	}
+	notes := []*remoteThreadMessage{opening}
+	for _, item := range items {
+		n, ok := a.remoteThreadNote(g, item)
+		if !ok || !ap.SameURL(n.context, opening.ID) {
+			return fmt.Errorf("%s holds a message that cannot be read back here", uri)
+		}
+		notes = append(notes, n)
+	}
+	authors := map[string]int64{}
+	for _, n := range notes {
+		if _, ok := authors[n.actor]; ok {
+			continue
+		}
+		info, err := a.remoteActor(ctx, n.actor, false)
+		if err != nil {
+			return err
+		}
+		authors[n.actor] = info.ID
+	}
+	d := &store.Discussion{URI: opening.ID, GroupID: g.ID, AuthorID: authors[opening.actor],
+		Title: clipRunes(cleanSpace(opening.Name), maxDiscussionTitle)}
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		for i, n := range notes {
+			m := &store.Message{URI: n.ID, DiscussionID: d.ID, AuthorID: authors[n.actor], BodyHTML: sanitizeHTML(n.Content),
+				CreatedAt: n.Published}
+			var err error
+			if i == 0 {
+				err = a.store.CreateDiscussionTx(ctx, tx, d, m)
+			} else {
+				err = a.store.AddMessageTx(ctx, tx, m)
+			}
+			if err != nil {
+				return err // a message known in another thread: none of it is kept
+			}
+		}
+		return nil
+	})
+}
+
+// remoteThreadMessage is a discussion Note read back from a remote group.
+type remoteThreadMessage struct {
+	*ap.RemoteObject
+	actor, context string
+}
+
+// remoteThreadNote checks that item is a discussion message of g, as
+// storeRemoteMessage does for one relayed live: a Note attributed to the
+// group, by an author of the Note's own server, which is not this one
+// (messages written here are not read back from elsewhere).
+func (a *App) remoteThreadNote(g *store.Group, item json.RawMessage) (*remoteThreadMessage, bool) {
+	note, err := ap.ParseObject(item)
+	if err != nil || !note.Is(ap.TypeNote) || len(note.AttributedTo) == 0 || !ap.SameURL(note.AttributedTo[0], g.URI) {
+		return nil, false
+	}
+	var f struct {
+		Actor   string `json:"actor"`
+		Context string `json:"context"`
+	}
+	_ = json.Unmarshal(item, &f)
+	if f.Actor == "" || !ap.SameHost(f.Actor, note.ID) || ap.SameHost(note.ID, a.cfg.BaseURL) {
+		return nil, false
+	}
+	return &remoteThreadMessage{RemoteObject: note, actor: f.Actor, context: f.Context}, true
+}
+
+// wholeCollection reads every item of a collection, or says it could not:
+// more than limit items, or fewer read than it counts.
+func (a *App) wholeCollection(ctx context.Context, uri string, limit int, signer *ap.Signer) ([]json.RawMessage, bool) {
+	raw, err := a.fed.fetcher.FetchObject(ctx, uri, signer)
+	if err != nil {
+		return nil, false
+	}
+	var c struct {
+		TotalItems *int `json:"totalItems"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.TotalItems == nil || *c.TotalItems > limit {
+		return nil, false
+	}
+	if *c.TotalItems == 0 {
+		return nil, true
+	}
+	items, err := a.collectionItems(ctx, uri, *c.TotalItems, *c.TotalItems, signer)
+	if err != nil || len(items) != *c.TotalItems {
+		return nil, false
+	}
+	return items, true
 }
 
 // keepRemoteResources stores the resources of a remote group's

@@ -182,6 +182,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /groups/{name}/discussions/{slug}", h(a.replyToDiscussion))
 	mux.Handle("POST /groups/{name}/discussions/{slug}/delete", h(a.deleteDiscussion))
 	mux.Handle("POST /groups/{name}/discussions/{slug}/rename", h(a.renameDiscussion))
+	mux.Handle("GET /groups/{name}/discussions/{slug}/replies", h(a.showDiscussionReplies))
 	mux.Handle("GET /groups/{name}/discussions/{slug}/messages/{id}/edit", h(a.showMessageEdit))
 	mux.Handle("POST /groups/{name}/discussions/{slug}/messages/{id}/edit", h(a.saveMessage))
 	mux.Handle("GET /groups/{name}/messages/{id}", h(a.showMessageJSON))

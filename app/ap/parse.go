@@ -228,6 +228,7 @@ type RemoteActor struct {
 	Resources   string
 	Posts       string
 	Events      string
+	Discussions string
 	MemberCount *int
 }
 
@@ -418,6 +419,7 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 		Resources:                 f.url("resources"),
 		Posts:                     f.url("posts"),
 		Events:                    f.url("events"),
+		Discussions:               f.url("discussions"),
 		MemberCount:               f.integer("memberCount"),
 	}
 	if err := checkTopLevel(f, a.ID, a.Types); err != nil {
@@ -432,7 +434,8 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 		for _, c := range []struct {
 			field *string
 			name  string
-		}{{&a.Members, "members"}, {&a.Resources, "resources"}, {&a.Posts, "posts"}, {&a.Events, "events"}} {
+		}{{&a.Members, "members"}, {&a.Resources, "resources"}, {&a.Posts, "posts"}, {&a.Events, "events"},
+			{&a.Discussions, "discussions"}} {
 			if *c.field == "" {
 				*c.field = ep.url(c.name)
 			}

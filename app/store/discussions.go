@@ -53,11 +53,12 @@ func (s *Store) scanDiscussion(ctx context.Context, row interface{ Scan(...any) 
 // message's uri is the discussion's, as Mobilizon has it.
 func (s *Store) CreateDiscussionTx(ctx context.Context, tx *sql.Tx, d *Discussion, first *Message) error {
 	now := s.unix()
+	at := writtenAt(first.CreatedAt, now)
 	if d.Slug == "" {
 		d.Slug = uuid.NewString()
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO discussions (slug, uri, group_id, author_id, title, last_message_at, created_at, updated_at)
-		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?)`, d.Slug, d.URI, d.GroupID, d.AuthorID, d.Title, now, now, now)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?)`, d.Slug, d.URI, d.GroupID, d.AuthorID, d.Title, at, at, now)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -65,17 +66,19 @@ func (s *Store) CreateDiscussionTx(ctx context.Context, tx *sql.Tx, d *Discussio
 		return fmt.Errorf("create discussion: %w", err)
 	}
 	d.ID, _ = res.LastInsertId()
-	d.CreatedAt, d.LastMessageAt = time.Unix(now, 0).UTC(), time.Unix(now, 0).UTC()
+	d.CreatedAt, d.LastMessageAt = time.Unix(at, 0).UTC(), time.Unix(at, 0).UTC()
 	first.DiscussionID = d.ID
 	first.AuthorID = d.AuthorID
 	return s.AddMessageTx(ctx, tx, first)
 }
 
-// AddMessageTx appends a message to a discussion.
+// AddMessageTx appends a message to a discussion, written now or, when
+// m.CreatedAt is set (a message read back from another server), then.
 func (s *Store) AddMessageTx(ctx context.Context, tx *sql.Tx, m *Message) error {
 	now := s.unix()
+	at := writtenAt(m.CreatedAt, now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO discussion_messages (discussion_id, uri, author_id, body_html, source, created_at)
-		VALUES (?, nullif(?, ''), ?, ?, ?, ?)`, m.DiscussionID, m.URI, m.AuthorID, m.BodyHTML, m.Source, now)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?)`, m.DiscussionID, m.URI, m.AuthorID, m.BodyHTML, m.Source, at)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -83,9 +86,19 @@ func (s *Store) AddMessageTx(ctx context.Context, tx *sql.Tx, m *Message) error 
 		return fmt.Errorf("add message: %w", err)
 	}
 	m.ID, _ = res.LastInsertId()
-	m.CreatedAt = time.Unix(now, 0).UTC()
-	_, err = tx.ExecContext(ctx, `UPDATE discussions SET last_message_at = ?, updated_at = ? WHERE id = ?`, now, now, m.DiscussionID)
+	m.CreatedAt = time.Unix(at, 0).UTC()
+	_, err = tx.ExecContext(ctx, `UPDATE discussions SET last_message_at = max(last_message_at, ?), updated_at = ? WHERE id = ?`,
+		at, now, m.DiscussionID)
 	return err
+}
+
+// writtenAt is when a message was written: t when set and not in the
+// future, else now.
+func writtenAt(t time.Time, now int64) int64 {
+	if t.IsZero() || t.Unix() > now {
+		return now
+	}
+	return t.Unix()
 }
 
 // RenameDiscussionTx changes a discussion's title.
@@ -158,9 +171,18 @@ func (s *Store) CountDiscussions(ctx context.Context, groupID int64) (int, error
 // afterID (0: from the start), in order, with their authors. Pages are
 // keyed on the id so a long thread is read in bounded slices.
 func (s *Store) Messages(ctx context.Context, discussionID, afterID int64, limit int) ([]*Message, error) {
+	return s.messages(ctx, `WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
+}
+
+// MessagesAt returns up to limit messages of a discussion from the
+// offset-th (0: the first), in order: the pages of a collection.
+func (s *Store) MessagesAt(ctx context.Context, discussionID int64, offset, limit int) ([]*Message, error) {
+	return s.messages(ctx, `WHERE m.discussion_id = ? ORDER BY m.id LIMIT ? OFFSET ?`, discussionID, limit, offset)
+}
+
+func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+`,
-		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id
-		WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
+		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
