@@ -10,20 +10,37 @@ import (
 	"convene/app/store"
 )
 
+// discussionWorld is an open group velo on b (alice administrator) with
+// members on three other servers: bob on a, carol on c, eve on a
+// Mobilizon-like peer.
+type discussionWorld struct {
+	a, b, c           *fedInstance
+	mp                *mobilizonPeer
+	g                 *store.Group
+	alice, bob, carol person
+	pathA, pathC, G   string
+}
+
+func newDiscussionWorld(t *testing.T) discussionWorld {
+	t.Helper()
+	w := discussionWorld{a: newFedInstance(t), b: newFedInstance(t), c: newFedInstance(t), mp: newMobilizonPeer(t)}
+	w.g, w.alice = fedGroup(t, w.b, store.OpennessOpen)
+	w.bob, w.carol = w.a.ti.newPerson(t, "bob"), w.c.ti.newPerson(t, "carol")
+	w.pathA = joinAcross(t, w.a, w.bob, w.b, "")
+	w.pathC = joinAcross(t, w.c, w.carol, w.b, "")
+	w.G = w.b.URL + "/@velo"
+	w.mp.send(t, w.b, "eve", map[string]any{"type": "Join", "id": w.mp.srv.URL + "/join/eve", "actor": w.mp.actor("eve"), "object": w.G})
+	return w
+}
+
 // Renaming a discussion on one server renames it on every server of the
 // group: bob on A renames a thread of B's group that carol on C follows.
 // On B, a member of another server (a Mobilizon-like peer) edits her own
 // message and everyone sees the new text; her edit of someone else's
 // message, and a rename by a non-member, change nothing.
 func TestGroupDiscussionRenameAndEditAcrossInstances(t *testing.T) {
-	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
-	mp := newMobilizonPeer(t)
-	g, alice := fedGroup(t, b, store.OpennessOpen)
-	bob, carol := a.ti.newPerson(t, "bob"), c.ti.newPerson(t, "carol")
-	pathA := joinAcross(t, a, bob, b, "")
-	pathC := joinAcross(t, c, carol, b, "")
-	G := b.URL + "/@velo"
-	mp.send(t, b, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	w := newDiscussionWorld(t)
+	a, b, c, mp, g, alice, bob, carol, pathA, pathC, G := w.a, w.b, w.c, w.mp, w.g, w.alice, w.bob, w.carol, w.pathA, w.pathC, w.G
 	if res := b.ti.postForm(t, alice.Client, "/groups/velo/discussions", url.Values{"title": {"Route"}, "body": {"North or south?"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start a discussion: %d", res.StatusCode)
 	}
@@ -111,14 +128,8 @@ func TestGroupDiscussionRenameAndEditAcrossInstances(t *testing.T) {
 // even those that fetch the Note from its author's server and get the
 // old name there.
 func TestGroupThreadRenamedByAThirdServer(t *testing.T) {
-	a, b, c := newFedInstance(t), newFedInstance(t), newFedInstance(t)
-	mp := newMobilizonPeer(t)
-	g, alice := fedGroup(t, b, store.OpennessOpen)
-	bob, carol := a.ti.newPerson(t, "bob"), c.ti.newPerson(t, "carol")
-	pathA := joinAcross(t, a, bob, b, "")
-	pathC := joinAcross(t, c, carol, b, "")
-	G := b.URL + "/@velo"
-	mp.send(t, b, "eve", map[string]any{"type": "Join", "id": mp.srv.URL + "/join/eve", "actor": mp.actor("eve"), "object": G})
+	w := newDiscussionWorld(t)
+	a, b, c, mp, g, alice, bob, carol, pathA, pathC, G := w.a, w.b, w.c, w.mp, w.g, w.alice, w.bob, w.carol, w.pathA, w.pathC, w.G
 	if res := a.ti.postForm(t, bob.Client, pathA+"/discussions", url.Values{"title": {"Route"}, "body": {"North or south?"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("bob starts a discussion on A: %d", res.StatusCode)
 	}
