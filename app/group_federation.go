@@ -437,19 +437,30 @@ func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p 
 }
 
 // federatePostEditTx sends an edited post to its audience, as a new one
-// is sent (a member's server takes the new version), and a Delete to the
-// servers that received it before and may no longer read it (a public
-// post made members-only leaves its followers' servers).
+// is sent (a member's server takes the new version), and, to followers,
+// an Update by the group: Mastodon shows an edit only when the post's
+// owner sends one. The servers that received it before and may no longer
+// read it get a Delete (a public post made members-only leaves its
+// followers' servers).
 func (a *App) federatePostEditTx(ctx context.Context, tx *sql.Tx, g *store.Group, p *store.Post, before string) error {
+	if !g.IsLocal() {
+		return nil
+	}
 	if err := a.federatePostTx(ctx, tx, g, p, p.Author); err != nil {
 		return err
-	}
-	if before == store.PostMembers || p.Visibility != store.PostMembers {
-		return nil
 	}
 	followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
 	if err != nil {
 		return err
+	}
+	if p.Visibility != store.PostMembers {
+		art := a.postArticle(g, p, p.Author)
+		art["updated"] = a.now().UTC()
+		return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeUpdate, "id": a.newActivityURI(), "actor": a.groupURI(g),
+			"object": art, "to": art["to"], "cc": art["cc"]}, dedupeInboxes(followers))
+	}
+	if before == store.PostMembers {
+		return nil
 	}
 	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
 	if err != nil {
@@ -1211,6 +1222,25 @@ func articleVisibility(to []string, members string) string {
 		}
 	}
 	return vis
+}
+
+// receivePostUpdate takes an edited post of a group people here are in,
+// when the group's server sends an Update of it (as Convene does for
+// Mastodon's sake). Only a post this server has is changed: posts come
+// with the group's Announce.
+func (a *App) receivePostUpdate(ctx context.Context, in *incoming) error {
+	obj, err := ap.ParseObject(in.Object.Raw)
+	if err != nil || len(obj.AttributedTo) == 0 {
+		return nil
+	}
+	g, err := a.store.GroupByURI(ctx, obj.AttributedTo[0])
+	if err != nil || g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI) {
+		return nil
+	}
+	if _, err := a.store.PostByURI(ctx, obj.ID); err != nil {
+		return nil
+	}
+	return a.storeRemotePost(ctx, g, obj, in.Object.Raw)
 }
 
 // storeRemotePost keeps a post its group relays. Like Mobilizon, only an

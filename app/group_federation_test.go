@@ -732,6 +732,20 @@ func TestRemoteGroupPostEditedAndDeleted(t *testing.T) {
 	if list := posts(); len(list) != 1 || list[0].Title != "Meeting moved to Tuesday" {
 		t.Fatalf("the edited post: %+v", list)
 	}
+	// An Update from the group's server changes it too (Convene sends one
+	// for Mastodon's sake); an Update of a post not here adds nothing.
+	edited := article("Meeting moved to Wednesday")
+	edited["updated"] = time.Now().UTC().Format(time.RFC3339)
+	mp.send(t, fi, "velo", map[string]any{"type": "Update", "id": mp.srv.URL + "/updates/1", "actor": G, "object": edited})
+	if list := posts(); len(list) != 1 || list[0].Title != "Meeting moved to Wednesday" {
+		t.Fatalf("the post after the group's Update: %+v", list)
+	}
+	stranger := article("Not relayed")
+	stranger["id"] = mp.srv.URL + "/p/other"
+	mp.send(t, fi, "velo", map[string]any{"type": "Update", "id": mp.srv.URL + "/updates/2", "actor": G, "object": stranger})
+	if list := posts(); len(list) != 1 {
+		t.Fatalf("an Update of an unknown post added one: %+v", list)
+	}
 	del := func(from *mobilizonPeer, as string) {
 		from.send(t, fi, as, map[string]any{"type": "Delete", "id": from.srv.URL + "/deletes/1", "actor": from.actor(as),
 			"object": map[string]any{"type": "Tombstone", "id": postID, "formerType": "Article"}})

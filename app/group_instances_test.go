@@ -1021,6 +1021,20 @@ func TestGroupPostEdited(t *testing.T) {
 	if _, form := b.ti.get(t, alice.Client, postPath+"/edit"); !strings.Contains(form, "Sunday at *noon*.") {
 		t.Fatalf("the edit form does not hold the post's text:\n%s", form)
 	}
+	// Still public: the follower's server (Mastodon shows edits only so)
+	// gets the group's Update of the post.
+	if res := b.ti.postForm(t, alice.Client, postPath+"/edit", url.Values{"title": {"Picnic"}, "body": {"Sunday at *half past noon*."}, "visibility": {store.PostPublic}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", res.StatusCode)
+	}
+	drain(t, a, b)
+	updates := mp.got("Update")
+	if len(updates) != 1 || updates[0]["actor"] != G {
+		t.Fatalf("the follower's server got %v, want one Update by the group", updates)
+	}
+	if art, _ := updates[0]["object"].(map[string]any); art["id"] != b.URL+postPath || !strings.Contains(fmt.Sprint(art["content"]), "half past noon") || art["updated"] == nil {
+		t.Errorf("the Update's post: %v", art)
+	}
+	announces := len(mp.got("Announce"))
 	if res := b.ti.postForm(t, alice.Client, postPath+"/edit", url.Values{"title": {"Picnic (members)"}, "body": {"Sunday at *one*."}, "visibility": {store.PostMembers}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: %d", res.StatusCode)
 	}
@@ -1035,7 +1049,10 @@ func TestGroupPostEdited(t *testing.T) {
 	if len(dels) != 1 || dels[0]["object"].(map[string]any)["id"] != b.URL+postPath {
 		t.Fatalf("the follower's server was not told to drop the post: %v", dels)
 	}
-	if n := len(mp.got("Announce")); n != 1 {
-		t.Fatalf("the members-only version reached the follower's server (%d Announces)", n)
+	if n := len(mp.got("Announce")); n != announces {
+		t.Fatalf("the members-only version reached the follower's server (%d Announces, %d before)", n, announces)
+	}
+	if n := len(mp.got("Update")); n != 1 {
+		t.Fatalf("the members-only version reached the follower's server (%d Updates)", n)
 	}
 }

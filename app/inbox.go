@@ -81,11 +81,12 @@ var inboxHandlers = map[string]inboxHandler{
 	"Update Person":    (*App).receiveActorUpdate,
 	"Update Group":     (*App).receiveActorUpdate,
 	// Groups (app/group_federation.go).
-	"Join":          (*App).receiveGroupJoin,
-	"Leave":         (*App).receiveGroupLeave,
-	"Remove":        (*App).receiveGroupRemove,
-	"Invite":        (*App).receiveGroupInvite,
-	"Update Member": (*App).receiveMemberUpdate,
+	"Join":           (*App).receiveGroupJoin,
+	"Leave":          (*App).receiveGroupLeave,
+	"Remove":         (*App).receiveGroupRemove,
+	"Invite":         (*App).receiveGroupInvite,
+	"Update Member":  (*App).receiveMemberUpdate,
+	"Update Article": (*App).receivePostUpdate,
 }
 
 // replayKey names a received activity so that a replay is recognised.
