@@ -85,8 +85,9 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) (admitted boo
 	}
 	admitted = doc.Members == "" // nothing to tell by
 	if items := read("members", doc.Members); items != nil {
-		admitted = listsMember(items, a.actorURI(member))
-		if err := a.keepRemoteModerators(ctx, g, items); err != nil {
+		members := parseMemberItems(items)
+		admitted = listsMember(members, a.actorURI(member))
+		if err := a.keepRemoteModerators(ctx, g, members); err != nil {
 			return false, err
 		}
 	}
@@ -119,21 +120,43 @@ func (a *App) syncRemoteGroup(ctx context.Context, g *store.Group) (admitted boo
 	return admitted, nil
 }
 
-// listsMember tells whether a members collection lists who as a member
-// (of any role that may read).
-func listsMember(items []json.RawMessage, who string) bool {
+// memberItem is a Member of a remote group's members collection, its
+// role read as ours ("creator" is an administrator).
+type memberItem struct {
+	ID, Actor, Object, Role string
+}
+
+// parseMemberItems reads the Members of a members collection.
+func parseMemberItems(items []json.RawMessage) []memberItem {
+	var out []memberItem
 	for _, raw := range items {
 		var m struct {
-			Type  string          `json:"type"`
-			Actor json.RawMessage `json:"actor"`
-			Role  string          `json:"role"`
+			Type   string          `json:"type"`
+			ID     string          `json:"id"`
+			Actor  json.RawMessage `json:"actor"`
+			Object json.RawMessage `json:"object"`
+			Role   string          `json:"role"`
 		}
-		if json.Unmarshal(raw, &m) != nil || m.Type != "Member" || !ap.SameURL(refString(m.Actor), who) {
+		if json.Unmarshal(raw, &m) != nil || m.Type != "Member" {
 			continue
 		}
-		switch m.Role {
-		case store.RoleMember, store.RoleModerator, store.RoleAdministrator, "creator":
-			return true
+		if m.Role == "creator" {
+			m.Role = store.RoleAdministrator
+		}
+		out = append(out, memberItem{ID: m.ID, Actor: refString(m.Actor), Object: refString(m.Object), Role: m.Role})
+	}
+	return out
+}
+
+// listsMember tells whether who is among members with a role that may
+// read (not invited, not pending).
+func listsMember(members []memberItem, who string) bool {
+	for _, m := range members {
+		if ap.SameURL(m.Actor, who) {
+			switch m.Role {
+			case store.RoleMember, store.RoleModerator, store.RoleAdministrator:
+				return true
+			}
 		}
 	}
 	return false
@@ -290,39 +313,21 @@ func (a *App) keepRemoteResources(ctx context.Context, g *store.Group, uri strin
 
 // keepRemoteModerators remembers who is moderator or administrator of a
 // remote group, from its members collection.
-func (a *App) keepRemoteModerators(ctx context.Context, g *store.Group, items []json.RawMessage) error {
+func (a *App) keepRemoteModerators(ctx context.Context, g *store.Group, members []memberItem) error {
 	roles := map[int64]store.RemoteRole{}
-	for _, raw := range items {
-		var m struct {
-			Type   string          `json:"type"`
-			ID     string          `json:"id"`
-			Actor  json.RawMessage `json:"actor"`
-			Object json.RawMessage `json:"object"`
-			Role   string          `json:"role"`
-		}
-		if json.Unmarshal(raw, &m) != nil || m.Type != "Member" || m.ID == "" {
+	for _, m := range members {
+		if m.ID == "" || (m.Role != store.RoleModerator && m.Role != store.RoleAdministrator) || !ap.SameURL(m.Object, g.URI) {
 			continue
 		}
-		role := m.Role
-		if role == "creator" {
-			role = store.RoleAdministrator
-		}
-		if role != store.RoleModerator && role != store.RoleAdministrator {
-			continue
-		}
-		if !ap.SameURL(refString(m.Object), g.URI) {
-			continue
-		}
-		who := refString(m.Actor)
-		if who == "" || ap.SameHost(who, a.cfg.BaseURL) {
+		if m.Actor == "" || ap.SameHost(m.Actor, a.cfg.BaseURL) {
 			continue // our own people's memberships are ours to keep
 		}
-		info, err := a.remoteActor(ctx, who, false)
+		info, err := a.remoteActor(ctx, m.Actor, false)
 		if err != nil {
-			a.log.Info("group moderator not reachable", "group", g.URI, "actor", who, "err", err)
+			a.log.Info("group moderator not reachable", "group", g.URI, "actor", m.Actor, "err", err)
 			continue
 		}
-		roles[info.ID] = store.RemoteRole{Role: role, URI: m.ID}
+		roles[info.ID] = store.RemoteRole{Role: m.Role, URI: m.ID}
 	}
 	return a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.SetRemoteModeratorsTx(ctx, tx, g.ID, roles) })
 }
