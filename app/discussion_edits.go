@@ -187,7 +187,7 @@ func (a *App) loadOwnMessage(w http.ResponseWriter, r *http.Request) (*groupCtx,
 	if m.AuthorID != gc.Identity.ID || m.URI != "" {
 		return nil, nil, nil, false, errForbidden(l.T("Only its author can change a message."))
 	}
-	if m.Source == "" {
+	if !m.HasSource {
 		return nil, nil, nil, false, errForbidden(l.T("This message was written before messages could be changed, and stays as it is."))
 	}
 	m.Author = gc.Identity

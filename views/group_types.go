@@ -118,7 +118,7 @@ type MessageEditView struct {
 // Editable tells whether the reader may change a message: one they wrote
 // here, with what they typed kept.
 func (v DiscussionView) Editable(m *store.Message) bool {
-	return m.AuthorID == v.Me && m.URI == "" && m.Source != ""
+	return m.AuthorID == v.Me && m.URI == "" && m.HasSource
 }
 
 // PostForm is a post as typed.

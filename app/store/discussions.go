@@ -31,7 +31,8 @@ type Message struct {
 	AuthorID     int64
 	Author       *Actor
 	BodyHTML     string
-	Source       string // the Markdown its author typed here ("" for others)
+	Source       string // the Markdown its author typed here ("" for others); not read for pages of messages
+	HasSource    bool   // Source is kept: its author may change the message
 	CreatedAt    time.Time
 	EditedAt     time.Time // zero unless changed after it was written
 }
@@ -181,43 +182,61 @@ func (s *Store) MessagesAt(ctx context.Context, discussionID int64, offset, limi
 }
 
 func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+`,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+pageMessageColumns+`,
 		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	defer rows.Close()
 	var out []*Message
+	var x messageScan
+	dest := x.dest(true)
 	for rows.Next() {
-		var act Actor
-		var ac, au int64
-		m, err := scanMessage(rows, &act.ID, &act.Kind, &act.Username, &act.Domain, &act.AccountID, &act.DisplayName, &act.Bio,
-			&act.AvatarUUID, &act.URI, &act.InboxURL, &act.SharedInboxURL, &act.ManuallyApproves, &ac, &au)
-		if err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		act.CreatedAt, act.UpdatedAt = time.Unix(ac, 0).UTC(), time.Unix(au, 0).UTC()
+		m, act := x.message(), x.act
+		act.CreatedAt, act.UpdatedAt = time.Unix(x.actCreated, 0).UTC(), time.Unix(x.actUpdated, 0).UTC()
 		m.Author = &act
 		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
-const messageColumns = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.source, m.created_at, coalesce(m.edited_at, 0)`
+// messageColumns are read for one message. A page of messages reads
+// pageMessageColumns: without the Markdown, which only the form changing
+// one message needs, so a page costs what it shows.
+const (
+	messageColumns     = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.source, m.source != '', m.created_at, coalesce(m.edited_at, 0)`
+	pageMessageColumns = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, '', m.source != '', m.created_at, coalesce(m.edited_at, 0)`
+)
 
-// scanMessage reads the messageColumns of a row, then extra columns.
-func scanMessage(row interface{ Scan(...any) error }, extra ...any) (*Message, error) {
-	var m Message
-	var created, edited int64
-	dest := append([]any{&m.ID, &m.DiscussionID, &m.URI, &m.AuthorID, &m.BodyHTML, &m.Source, &created, &edited}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
+// messageScan is where a row of messageColumns (or pageMessageColumns),
+// and of its author's actorColumns, is scanned: the same places row after
+// row, so that a page of messages does not allocate them for each.
+type messageScan struct {
+	m                                       Message
+	act                                     Actor
+	created, edited, actCreated, actUpdated int64
+}
+
+func (x *messageScan) dest(withAuthor bool) []any {
+	d := []any{&x.m.ID, &x.m.DiscussionID, &x.m.URI, &x.m.AuthorID, &x.m.BodyHTML, &x.m.Source, &x.m.HasSource, &x.created, &x.edited}
+	if withAuthor {
+		d = append(d, &x.act.ID, &x.act.Kind, &x.act.Username, &x.act.Domain, &x.act.AccountID, &x.act.DisplayName, &x.act.Bio,
+			&x.act.AvatarUUID, &x.act.URI, &x.act.InboxURL, &x.act.SharedInboxURL, &x.act.ManuallyApproves, &x.actCreated, &x.actUpdated)
 	}
-	m.CreatedAt = time.Unix(created, 0).UTC()
-	if edited != 0 {
-		m.EditedAt = time.Unix(edited, 0).UTC()
+	return d
+}
+
+// message is a copy of the message scanned last, its times set.
+func (x *messageScan) message() *Message {
+	m := x.m
+	m.CreatedAt = time.Unix(x.created, 0).UTC()
+	if x.edited != 0 {
+		m.EditedAt = time.Unix(x.edited, 0).UTC()
 	}
-	return &m, nil
+	return &m
 }
 
 // MessageByURI returns a message by its remote id.
@@ -231,8 +250,11 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
 }
 
 func (s *Store) message(ctx context.Context, where string, arg any) (*Message, error) {
-	m, err := scanMessage(s.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM discussion_messages m WHERE `+where, arg))
-	return m, notFound(err)
+	var x messageScan
+	if err := s.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM discussion_messages m WHERE `+where, arg).Scan(x.dest(false)...); err != nil {
+		return nil, notFound(err)
+	}
+	return x.message(), nil
 }
 
 // LastMessageID is the id of a discussion's latest message.
