@@ -156,15 +156,15 @@ func benchEvent(b *testing.B, ti *testInstance) string {
 	return "/events/" + e.UUID
 }
 
-// eventPageOrSkip returns the event page's path, or skips when the event
-// page does not answer yet.
-func eventPageOrSkip(b *testing.B, ti *testInstance) string {
+// benchEventPage returns the event page's path; a page that does not answer
+// fails the benchmark, since a figure of an error page measures nothing.
+func benchEventPage(b *testing.B, ti *testInstance) string {
 	b.Helper()
 	path := benchEvent(b, ti)
 	rec := httptest.NewRecorder()
 	ti.App.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	if rec.Code != http.StatusOK {
-		b.Skipf("GET %s: status %d (the event page is not there yet)", path, rec.Code)
+		b.Fatalf("GET %s: status %d, want 200", path, rec.Code)
 	}
 	return path
 }
@@ -174,7 +174,7 @@ func eventPageOrSkip(b *testing.B, ti *testInstance) string {
 // the page cache off, so every request reads the database and renders.
 func BenchmarkEventPage(b *testing.B) {
 	ti := newTestInstance(b)
-	path := eventPageOrSkip(b, ti)
+	path := benchEventPage(b, ti)
 	b.Run("cached", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
 	ti.App.pages = nil
 	b.Run("rendered", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
@@ -184,7 +184,7 @@ func BenchmarkEventPage(b *testing.B) {
 // fastest possible answer to compare the others with.
 func BenchmarkBaseline(b *testing.B) {
 	ti := newTestInstance(b)
-	page := benchServe(b, ti.App.Handler(), eventPageOrSkip(b, ti))
+	page := benchServe(b, ti.App.Handler(), benchEventPage(b, ti))
 	body, header := page.Body.Bytes(), page.Header().Clone()
 	b.ReportMetric(float64(len(body)), "bytes/page")
 	benchPath(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -220,7 +220,7 @@ func BenchmarkSearch10k(b *testing.B) {
 // its resident memory (rss_kB). Time per op is that start-up time.
 func BenchmarkIdleRSS(b *testing.B) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
-		b.Skip("needs Linux /proc")
+		needTool(b, "resident memory is read from Linux /proc: %v", err)
 	}
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "convene")

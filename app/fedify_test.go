@@ -15,16 +15,6 @@ import (
 	"convene/app/store"
 )
 
-// needTool skips a test for lack of a tool, except in CI where it fails:
-// a skipped test must never pass for a green one there.
-func needTool(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // Fedify, an independent ActivityPub implementation, reads our WebFinger,
 // actor and event, sends us a Follow signed its way, and verifies the
 // Accept we sign. The script is testdata/fedify/check.mjs.

@@ -34,7 +34,7 @@ func newInstanceAt(t testing.TB, ip string) *fedInstance {
 	t.Helper()
 	ln, err := net.Listen("tcp", ip+":0")
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", ip, err)
+		needTool(t, "cannot listen on %s (instances on their own loopback address need 127.0.0.0/8 routed to lo): %v", ip, err)
 	}
 	fi := &fedInstance{t: t, path: filepath.Join(t.TempDir(), "convene.db"), addr: ln.Addr().String(), Clock: &fedClock{}}
 	fi.URL = "http://" + fi.addr
