@@ -24,13 +24,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names are validated against the zone database
-	"unicode/utf8"
+
+	"convene/app/weburl"
 )
 
 // Caps on what we keep of a remote object.
@@ -585,8 +585,8 @@ func readLocation(raw json.RawMessage) (place *RemotePlace, online string) {
 // objectRef reads an id, or an embedded object with its id and types.
 func objectRef(raw json.RawMessage) (ObjectRef, bool) {
 	if s, ok := asString(raw); ok {
-		s = strings.TrimSpace(s)
-		if s == "" || len(s) > MaxTextRunes {
+		s = keepURL(strings.TrimSpace(s))
+		if s == "" {
 			return ObjectRef{}, false
 		}
 		return ObjectRef{ID: s}, true
@@ -731,7 +731,13 @@ func (f fields) ids(key string, max int) []string {
 
 func refID(raw json.RawMessage) string {
 	if s, ok := asString(raw); ok {
-		return keepURL(strings.TrimSpace(s))
+		s = strings.TrimSpace(s)
+		// The compacted forms of Public some servers send in to and cc:
+		// not URLs, but the audience everyone understands.
+		if s == "as:Public" || s == "Public" {
+			return Public
+		}
+		return keepURL(s)
 	}
 	o, err := decodeFields(raw)
 	if err != nil {
@@ -889,17 +895,18 @@ func imageURL(raw json.RawMessage) string {
 	return ""
 }
 
+// keepURL is the one gate every URL a peer sends goes through: an
+// absolute http(s) URL is kept, anything else (javascript:, data:, a
+// relative path, a URL too long to keep whole) is dropped here, before any
+// of it can be stored, fetched or shown as a link.
 func keepURL(s string) string {
-	if s == "" || len(s) > MaxTextRunes || !utf8.ValidString(s) {
+	if len(s) > MaxTextRunes {
 		return ""
 	}
-	return s
+	return weburl.Check(s)
 }
 
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
-}
+func isHTTPURL(s string) bool { return keepURL(s) != "" }
 
 // zoneName keeps a time zone name only if it is a real IANA zone.
 func zoneName(s string) string {

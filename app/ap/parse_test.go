@@ -471,3 +471,48 @@ func TestParseGroupCollectionsFromEndpoints(t *testing.T) {
 	wantString(t, "posts", a.Posts, "https://g.example/@velo/posts")
 	wantString(t, "events", a.Events, "https://g.example/@velo/events")
 }
+
+// M2: every URL a peer sends is http(s) or dropped as it is read — the
+// page (url), the online address from a VirtualLocation, a string location
+// or a Link attachment, the registration link, the banner — and an object
+// whose id is not a web URL is refused outright.
+func TestHostileURLsAreDropped(t *testing.T) {
+	raw := readFixture(t, "testdata/extra/event-hostile-urls.json")
+	e := eventOf(t, raw)
+	wantString(t, "url", e.URL, "")
+	wantString(t, "online address", e.OnlineAddress(), "")
+	if len(e.OnlineAddresses) != 0 {
+		t.Errorf("online addresses kept: %q", e.OnlineAddresses)
+	}
+	wantString(t, "registration link", e.ExternalParticipationURL, "")
+	wantString(t, "banner", e.BannerURL, "")
+	for _, a := range e.Attachments {
+		if a.URL != "" || a.Href != "" {
+			t.Errorf("attachment %q kept a link: url %q href %q", a.Name, a.URL, a.Href)
+		}
+	}
+	wantStrings(t, "to (as:Public is the public audience)", e.To, []string{Public})
+	wantString(t, "the rest stays", e.Name, "Soirée piégée")
+
+	for _, id := range []string{"javascript:alert(1)", "data:text/html,x", "/events/relative"} {
+		doc := strings.Replace(string(raw), `"https://mobilizon.example/events/hostile"`, fmt.Sprintf("%q", id), 1)
+		if _, err := ParseEvent([]byte(doc)); err == nil {
+			t.Errorf("an event with id %q was read", id)
+		}
+	}
+	actor, err := ParseActor([]byte(`{"type":"Person","id":"https://mobilizon.example/@piege","url":"javascript:alert(1)",
+		"icon":{"type":"Image","url":"javascript:alert(2)"},"inbox":"javascript:alert(3)"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor.URL != "" || actor.IconURL != "" || actor.Inbox != "" {
+		t.Errorf("actor kept hostile links: url %q icon %q inbox %q", actor.URL, actor.IconURL, actor.Inbox)
+	}
+	act, err := ParseActivity([]byte(`{"type":"Delete","id":"https://mobilizon.example/d/1","actor":"https://mobilizon.example/@piege","object":"javascript:alert(1)"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.Object.ID != "" {
+		t.Errorf("activity object id %q kept", act.Object.ID)
+	}
+}
