@@ -45,16 +45,26 @@ func (a *App) renameDiscussion(w http.ResponseWriter, r *http.Request) error {
 	}
 	g := gc.Group
 	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.store.RenameDiscussionTx(ctx, tx, d.ID, title); err != nil {
+		if err := a.renameDiscussionTx(ctx, tx, d, title, gc.Identity.ID); err != nil {
 			return err
 		}
-		d.Title = title
 		return a.federateNoteEditTx(ctx, tx, g, d, first[0], true, gc.Identity)
 	})
 	if err != nil {
 		return err
 	}
 	return a.redirect(w, r, groupPath(g)+"/discussions/"+d.Slug, l.T("The discussion is renamed."))
+}
+
+// renameDiscussionTx renames d and writes in its group's log who did it,
+// from what to what.
+func (a *App) renameDiscussionTx(ctx context.Context, tx *sql.Tx, d *store.Discussion, title string, by int64) error {
+	if err := a.store.RenameDiscussionTx(ctx, tx, d.ID, title); err != nil {
+		return err
+	}
+	old := d.Title
+	d.Title = title
+	return logTx(ctx, a, tx, d.GroupID, by, d.AuthorID, logDiscussionRenamed, logChange(old, title))
 }
 
 // federateNoteEditTx tells the group's other servers that a discussion
@@ -114,12 +124,17 @@ func (a *App) applyDiscussionEdit(ctx context.Context, g *store.Group, note *ap.
 	if !rename && !edit {
 		return nil
 	}
+	// Who renamed: the member, or the group itself when its server relays
+	// a change it accepted from someone it does not name.
+	by := g.ID
+	if editor != nil {
+		by = editor.ID
+	}
 	return a.store.Tx(ctx, func(tx *sql.Tx) error {
 		if rename {
-			if err := a.store.RenameDiscussionTx(ctx, tx, d.ID, title); err != nil {
+			if err := a.renameDiscussionTx(ctx, tx, d, title, by); err != nil {
 				return err
 			}
-			d.Title = title
 		}
 		if edit {
 			if err := a.store.EditMessageTx(ctx, tx, m.ID, body, ""); err != nil {

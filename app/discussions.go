@@ -166,7 +166,7 @@ func (a *App) renderDiscussion(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	v := views.DiscussionView{Group: gc.Group, Path: groupPath(gc.Group), Discussion: d, Body: body,
-		CanDelete: gc.may(actDiscuss), Title: title, Me: gc.Identity.ID}
+		CanRename: gc.may(actDiscuss), CanDelete: gc.mayRemove(d.AuthorID), Title: title, Me: gc.Identity.ID}
 	if title == "" {
 		v.Title = d.Title
 	}
@@ -214,19 +214,37 @@ func (a *App) replyToDiscussion(w http.ResponseWriter, r *http.Request) error {
 	return a.redirect(w, r, groupPath(g)+"/discussions/"+d.Slug+"?last=1#m"+itoa(m.ID), "")
 }
 
+// deleteDiscussion deletes a thread with all its messages: for its author
+// and the group's moderators and administrators, and written in the
+// group's log.
 func (a *App) deleteDiscussion(w http.ResponseWriter, r *http.Request) error {
 	gc, d, ok, err := a.loadDiscussion(w, r, actDiscuss)
 	if !ok {
 		return err
 	}
+	l := a.printer(r)
+	if !gc.mayRemove(d.AuthorID) {
+		return errForbidden(l.T("Only the discussion's author and the group's moderators and administrators can delete it."))
+	}
 	ctx := r.Context()
-	if err := a.federateDiscussionDelete(ctx, gc.Group, d, gc.Identity); err != nil {
+	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.federateDiscussionDeleteTx(ctx, tx, gc.Group, d, gc.Identity); err != nil {
+			return err
+		}
+		return a.deleteDiscussionTx(ctx, tx, d, gc.Identity.ID)
+	})
+	if err != nil {
 		return err
 	}
-	if err := a.store.DeleteDiscussion(ctx, d.ID); err != nil {
+	return a.redirect(w, r, groupPath(gc.Group)+"/discussions", l.T("The discussion is deleted."))
+}
+
+// deleteDiscussionTx deletes d and writes in its group's log who did it.
+func (a *App) deleteDiscussionTx(ctx context.Context, tx *sql.Tx, d *store.Discussion, by int64) error {
+	if err := a.store.DeleteDiscussionTx(ctx, tx, d.ID); err != nil {
 		return err
 	}
-	return a.redirect(w, r, groupPath(gc.Group)+"/discussions", a.printer(r).T("The discussion is deleted."))
+	return logTx(ctx, a, tx, d.GroupID, by, d.AuthorID, logDiscussionDeleted, d.Title)
 }
 
 // SendGroupDigests mails each account one message gathering the group

@@ -376,20 +376,18 @@ func (a *App) federateMessageTx(ctx context.Context, tx *sql.Tx, g *store.Group,
 	return a.enqueueAnnounceTx(ctx, tx, g, note, []string{a.groupCollectionURI(g, "members")}, members)
 }
 
-func (a *App) federateDiscussionDelete(ctx context.Context, g *store.Group, d *store.Discussion, by *store.Actor) error {
-	return a.store.Tx(ctx, func(tx *sql.Tx) error {
-		del := map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by), "attributedTo": a.groupURI(g),
-			"object": map[string]any{"type": ap.TypeTombstone, "id": a.discussionURI(g, d), "url": a.discussionURI(g, d)},
-			"to":     []string{a.groupCollectionURI(g, "members")}}
-		if !g.IsLocal() {
-			return a.sendTx(ctx, tx, by, del, inboxOf(g.Actor))
-		}
-		members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
-		if err != nil {
-			return err
-		}
-		return a.sendTx(ctx, tx, by, del, members) // signed by its actor, or peers refuse it
-	})
+func (a *App) federateDiscussionDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, by *store.Actor) error {
+	del := map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by), "attributedTo": a.groupURI(g),
+		"object": map[string]any{"type": ap.TypeTombstone, "id": a.discussionURI(g, d), "url": a.discussionURI(g, d)},
+		"to":     []string{a.groupCollectionURI(g, "members")}}
+	if !g.IsLocal() {
+		return a.sendTx(ctx, tx, by, del, inboxOf(g.Actor))
+	}
+	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)
+	if err != nil {
+		return err
+	}
+	return a.sendTx(ctx, tx, by, del, members) // signed by its actor, or peers refuse it
 }
 
 // postArticle is a post as Mobilizon's Article, addressed per its table.
@@ -1612,12 +1610,20 @@ func (a *App) receiveDiscussionDelete(ctx context.Context, in *incoming) (bool, 
 	if err != nil {
 		return true, err
 	}
-	m, merr := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
-	byMember := merr == nil && m.IsMember()
-	if !byMember && (g.IsLocal() || !ap.SameHost(in.Actor.URI, g.URI)) {
-		return true, errors.New("discussion delete from someone not in the group")
+	// The rule of the delete button holds for members of other servers:
+	// the author, or a moderator or administrator. A group of another
+	// server applies it there, and its server's word is final.
+	byGroupServer := !g.IsLocal() && ap.SameHost(in.Actor.URI, g.URI)
+	if !byGroupServer {
+		m, err := a.store.MembershipOf(ctx, g.ID, in.Actor.ID)
+		if err != nil {
+			m = nil
+		}
+		if !mayRemoveContent(m, d.AuthorID) {
+			return true, errors.New("discussion delete from someone neither its author nor a moderator of the group")
+		}
 	}
-	return true, a.store.DeleteDiscussion(ctx, d.ID)
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.deleteDiscussionTx(ctx, tx, d, in.Actor.ID) })
 }
 
 // groupsNamedIn returns the local group whose pages an address of ours is
@@ -1792,7 +1798,7 @@ func (a *App) receiveGroupResourceDelete(ctx context.Context, in *incoming) (boo
 	if _, err := a.fromRemoteGroupServer(ctx, in, r.GroupID); err != nil {
 		return true, err
 	}
-	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.DeleteResourceTx(ctx, tx, r.ID) })
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.deleteResourceTx(ctx, tx, r, in.Actor.ID) })
 }
 
 func init() {

@@ -60,6 +60,21 @@ func (a *App) changeMembership(ctx context.Context, fn func(tx *sql.Tx) error) e
 	return err
 }
 
+// Group log actions for a group's content (membership ones are spelt out
+// where they happen). A change's detail holds the before and the after
+// (logChange).
+const (
+	logDiscussionRenamed = "discussion_renamed"
+	logDiscussionDeleted = "discussion_deleted"
+	logResourceRenamed   = "resource_renamed"
+	logResourceMoved     = "resource_moved"
+	logResourceDeleted   = "resource_deleted"
+)
+
+// logChange is a log line's detail for a change from before to after;
+// titles are single lines, so a newline separates them.
+func logChange(before, after string) string { return before + "\n" + after }
+
 func logTx(ctx context.Context, a *App, tx *sql.Tx, groupID, actorID, subjectID int64, action, detail string) error {
 	return a.store.AddGroupLogTx(ctx, tx, store.GroupLogEntry{GroupID: groupID, ActorID: actorID, SubjectID: subjectID, Action: action, Detail: detail})
 }

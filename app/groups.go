@@ -26,9 +26,11 @@ const (
 	// actRead: read discussions, resources, the members list and
 	// members-only posts.
 	actRead groupAction = iota
-	// actDiscuss: start, reply to, rename or delete a discussion.
+	// actDiscuss: start, reply to or rename a discussion; delete one's
+	// own (mayRemoveContent says who deletes what).
 	actDiscuss
-	// actManageResources: create, rename, move or delete resources.
+	// actManageResources: create, rename or move resources; delete one's
+	// own (mayRemoveContent).
 	actManageResources
 	// actManageEvents: create, edit or delete the group's events.
 	actManageEvents
@@ -107,6 +109,23 @@ func groupMay(who *store.Membership, act groupAction, target *store.Membership, 
 	return true
 }
 
+// mayRemoveContent decides whether who (nil when not a member) may delete
+// a discussion or a resource that authorID started: its author, or the
+// group's moderators and administrators. Any member may rename a thread
+// (Mobilizon's rule, which peers rely on), but deleting one takes every
+// message of everyone in it, so it is not every member's to do.
+func mayRemoveContent(who *store.Membership, authorID int64) bool {
+	if who == nil || !who.IsMember() {
+		return false
+	}
+	return who.ActorID == authorID || moderatesContent(who)
+}
+
+// moderatesContent tells whether who may delete anyone's content.
+func moderatesContent(who *store.Membership) bool {
+	return who != nil && store.RoleRank(who.Role) >= store.RoleRank(store.RoleModerator)
+}
+
 // groupCtx is a group as the current visitor meets it.
 type groupCtx struct {
 	Group      *store.Group
@@ -117,6 +136,11 @@ type groupCtx struct {
 
 func (gc *groupCtx) may(act groupAction) bool {
 	return groupMay(gc.Membership, act, nil, "", gc.Admins)
+}
+
+// mayRemove tells whether the visitor may delete what authorID started.
+func (gc *groupCtx) mayRemove(authorID int64) bool {
+	return mayRemoveContent(gc.Membership, authorID)
 }
 
 // loadGroup reads the group named in the path ({name}: "club" for a local

@@ -112,6 +112,7 @@ func (a *App) receiveGroupResourceUpdate(ctx context.Context, in *incoming) (boo
 	if r == nil {
 		return err != nil, err
 	}
+	before := *r
 	r.Title, r.Description = clipRunes(cleanSpace(obj.Name), maxResourceTitle), clipRunes(obj.Summary, maxResourceDescription)
 	if r.Kind == store.ResourceLink {
 		u, err := url.Parse(obj.URL)
@@ -126,7 +127,12 @@ func (a *App) receiveGroupResourceUpdate(ctx context.Context, in *incoming) (boo
 	if r.Title == "" {
 		return true, errors.New("folder update without a name")
 	}
-	return true, a.store.Tx(ctx, func(tx *sql.Tx) error { return a.store.UpdateResourceTx(ctx, tx, r) })
+	return true, a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.store.UpdateResourceTx(ctx, tx, r); err != nil {
+			return err
+		}
+		return a.logResourceChangeTx(ctx, tx, r, &before, in.Actor.ID)
+	})
 }
 
 // receiveGroupResourceMove moves a remote group's resource into the
@@ -151,6 +157,7 @@ func (a *App) receiveGroupResourceMove(ctx context.Context, in *incoming) (bool,
 		}
 	}
 	errLoop := fmt.Errorf("move of %s into itself or one of its own folders", r.URI)
+	before := *r
 	return true, a.store.Tx(ctx, func(tx *sql.Tx) error {
 		r.ParentID = 0
 		if folder != nil {
@@ -161,7 +168,10 @@ func (a *App) receiveGroupResourceMove(ctx context.Context, in *incoming) (bool,
 			}
 			r.ParentID = folder.ID
 		}
-		return a.store.UpdateResourceTx(ctx, tx, r)
+		if err := a.store.UpdateResourceTx(ctx, tx, r); err != nil {
+			return err
+		}
+		return a.logResourceChangeTx(ctx, tx, r, &before, in.Actor.ID)
 	})
 }
 

@@ -39,7 +39,8 @@ func (a *App) showResources(w http.ResponseWriter, r *http.Request) error {
 
 func (a *App) renderResources(w http.ResponseWriter, r *http.Request, status int, gc *groupCtx, f views.ResourceForm, errs views.FieldErrors) error {
 	ctx := r.Context()
-	v := views.ResourcesView{Group: gc.Group, Path: groupPath(gc.Group), CanManage: gc.may(actManageResources)}
+	v := views.ResourcesView{Group: gc.Group, Path: groupPath(gc.Group), CanManage: gc.may(actManageResources),
+		MayDelete: func(res *store.Resource) bool { return gc.mayRemove(res.CreatorID) }}
 	if folder := r.URL.Query().Get("folder"); folder != "" {
 		res, err := a.store.ResourceByUUID(ctx, gc.Group.ID, folder)
 		if err != nil || res.Kind != store.ResourceFolder || (!v.CanManage && !res.Public) {
@@ -140,8 +141,20 @@ func (a *App) deleteResource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !gc.mayRemove(res.CreatorID) {
+		return errForbidden(a.printer(r).T("Only the one who added it and the group's moderators and administrators can delete a resource."))
+	}
+	// A folder takes what it holds with it: others' resources in one's own
+	// folder are not one's own to delete.
+	if res.Kind == store.ResourceFolder && !moderatesContent(gc.Membership) {
+		if others, err := a.store.ResourceHoldsOthers(ctx, res.ID, gc.Identity.ID); err != nil {
+			return err
+		} else if others {
+			return errForbidden(a.printer(r).T("This folder holds resources others added: only the group's moderators and administrators can delete it."))
+		}
+	}
 	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := a.store.DeleteResourceTx(ctx, tx, res.ID); err != nil {
+		if err := a.deleteResourceTx(ctx, tx, res, gc.Identity.ID); err != nil {
 			return err
 		}
 		return a.federateResourceDeleteTx(ctx, tx, gc.Group, res, gc.Identity)
@@ -150,6 +163,36 @@ func (a *App) deleteResource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.redirect(w, r, groupPath(gc.Group)+"/resources", a.printer(r).T("“%s” is deleted.", res.Title))
+}
+
+// deleteResourceTx deletes res (a folder with what it holds) and writes
+// in its group's log who did it.
+func (a *App) deleteResourceTx(ctx context.Context, tx *sql.Tx, res *store.Resource, by int64) error {
+	if err := a.store.DeleteResourceTx(ctx, tx, res.ID); err != nil {
+		return err
+	}
+	return logTx(ctx, a, tx, res.GroupID, by, res.CreatorID, logResourceDeleted, res.Title)
+}
+
+// logResourceChangeTx writes in the group's log a rename (old is the
+// title before) or a move (to the folder named by the resource's parent)
+// of res.
+func (a *App) logResourceChangeTx(ctx context.Context, tx *sql.Tx, res *store.Resource, old *store.Resource, by int64) error {
+	if res.Title != old.Title {
+		if err := logTx(ctx, a, tx, res.GroupID, by, res.CreatorID, logResourceRenamed, logChange(old.Title, res.Title)); err != nil {
+			return err
+		}
+	}
+	if res.ParentID == old.ParentID {
+		return nil
+	}
+	folder := ""
+	if res.ParentID != 0 {
+		if f, err := a.store.ResourceByID(ctx, res.ParentID); err == nil {
+			folder = f.Title
+		}
+	}
+	return logTx(ctx, a, tx, res.GroupID, by, res.CreatorID, logResourceMoved, logChange(res.Title, folder))
 }
 
 var titlePattern = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
@@ -294,6 +337,9 @@ func (a *App) updateResource(w http.ResponseWriter, r *http.Request) error {
 		if err := a.store.UpdateResourceTx(ctx, tx, &changed); err != nil {
 			return err
 		}
+		if err := a.logResourceChangeTx(ctx, tx, &changed, res, gc.Identity.ID); err != nil {
+			return err
+		}
 		if !federate {
 			return nil
 		}
@@ -348,6 +394,9 @@ func (a *App) moveResource(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if err := a.store.UpdateResourceTx(ctx, tx, &moved); err != nil {
+			return err
+		}
+		if err := a.logResourceChangeTx(ctx, tx, &moved, res, gc.Identity.ID); err != nil {
 			return err
 		}
 		return a.federateResourceMoveTx(ctx, tx, gc.Group, &moved, res.ParentID, gc.Identity)

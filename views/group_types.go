@@ -2,6 +2,7 @@ package views
 
 import (
 	"strconv"
+	"strings"
 
 	"convene/app/i18n"
 	"convene/app/store"
@@ -102,7 +103,8 @@ type DiscussionView struct {
 	Earlier    bool
 	Body       string
 	Title      string // in the rename form
-	CanDelete  bool   // and rename
+	CanRename  bool   // any member
+	CanDelete  bool   // its author, moderators and administrators
 	Me         int64  // the reader's identity, who may change their messages
 }
 
@@ -137,6 +139,9 @@ type ResourcesView struct {
 	Folder    *store.Resource
 	Resources []*store.Resource
 	CanManage bool
+	// MayDelete tells whether the reader may delete a resource: the one
+	// who added it, or a moderator or administrator.
+	MayDelete func(*store.Resource) bool
 }
 
 // ResourceForm is a new resource as typed.
@@ -224,6 +229,12 @@ func toolChoices(l *i18n.Printer) []Choice {
 	return c
 }
 
+// logChange splits a log line's detail into what was and what became.
+func logChange(detail string) (before, after string) {
+	before, after, _ = strings.Cut(detail, "\n")
+	return before, after
+}
+
 func logLine(l *i18n.Printer, e store.GroupLogEntry) string {
 	who, whom := "?", "?"
 	if e.Actor != nil {
@@ -263,6 +274,22 @@ func logLine(l *i18n.Printer, e store.GroupLogEntry) string {
 		return l.T("%s let %s follow the group.", who, whom)
 	case "follower_removed":
 		return l.T("%s removed the follower %s.", who, whom)
+	case "discussion_renamed":
+		before, after := logChange(e.Detail)
+		return l.T("%s renamed the discussion “%s” to “%s”.", who, before, after)
+	case "discussion_deleted":
+		return l.T("%s deleted the discussion “%s” started by %s.", who, e.Detail, whom)
+	case "resource_renamed":
+		before, after := logChange(e.Detail)
+		return l.T("%s renamed the resource “%s” to “%s”.", who, before, after)
+	case "resource_moved":
+		title, folder := logChange(e.Detail)
+		if folder == "" {
+			return l.T("%s moved the resource “%s” out of its folder.", who, title)
+		}
+		return l.T("%s moved the resource “%s” to the folder “%s”.", who, title, folder)
+	case "resource_deleted":
+		return l.T("%s deleted the resource “%s” added by %s.", who, e.Detail, whom)
 	}
 	return e.Action
 }

@@ -667,7 +667,7 @@ func GroupPage(p Page, v GroupView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = resourceList(p, v.Path, v.Resources, false).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = resourceList(p, v.Path, v.Resources, false, nil).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -118,8 +118,15 @@ func (s *Store) EditMessageTx(ctx context.Context, tx *sql.Tx, id int64, bodyHTM
 
 // DeleteDiscussion removes a discussion and its messages.
 func (s *Store) DeleteDiscussion(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM discussions WHERE id = ?`, id)
-	return err
+	return s.Tx(ctx, func(tx *sql.Tx) error { return s.DeleteDiscussionTx(ctx, tx, id) })
+}
+
+// DeleteDiscussionTx deletes a discussion and its messages in tx.
+func (s *Store) DeleteDiscussionTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM discussions WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete discussion: %w", err)
+	}
+	return nil
 }
 
 // DiscussionBySlug returns a group's discussion.

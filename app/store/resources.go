@@ -182,3 +182,17 @@ func (s *Store) ResourceWithinTx(ctx context.Context, tx *sql.Tx, id, folder int
 	}
 	return n > 0, nil
 }
+
+// ResourceHoldsOthers tells whether the folder id holds, at any depth,
+// a resource someone other than creatorID added.
+func (s *Store) ResourceHoldsOthers(ctx context.Context, id, creatorID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `WITH RECURSIVE down(id, creator_id) AS (
+			SELECT id, creator_id FROM group_resources WHERE parent_id = ?
+			UNION SELECT r.id, r.creator_id FROM group_resources r JOIN down ON r.parent_id = down.id)
+		SELECT count(*) FROM down WHERE creator_id != ?`, id, creatorID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("resource holds others: %w", err)
+	}
+	return n > 0, nil
+}
