@@ -138,6 +138,15 @@ func (a *App) actOnReport(w http.ResponseWriter, r *http.Request) error {
 		if action == "delete" {
 			back = "/admin/reports/" + strconv.FormatInt(rep.ID, 10)
 		}
+	case "forward":
+		if v.Actor == nil || v.Actor.IsLocal() || !rep.Local {
+			return errBadRequest(l.T("Only a report made here about another server's content can be forwarded."))
+		}
+		if rep.ForwardedTo != "" {
+			return errBadRequest(l.T("This report was already forwarded to %s.", hostName(rep.ForwardedTo)))
+		}
+		err = a.forwardReport(ctx, mod, v)
+		flash = l.T("The report is forwarded to %s.", v.Domain)
 	case "suspend-actor":
 		if v.Actor == nil {
 			return errBadRequest("Nobody to suspend.")
@@ -161,6 +170,26 @@ func (a *App) actOnReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.redirect(w, r, back, flash)
+}
+
+// forwardReport sends a report made here to the server of what it is
+// about, as a moderator decided; the moderation log keeps who did.
+func (a *App) forwardReport(ctx context.Context, mod *store.Account, v views.AdminReportView) error {
+	inst, err := a.instanceActor(ctx)
+	if err != nil {
+		return err
+	}
+	t := &reportTarget{Event: v.Event, Actor: v.Actor, Domain: v.Actor.Domain}
+	if t.Event != nil && t.Event.URI == "" {
+		t.Event = nil // only the remote event is the peer's business
+	}
+	rep := v.Report
+	return a.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := a.forwardFlagTx(ctx, tx, inst, rep, t); err != nil {
+			return err
+		}
+		return a.logModeration(ctx, tx, mod, "report.forward", "report", strconv.FormatInt(rep.ID, 10), rep.ID, map[string]string{"to": t.Domain})
+	})
 }
 
 // setRemoteEventHidden takes a remote event off (or back on) the public

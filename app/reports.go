@@ -5,6 +5,12 @@ package app
 // instance actor (never naming the reporter); Flags from other servers
 // become reports here. Administrators are emailed once per target while
 // a report on it is open.
+//
+// A signed Flag speaks for this instance, so a visitor without an account
+// cannot make us send one: their wish to forward is kept with the report,
+// and a moderator forwards it from the report's page (or not). Accounts
+// forward their own reports at once, as on Mastodon. Both are
+// rate-limited: visitors per network address, accounts per account.
 
 import (
 	"context"
@@ -25,7 +31,8 @@ import (
 
 const (
 	maxReportComment = 1000
-	// Anonymous reports: Gancio's limit, 6 per 5 minutes per address.
+	// Reports: Gancio's limit, 6 per 5 minutes per address (visitors) or
+	// per account.
 	reportPerIPEvery = 50 * time.Second
 	reportPerIPBurst = 6
 	// Incoming Flags: 20 per domain per hour.
@@ -113,6 +120,8 @@ func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 		errs["comment"] = l.T("This form could not be accepted. If you are a person, leave the field “Leave this field empty” empty and send it again.")
 	} else if acc == nil && !a.limits.allow("report-ip:"+clientIP(r), reportPerIPEvery, reportPerIPBurst) {
 		errs["comment"] = l.T("Too many reports were sent from your network. Wait a few minutes and try again.")
+	} else if acc != nil && !a.limits.allow("report-account:"+strconv.FormatInt(acc.ID, 10), reportPerIPEvery, reportPerIPBurst) {
+		errs["comment"] = l.T("You sent too many reports in a short time. Wait a few minutes and try again.")
 	}
 	if !slices.Contains(store.ReportCategories, f.Category) {
 		errs["category"] = l.T("Choose what is wrong.")
@@ -145,7 +154,9 @@ func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 	if acc != nil {
 		rep.ReporterAccountID = acc.ID
 	}
-	if err := a.fileReport(ctx, rep, t); err != nil {
+	// Forward says what the reporter asked for; only an account's report
+	// is forwarded without a moderator.
+	if err := a.fileReport(ctx, rep, t, acc != nil); err != nil {
 		return err
 	}
 	back := "/"
@@ -155,9 +166,10 @@ func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 	return a.redirect(w, r, back, l.T("Thank you. The moderators of this instance will look at your report."))
 }
 
-// fileReport stores a report, forwards it when asked, and emails the
-// administrators unless a report on the same target is already open.
-func (a *App) fileReport(ctx context.Context, rep *store.Report, t *reportTarget) error {
+// fileReport stores a report, forwards it when asked and forwardNow (a
+// moderator forwards the others), and emails the administrators unless a
+// report on the same target is already open.
+func (a *App) fileReport(ctx context.Context, rep *store.Report, t *reportTarget, forwardNow bool) error {
 	// Read before the transaction: a read outside it would wait for it.
 	admins, err := a.store.AdminEmails(ctx)
 	if err != nil {
@@ -173,7 +185,7 @@ func (a *App) fileReport(ctx context.Context, rep *store.Report, t *reportTarget
 		if already, err = a.store.CreateReportTx(ctx, tx, rep); err != nil {
 			return err
 		}
-		if rep.Forward && t != nil && t.Domain != "" && t.Actor != nil {
+		if forwardNow && rep.Forward && t != nil && t.Domain != "" && t.Actor != nil {
 			if err := a.forwardFlagTx(ctx, tx, inst, rep, t); err != nil {
 				return err
 			}
@@ -294,7 +306,7 @@ func (a *App) receiveFlag(ctx context.Context, in *incoming) error {
 		return nil // nothing of ours
 	}
 	rep.URI = in.Activity.ID
-	err := a.fileReport(ctx, rep, nil)
+	err := a.fileReport(ctx, rep, nil, false)
 	if errors.Is(err, store.ErrConflict) {
 		return nil // the same Flag again
 	}
