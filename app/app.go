@@ -45,6 +45,10 @@ type Config struct {
 	// FederationResolve, when set, replaces DNS for federation requests
 	// (tests make a name resolve to a chosen address, or not at all).
 	FederationResolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// FederationRootCAs, when set, replaces the system's roots for peers'
+	// certificates: tests and benchmarks trust their own loopback TLS
+	// peers this way.
+	FederationRootCAs *x509.CertPool
 }
 
 // App is one running Convene instance.

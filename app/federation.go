@@ -58,6 +58,7 @@ func newFederation(cfg Config) *federation {
 			UnsafeAllowPrivate: cfg.UnsafeAllowPrivateFederation,
 			UserAgent:          "Convene/" + Version + " (+" + cfg.BaseURL + ")",
 			Resolve:            cfg.FederationResolve,
+			RootCAs:            cfg.FederationRootCAs,
 		}),
 		unsafe:      cfg.UnsafeAllowPrivateFederation,
 		keys:        map[int64]*rsa.PrivateKey{},
