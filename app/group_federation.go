@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"convene/app/ap"
 	"convene/app/i18n"
 	"convene/app/store"
+	"convene/app/weburl"
 
 	"github.com/google/uuid"
 )
@@ -1760,11 +1760,9 @@ func (a *App) keepRemoteResource(ctx context.Context, g *store.Group, obj remote
 	if obj.Type == "ResourceCollection" {
 		r.Kind, r.Tool = store.ResourceFolder, ""
 	} else {
-		u, err := url.Parse(obj.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if r.URL = weburl.Check(obj.URL); r.URL == "" {
 			return errors.New("resource without a web address")
 		}
-		r.URL = u.String()
 	}
 	if r.Title == "" {
 		r.Title = r.URL

@@ -12,10 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"convene/app/ap"
 	"convene/app/store"
+	"convene/app/weburl"
 
 	"github.com/google/uuid"
 )
@@ -115,11 +115,9 @@ func (a *App) receiveGroupResourceUpdate(ctx context.Context, in *incoming) (boo
 	before := *r
 	r.Title, r.Description = clipRunes(cleanSpace(obj.Name), maxResourceTitle), clipRunes(obj.Summary, maxResourceDescription)
 	if r.Kind == store.ResourceLink {
-		u, err := url.Parse(obj.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if r.URL = weburl.Check(obj.URL); r.URL == "" {
 			return true, errors.New("resource update without a web address")
 		}
-		r.URL = u.String()
 	}
 	if r.Title == "" {
 		r.Title = r.URL
