@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -324,7 +325,9 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		}
 	}
 	doc.Category = strings.ToUpper(e.Category)
-	for _, t := range e.Tags {
+	// Sorted as the store reads them back, so an event just written goes
+	// out as it is served later.
+	for _, t := range slices.Sorted(slices.Values(e.Tags)) {
 		doc.Tag = append(doc.Tag, ap.NewHashtag(t, a.URL("/tags/"+t)))
 	}
 	doc.JoinMode = apJoinModes[e.JoinMode]
