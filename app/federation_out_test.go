@@ -435,7 +435,8 @@ func TestReplyToAFediverseCommentMentionsItsAuthor(t *testing.T) {
 	}
 	reply := creates[0]["object"].(map[string]any)
 	var mentioned bool
-	for _, tag := range reply["tag"].([]any) {
+	tags, _ := reply["tag"].([]any)
+	for _, tag := range tags {
 		m := tag.(map[string]any)
 		mentioned = mentioned || (m["type"] == "Mention" && m["href"] == eve && m["name"] == "@eve@"+masto.Host)
 	}
