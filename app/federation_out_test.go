@@ -396,6 +396,29 @@ func TestGancioFollowingTheInstanceGetsEvents(t *testing.T) {
 	if !toAnn {
 		t.Fatal("the unlisted event did not reach bob's follower on Mastodon")
 	}
+	// A public event made unlisted is taken back from Gancio (instance
+	// and bob followers alike), not from people.
+	pub := publishEvent(t, us.App, bobActor, "Stage de danse", store.VisibilityPublic)
+	drain(t, us)
+	before = len(gancio.received())
+	old := *pub
+	pub.Visibility = store.VisibilityUnlisted
+	if err := us.App.updateEventAndAnnounce(context.Background(), &old, pub); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, us)
+	var withdrawn bool
+	for _, p := range gancio.received()[before:] {
+		if bytes.Contains(p.Body, []byte(`"type":"Delete"`)) && bytes.Contains(p.Body, []byte(pub.UUID)) {
+			withdrawn = true
+		}
+		if bytes.Contains(p.Body, []byte(`"type":"Update"`)) {
+			t.Errorf("Gancio received the Update of an event made unlisted: %s", p.Body)
+		}
+	}
+	if !withdrawn {
+		t.Error("an event made unlisted was not taken back from Gancio")
+	}
 	// The form says who sees an unlisted event.
 	_, page := us.ti.get(t, us.ti.login(t, "bob@example.org", "correct horse battery"), "/events/new")
 	if !strings.Contains(page, "servers that follow you as a whole (Gancio, relays) do not receive it") {

@@ -202,6 +202,11 @@ func (a *App) updateEventAndAnnounceTx(ctx context.Context, tx *sql.Tx, old, e *
 	if err := a.store.UpdateEventTx(ctx, tx, e); err != nil {
 		return err
 	}
+	if verb == VerbUpdate && old.Visibility == store.VisibilityPublic && e.Visibility != store.VisibilityPublic {
+		if err := a.withdrawFromServersTx(ctx, tx, old); err != nil {
+			return err
+		}
+	}
 	switch verb {
 	case "":
 		return nil
@@ -210,6 +215,39 @@ func (a *App) updateEventAndAnnounceTx(ctx context.Context, tx *sql.Tx, old, e *
 		return a.enqueueEventActivity(ctx, tx, &gone, VerbDelete)
 	}
 	return a.enqueueEventActivity(ctx, tx, e, verb)
+}
+
+// withdrawFromServersTx takes back a public event that is public no
+// more from the servers that had it as followers (eventFollowerInboxesTx):
+// they would keep listing it. People following its organiser keep it,
+// with the Update that follows.
+func (a *App) withdrawFromServersTx(ctx context.Context, tx *sql.Tx, old *store.Event) error {
+	organizer, err := a.store.ActorByID(ctx, old.OrganizerID)
+	if err != nil {
+		return err
+	}
+	gone := *old
+	gone.Organizer = organizer
+	if err := a.enqueueInstanceEventTx(ctx, tx, &gone, a.eventDocument(&gone), VerbDelete, nil, time.Time{}); err != nil {
+		return err
+	}
+	all, err := a.store.FollowerInboxesTx(ctx, tx, old.OrganizerID)
+	if err != nil {
+		return err
+	}
+	people, err := a.store.PeopleFollowerInboxesTx(ctx, tx, old.OrganizerID)
+	if err != nil {
+		return err
+	}
+	servers := slices.DeleteFunc(all, func(in store.Inbox) bool {
+		return slices.ContainsFunc(people, func(p store.Inbox) bool { return p.URL == in.URL })
+	})
+	if len(servers) == 0 {
+		return nil
+	}
+	id := a.newActivityURI()
+	del := ap.NewDelete(id, a.actorURI(organizer), a.eventURI(old), ap.TypeEvent, []string{ap.Public}, []string{a.followersURI(organizer)})
+	return a.enqueueActivity(ctx, tx, organizer, id, del, servers, time.Time{})
 }
 
 // deleteEventAndAnnounce deletes an event and queues its Delete.
