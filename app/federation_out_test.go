@@ -245,6 +245,15 @@ func TestOnlineEventHasAVirtualLocation(t *testing.T) {
 		address["url"] != "https://video.example.org/room/folk" {
 		t.Fatalf("online event's location %v, want the shape of Gancio's %v", loc, gancio)
 	}
+	// Gancio finds the picture with attachment.find(a =>
+	// a.mediaType.includes("image") && a.url): every attachment needs a
+	// mediaType, or it fails on the event.
+	atts, _ := servedEvent(t, eventURL)["attachment"].([]any)
+	for _, att := range atts {
+		if mt, _ := att.(map[string]any)["mediaType"].(string); mt == "" {
+			t.Errorf("Gancio fails on an attachment without mediaType: %v", att)
+		}
+	}
 	o, err := a.App.store.RemoteObjectByURI(context.Background(), eventURL)
 	if err != nil {
 		t.Fatal(err)

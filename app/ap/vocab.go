@@ -262,8 +262,12 @@ const (
 
 // NewTypedLink is a PropertyValue attachment for a link to one of an event's
 // tools; propertyID is one of the Link* keys and name what a person reads.
+//
+// It carries a mediaType, which a PropertyValue has no use for, because
+// Gancio looks for the picture among attachments with
+// attachment.mediaType.includes("image") and fails on one without.
 func NewTypedLink(propertyID, name, url string) Attachment {
-	return Attachment{Type: TypePropertyValue, PropertyID: propertyID, Name: name, Value: url}
+	return Attachment{Type: TypePropertyValue, PropertyID: propertyID, Name: name, Value: url, MediaType: "text/html"}
 }
 
 // Tombstone replaces a deleted object in a Delete activity.
