@@ -196,6 +196,9 @@ func TestMastodonAPIServersShowTheEvent(t *testing.T) {
 	if atts, _ := obj["attachment"].([]any); len(atts) == 0 || atts[0].(map[string]any)["type"] != ap.TypeDocument {
 		t.Fatalf("the Update's first attachment is not the picture: %v", obj["attachment"])
 	}
+	if served := servedEvent(t, eventURL); !reflect.DeepEqual(obj, served) {
+		t.Fatalf("the updated event differs from the served one:\ndelivered %v\nserved    %v", obj, served)
+	}
 
 	// Cancelled: Mastodon-API servers ignore ical:status, the text says it;
 	// Mobilizon still reads CANCELLED.
