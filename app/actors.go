@@ -352,8 +352,8 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	if e.PublishedAt != nil {
 		doc.Published = *e.PublishedAt
 	}
-	// updated only after a real edit: Mastodon-API servers mark a post
-	// whose updated differs from nothing as "edited".
+	// updated only after a real edit: Mastodon-API servers show a post
+	// that carries updated as "edited".
 	if e.PublishedAt != nil && e.UpdatedAt.After(*e.PublishedAt) {
 		doc.Updated = e.UpdatedAt
 	}
