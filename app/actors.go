@@ -5,10 +5,12 @@ import (
 	"errors"
 	"html"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"convene/app/ap"
+	"convene/app/i18n"
 	"convene/app/store"
 )
 
@@ -279,20 +281,32 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		}
 	}
 	doc.UUID = e.UUID
+	// The event's own language, not the reader's: one document goes to
+	// every peer, and contentMap tells Mastodon-API servers which it is.
+	l := i18n.For(e.Language)
 	doc.Content = e.DescriptionHTML
-	if !e.Address.IsZero() {
+	if e.Status == store.StatusCancelled {
+		// Gancio and GoToSocial ignore ical:status: the text says it.
+		doc.Content = "<p><strong>" + html.EscapeString(l.T("This event is cancelled.")) + "</strong></p>" + doc.Content
+	}
+	if e.Language != "" {
+		doc.ContentMap = map[string]string{e.Language: doc.Content}
+	}
+	// summary is HTML in ActivityStreams, like content.
+	doc.Summary = html.EscapeString(federatedSummary(l, e))
+	switch {
+	case !e.Address.IsZero():
 		ad := e.Address
 		doc.Location = ap.NewPlace("", ad.Venue, ap.PostalAddress{StreetAddress: ad.Street, PostalCode: ad.PostalCode,
 			AddressLocality: ad.Locality, AddressRegion: ad.Region, AddressCountry: ad.Country})
 		if ad.Latitude != nil && ad.Longitude != nil {
 			doc.Location.SetCoordinates(*ad.Latitude, *ad.Longitude)
 		}
+	case e.OnlineURL != "":
+		doc.Location = ap.NewOnlinePlace(l.T("Online"), e.OnlineURL)
 	}
-	place := e.Address.OneLine()
-	if place == "" && e.OnlineURL != "" {
-		place = "online"
-	}
-	doc.Summary = ap.SummaryLine(e.StartsAt, e.EndsAt, loc, place)
+	// The picture comes first: Gancio takes attachment[0] as the picture
+	// of an updated event (and fails on a link there).
 	if e.BannerUUID != "" {
 		doc.Attachment = append(doc.Attachment, ap.NewBanner(a.URL("/media/"+e.BannerUUID), e.BannerType))
 	}
@@ -311,7 +325,9 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		}
 	}
 	doc.Category = strings.ToUpper(e.Category)
-	for _, t := range e.Tags {
+	// Sorted as the store reads them back, so an event just written goes
+	// out as it is served later.
+	for _, t := range slices.Sorted(slices.Values(e.Tags)) {
 		doc.Tag = append(doc.Tag, ap.NewHashtag(t, a.URL("/tags/"+t)))
 	}
 	doc.JoinMode = apJoinModes[e.JoinMode]
@@ -336,9 +352,33 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	if e.PublishedAt != nil {
 		doc.Published = *e.PublishedAt
 	}
-	doc.Updated = e.UpdatedAt
+	// updated only after a real edit: Mastodon-API servers show a post
+	// that carries updated as "edited".
+	if e.PublishedAt != nil && e.UpdatedAt.After(*e.PublishedAt) {
+		doc.Updated = e.UpdatedAt
+	}
 	doc.SetAudience(a.followersURI(e.Organizer), e.Visibility == store.VisibilityPublic)
 	return doc
+}
+
+// federatedSummary is an event's summary. Mastodon shows an Event as its
+// name as a heading, then its summary, then a link to its url (the
+// content is not shown); GoToSocial takes the summary (else the name) as
+// a content warning, shown above the folded content. The name cannot be
+// left out (Mobilizon and Gancio need it), so GoToSocial always folds the
+// content: the summary must itself carry the title, the date and the
+// place, and say first when the event is cancelled. Mastodon then shows
+// the title twice, which is the lesser harm. Mobilizon and Gancio read
+// name, startTime and location, not the summary.
+func federatedSummary(l *i18n.Printer, e *store.Event) string {
+	s := e.Title + " · " + eventWhen(l, e)
+	if p := eventPlace(l, e); p != "" {
+		s += " · " + p
+	}
+	if e.Status == store.StatusCancelled {
+		s = l.T("Cancelled") + " · " + s
+	}
+	return s
 }
 
 // eventParticipantCount is how many take part in an event (confirmed

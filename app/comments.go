@@ -10,9 +10,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -387,7 +389,25 @@ func (a *App) commentNote(e *store.Event, c *store.Comment, author *store.Actor,
 	if parent != nil {
 		inReplyTo = a.commentURI(parent)
 	}
-	return ap.NewNote(a.commentURI(c), a.actorURI(author), inReplyTo, c.ContentHTML, c.CreatedAt, to, cc)
+	content := c.ContentHTML
+	var mention *ap.Tag
+	if parent != nil && parent.Author != nil && !parent.Author.IsLocal() {
+		// A reply mentions the author it answers, as Mastodon's do: their
+		// server notifies them for a Mention tag naming them, not for the
+		// reply alone. The mention also opens the text, as people expect.
+		who := parent.Author
+		mention = &ap.Tag{Type: ap.TypeMention, Href: who.URI, Name: who.Handle()}
+		content = `<p><span class="h-card"><a href="` + html.EscapeString(who.URI) + `" class="u-url mention">@<span>` +
+			html.EscapeString(who.Username) + `</span></a></span></p>` + content
+		if !slices.Contains(cc, who.URI) {
+			cc = append(slices.Clip(cc), who.URI)
+		}
+	}
+	note := ap.NewNote(a.commentURI(c), a.actorURI(author), inReplyTo, content, c.CreatedAt, to, cc)
+	if mention != nil {
+		note.Tag = []ap.Tag{*mention}
+	}
+	return note
 }
 
 // enqueueCommentTx queues the Create (or Delete) of a local comment,

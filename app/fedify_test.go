@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -16,8 +17,11 @@ import (
 )
 
 // Fedify, an independent ActivityPub implementation, reads our WebFinger,
-// actor and event, sends us a Follow signed its way, and verifies the
-// Accept we sign. The script is testdata/fedify/check.mjs.
+// actor and event, sends us a Follow signed its way (with a key whose id
+// is a path, /actor/main-key, as GoToSocial's are), and verifies the
+// Accept we sign; then it receives the Create of an event published with
+// a picture, reads the picture as its first attachment and fetches it.
+// The script is testdata/fedify/check.mjs.
 func TestFedifyReadsAndTalksToUs(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		needTool(t, "node is not installed: %v", err)
@@ -71,9 +75,26 @@ func TestFedifyReadsAndTalksToUs(t *testing.T) {
 	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+caFile)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	t.Logf("fedify: %s", out)
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The script says when its follow is accepted; bob then publishes an
+	// event with a picture, which Fedify must receive and read.
+	var out []byte
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	for lines.Scan() {
+		out = lines.Bytes()
+		t.Logf("fedify: %s", out)
+		if string(out) == `{"stage":"followed"}` {
+			publishEventWithPicture(t, a, bob, "Bal folk en ligne")
+		}
+	}
+	if err := cmd.Wait(); err != nil {
 		t.Fatalf("check.mjs: %v\n%s", err, stderr.String())
 	}
 	var got struct {
@@ -81,6 +102,9 @@ func TestFedifyReadsAndTalksToUs(t *testing.T) {
 		EventType, EventName, EventStart, EventPlace                       string
 		FollowStatus                                                       int
 		AcceptType, AcceptVerifiedKey, AcceptObject                        string
+		CreateVerifiedKey, CreatedEventName                                string
+		PictureType, PictureMediaType, PictureURL, PictureFetchedType      string
+		PictureBytes                                                       int
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("script output: %v", err)
@@ -100,6 +124,11 @@ func TestFedifyReadsAndTalksToUs(t *testing.T) {
 		{"event place", got.EventPlace, "Salle des fêtes"},
 		{"our Accept", got.AcceptType, "Accept"},
 		{"key of our Accept's signature, verified by Fedify", got.AcceptVerifiedKey, actor + "#main-key"},
+		{"key of our Create's signature, verified by Fedify", got.CreateVerifiedKey, actor + "#main-key"},
+		{"event received", got.CreatedEventName, "Bal folk en ligne"},
+		{"its first attachment", got.PictureType, "Document"},
+		{"the picture's media type", got.PictureMediaType, "image/png"},
+		{"the picture, fetched", got.PictureFetchedType, "image/png"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -109,8 +138,38 @@ func TestFedifyReadsAndTalksToUs(t *testing.T) {
 	if got.FollowStatus != 202 {
 		t.Errorf("Fedify-signed Follow answered %d, want 202", got.FollowStatus)
 	}
+	if !strings.HasPrefix(got.PictureURL, a.URL("/media/")) || got.PictureBytes == 0 {
+		t.Errorf("the picture Fedify read: %q, %d bytes", got.PictureURL, got.PictureBytes)
+	}
 	followers, err := a.store.Followers(ctx, bob.ID, store.FollowAccepted, 10, 0)
 	if err != nil || len(followers) != 1 || !strings.HasSuffix(followers[0].Follower.URI, "/actor") {
 		t.Errorf("bob's followers after Fedify's Follow: %v %v", followers, err)
+	}
+	// Fedify's key is known by its own id, at a path.
+	if len(followers) == 1 {
+		info, err := a.store.RemoteActorByURI(ctx, followers[0].Follower.URI)
+		if err != nil || !strings.HasSuffix(info.KeyID, "/actor/main-key") {
+			t.Errorf("Fedify's key id as we keep it: %v %v", info, err)
+		}
+	}
+}
+
+// publishEventWithPicture publishes an event with a PNG banner the way
+// the event form does: the banner stored first, then the event created
+// and announced naming it.
+func publishEventWithPicture(t *testing.T, a *App, organizer *store.Actor, title string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := a.store.CreateMedia(ctx, "image/png", 8, 8, testPNG(t, 8, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := a.now().UTC().Truncate(time.Second)
+	e := &store.Event{OrganizerID: organizer.ID, Title: title, DescriptionHTML: "<p>En ligne.</p>",
+		StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(50 * time.Hour), Timezone: "Europe/Paris",
+		OnlineURL: "https://video.example.org/room/folk", Status: store.StatusConfirmed, Visibility: store.VisibilityPublic,
+		JoinMode: store.JoinFree, CommentModeration: store.CommentsAllowAll, Language: "fr", PublishedAt: &now, BannerID: m.ID}
+	if err := a.createEventAndAnnounce(ctx, e); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -274,7 +274,7 @@ func (a *App) announceGroupEventTx(ctx context.Context, tx *sql.Tx, e *store.Eve
 	if e.Visibility == store.VisibilityPublic {
 		to = append([]string{ap.Public}, to...)
 	}
-	followers, err := a.store.FollowerInboxesTx(ctx, tx, g.ID)
+	followers, err := a.eventFollowerInboxesTx(ctx, tx, e, g.ID)
 	if err != nil {
 		return err
 	}

@@ -373,11 +373,12 @@ func (a *App) applyImportTx(ctx context.Context, tx *sql.Tx, im *store.CalendarI
 			if err != nil {
 				return res, err
 			}
+			old := *e
 			n := ie.Event
 			e.Title, e.DescriptionMD, e.DescriptionHTML = n.Title, n.DescriptionMD, n.DescriptionHTML
 			e.StartsAt, e.EndsAt, e.Timezone, e.Status = n.StartsAt, n.EndsAt, n.Timezone, n.Status
 			e.Address.Venue, e.OnlineURL = n.Address.Venue, n.OnlineURL
-			if err := a.store.UpdateEventTx(ctx, tx, e); err != nil {
+			if err := a.updateEventAndAnnounceTx(ctx, tx, &old, e); err != nil {
 				return res, err
 			}
 			if err := a.store.SetImportedEventTx(ctx, tx, im.ID, ie.UID, store.ImportedEvent{EventID: e.ID, Digest: digest}); err != nil {
@@ -394,6 +395,10 @@ func (a *App) applyImportTx(ctx context.Context, tx *sql.Tx, im *store.CalendarI
 			e.Draft = true
 		}
 		if err := a.store.CreateEventTx(ctx, tx, &e); err != nil {
+			return res, err
+		}
+		// Published imports are events like any other: followers hear of them.
+		if err := a.enqueueEventActivity(ctx, tx, &e, VerbCreate); err != nil {
 			return res, err
 		}
 		if err := a.store.SetImportedEventTx(ctx, tx, im.ID, ie.UID, store.ImportedEvent{EventID: e.ID, Digest: digest}); err != nil {
@@ -415,8 +420,9 @@ func (a *App) applyImportTx(ctx context.Context, tx *sql.Tx, im *store.CalendarI
 		if e.Status == store.StatusCancelled || e.EndsAt.Before(now) {
 			continue
 		}
+		old := *e
 		e.Status = store.StatusCancelled
-		if err := a.store.UpdateEventTx(ctx, tx, e); err != nil {
+		if err := a.updateEventAndAnnounceTx(ctx, tx, &old, e); err != nil {
 			return res, err
 		}
 		if err := a.store.SetImportedEventTx(ctx, tx, im.ID, uid, store.ImportedEvent{EventID: e.ID, Digest: "cancelled"}); err != nil {

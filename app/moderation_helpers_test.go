@@ -76,8 +76,9 @@ type mockDoc struct {
 }
 
 type mockPost struct {
-	Path string
-	Body []byte
+	Path   string
+	Header http.Header
+	Body   []byte
 }
 
 func newMockPeer(t testing.TB, name string) *mockPeer {
@@ -89,7 +90,7 @@ func newMockPeer(t testing.TB, name string) *mockPeer {
 		p.requests++
 		if r.Method == http.MethodPost {
 			b, _ := io.ReadAll(r.Body)
-			p.posts = append(p.posts, mockPost{Path: r.URL.Path, Body: b})
+			p.posts = append(p.posts, mockPost{Path: r.URL.Path, Header: r.Header.Clone(), Body: b})
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -54,7 +55,7 @@ func TestEventFormAnnouncesToFollowers(t *testing.T) {
 		len(ev.Locations) != 1 || ev.Locations[0].Address == nil || ev.Locations[0].Address.AddressLocality != "Lyon" ||
 		ev.JoinMode != ap.JoinModeRestricted || ev.Status != ap.StatusTentative || ev.RepliesModerationOption != "moderated" ||
 		ev.OnlineAddress() != "https://video.example.org/room/folk" || len(ev.Tags) != 3 || ev.Organizer() != b.URL+"/@bob" ||
-		!strings.Contains(ev.Summary, "2031-03-14 19:00–21:00 – Europe/Paris – Salle des fêtes") {
+		!strings.HasPrefix(html.UnescapeString(ev.Summary), form.Get("title")+" · ") || !strings.Contains(ev.Summary, "19:00 – 21:00 (Europe/Paris) · Salle des fêtes") {
 		t.Fatalf("event document misses fields: %+v\n%s", ev, body)
 	}
 	if res, page := getAS(t, eventURL, "text/html"); res.StatusCode != 200 || !strings.Contains(string(page), "<html") {

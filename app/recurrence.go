@@ -217,6 +217,10 @@ func (a *App) extendSeriesTx(ctx context.Context, tx *sql.Tx, sr *store.Series, 
 		if err := a.store.SetEventSeriesTx(ctx, tx, e.ID, sr.ID); err != nil {
 			return 0, err
 		}
+		// Each occurrence is an event of its own for peers too.
+		if err := a.enqueueEventActivity(ctx, tx, e, VerbCreate); err != nil {
+			return 0, err
+		}
 		created++
 		lastDay = localDay(t, loc)
 	}
@@ -278,6 +282,7 @@ func (a *App) updateFollowingOccurrences(ctx context.Context, edited *store.Even
 			newStart := time.Date(day.Year(), day.Month(), day.Day(), start.Hour(), start.Minute(), start.Second(), 0, loc)
 			id, uuid, seq, created := e.ID, e.UUID, e.Sequence, e.CreatedAt
 			published := e.PublishedAt
+			old := *e
 			*e = *edited
 			e.ID, e.UUID, e.Sequence, e.CreatedAt = id, uuid, seq, created
 			e.Organizer = nil
@@ -286,7 +291,7 @@ func (a *App) updateFollowingOccurrences(ctx context.Context, edited *store.Even
 			if published != nil && edited.PublishedAt != nil {
 				e.PublishedAt = published
 			}
-			if err := a.store.UpdateEventTx(ctx, tx, e); err != nil {
+			if err := a.updateEventAndAnnounceTx(ctx, tx, &old, e); err != nil {
 				return err
 			}
 		}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -375,28 +374,4 @@ func refString(raw json.RawMessage) string {
 	}
 	_ = json.Unmarshal(raw, &o)
 	return o.ID
-}
-
-// withInstanceFollowers adds, for a public event, the inboxes of the
-// servers following this instance as a source of events (as Mobilizon's
-// relay does), each once.
-func (a *App) withInstanceFollowers(ctx context.Context, tx *sql.Tx, e *store.Event, inboxes []store.Inbox) ([]store.Inbox, error) {
-	if e.Visibility != store.VisibilityPublic {
-		return inboxes, nil
-	}
-	// Inside the caller's transaction: never create the actor here.
-	instID, err := a.store.InstanceActorIDTx(ctx, tx)
-	if err != nil || instID == 0 {
-		return inboxes, err
-	}
-	more, err := a.store.FollowerInboxesTx(ctx, tx, instID)
-	if err != nil {
-		return nil, err
-	}
-	for _, in := range more {
-		if !slices.ContainsFunc(inboxes, func(x store.Inbox) bool { return x.URL == in.URL }) {
-			inboxes = append(inboxes, in)
-		}
-	}
-	return inboxes, nil
 }

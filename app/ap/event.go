@@ -32,16 +32,19 @@ const (
 // StartTime and EndTime are kept in the event's own zone so the offset on
 // the wire is the one people there live with.
 type Event struct {
-	Context   any    `json:"@context,omitempty"`
-	Type      string `json:"type"`
-	ID        string `json:"id"`
-	URL       string `json:"url"`
-	UUID      string `json:"uuid,omitempty"`
-	Name      string `json:"name"`
-	Content   string `json:"content"`
-	MediaType string `json:"mediaType"`
-	// Summary is a plain line (date, zone, place): it is what Mastodon
-	// shows of an event.
+	Context any    `json:"@context,omitempty"`
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	URL     string `json:"url"`
+	UUID    string `json:"uuid,omitempty"`
+	Name    string `json:"name"`
+	Content string `json:"content"`
+	// ContentMap is Content keyed by the event's language, where
+	// Mastodon-API servers read a post's language.
+	ContentMap map[string]string `json:"contentMap,omitempty"`
+	MediaType  string            `json:"mediaType"`
+	// Summary is a plain line (title, date, zone, place): it is what
+	// Mastodon and GoToSocial show of an event.
 	Summary string `json:"summary"`
 
 	StartTime time.Time `json:"startTime"`

@@ -9,6 +9,7 @@
 package ap
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -141,6 +142,35 @@ type Place struct {
 	Address   *PostalAddress `json:"address,omitempty"`
 	Latitude  *float64       `json:"latitude,omitempty"`
 	Longitude *float64       `json:"longitude,omitempty"`
+
+	online *VirtualLocation // NewOnlinePlace's address, instead of Address
+}
+
+// VirtualLocation is an online address given as a place's address, the
+// shape FEP-8a8e proposes and Gancio reads (and sends).
+type VirtualLocation struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// NewOnlinePlace is where an online-only event happens: a Place whose
+// address is a VirtualLocation. Gancio needs a location on every event
+// (it answers 500 to an Update of one without) and takes a Place whose
+// address has a url as online.
+func NewOnlinePlace(name, url string) *Place {
+	return &Place{Type: TypePlace, Name: name, online: &VirtualLocation{Type: TypeVirtualLocation, URL: url}}
+}
+
+// MarshalJSON writes the online address in place of the postal one.
+func (p Place) MarshalJSON() ([]byte, error) {
+	type plain Place
+	if p.online == nil {
+		return json.Marshal(plain(p))
+	}
+	return json.Marshal(struct {
+		plain
+		Address *VirtualLocation `json:"address"`
+	}{plain(p), p.online})
 }
 
 // NewPlace builds a Place; id may be empty (the place is then only a part of
@@ -232,8 +262,12 @@ const (
 
 // NewTypedLink is a PropertyValue attachment for a link to one of an event's
 // tools; propertyID is one of the Link* keys and name what a person reads.
+//
+// It carries a mediaType, which a PropertyValue has no use for, because
+// Gancio looks for the picture among attachments with
+// attachment.mediaType.includes("image") and fails on one without.
 func NewTypedLink(propertyID, name, url string) Attachment {
-	return Attachment{Type: TypePropertyValue, PropertyID: propertyID, Name: name, Value: url}
+	return Attachment{Type: TypePropertyValue, PropertyID: propertyID, Name: name, Value: url, MediaType: "text/html"}
 }
 
 // Tombstone replaces a deleted object in a Delete activity.

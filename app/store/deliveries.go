@@ -57,10 +57,22 @@ type Inbox struct {
 // remote followers: the shared inbox of a server once for all its followers
 // there, else each follower's own inbox.
 func (s *Store) FollowerInboxesTx(ctx context.Context, q queryer, actorID int64) ([]Inbox, error) {
+	return s.followerInboxes(ctx, q, actorID, false)
+}
+
+// PeopleFollowerInboxesTx is FollowerInboxesTx without the followers that
+// are servers (instance or relay actors): they show what they receive to
+// everyone, whatever its addressing says.
+func (s *Store) PeopleFollowerInboxesTx(ctx context.Context, q queryer, actorID int64) ([]Inbox, error) {
+	return s.followerInboxes(ctx, q, actorID, true)
+}
+
+func (s *Store) followerInboxes(ctx context.Context, q queryer, actorID int64, peopleOnly bool) ([]Inbox, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM follows f JOIN actors a ON a.id = f.follower_id
-		WHERE f.followed_id = ? AND f.state = 'accepted' AND a.domain != '' AND a.inbox_url != ''`, actorID)
+		WHERE f.followed_id = ? AND f.state = 'accepted' AND a.domain != '' AND a.inbox_url != ''
+		  AND NOT (? AND a.kind = ?)`, actorID, peopleOnly, KindApplication)
 	if err != nil {
 		return nil, fmt.Errorf("follower inboxes: %w", err)
 	}

@@ -223,7 +223,25 @@ func (s *Store) CreateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
 		return fmt.Errorf("insert event: %w", err)
 	}
 	e.ID, _ = res.LastInsertId()
+	if err := s.readBannerTx(ctx, tx, e); err != nil {
+		return err
+	}
 	return s.writeEventChildren(ctx, tx, e)
+}
+
+// readBannerTx fills the banner's UUID and type from BannerID, so that an
+// event just written reads as it will when loaded again: what we announce
+// of it (its picture included) is what we serve at its URL.
+func (s *Store) readBannerTx(ctx context.Context, tx *sql.Tx, e *Event) error {
+	e.BannerUUID, e.BannerType = "", ""
+	if e.BannerID == 0 {
+		return nil
+	}
+	err := tx.QueryRowContext(ctx, `SELECT uuid, content_type FROM media WHERE id = ?`, e.BannerID).Scan(&e.BannerUUID, &e.BannerType)
+	if err != nil {
+		return fmt.Errorf("event banner: %w", err)
+	}
+	return nil
 }
 
 // UpdateEvent rewrites an event's fields, tags and links and bumps its
@@ -256,6 +274,9 @@ func (s *Store) UpdateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
 	}
 	e.UpdatedAt = now
 	e.Sequence++
+	if err := s.readBannerTx(ctx, tx, e); err != nil {
+		return err
+	}
 	for _, q := range []string{`DELETE FROM event_tags WHERE event_id = ?`, `DELETE FROM event_links WHERE event_id = ?`, `DELETE FROM events_fts WHERE rowid = ?`} {
 		if _, err := tx.ExecContext(ctx, q, e.ID); err != nil {
 			return fmt.Errorf("update event: %w", err)

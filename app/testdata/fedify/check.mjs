@@ -1,9 +1,13 @@
 // An independent ActivityPub implementation (Fedify) reads a live Convene
 // and talks to it. Usage: node check.mjs BASE_URL USERNAME EVENT_URL
-// Prints one JSON object with what it saw; exits non-zero on failure.
+// Fedify's actor publishes its key at a path of its own (/actor/main-key,
+// the shape GoToSocial uses, not a #fragment), follows USERNAME, prints
+// {"stage":"followed"} once the Accept came, then waits for the Create of
+// the event the test publishes then and reads it with its picture.
+// Prints one JSON object with what it saw last; exits non-zero on failure.
 import http from "node:http";
 import {
-  Accept, CryptographicKey, Follow, Person, generateCryptoKeyPair,
+  Activity, Create, CryptographicKey, Document, Event, Follow, Person, generateCryptoKeyPair,
   getDocumentLoader, lookupObject, lookupWebFinger, signRequest, verifyRequest,
 } from "@fedify/fedify";
 
@@ -42,23 +46,30 @@ out.eventPlace = place?.name?.toString() ?? null;
 lap("event");
 // Talking: a Follow signed by Fedify, and the Accept it must verify.
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
-let resolveAccept;
+let resolveAccept, resolveCreate;
 const acceptSeen = new Promise((r) => { resolveAccept = r; });
+const createSeen = new Promise((r) => { resolveCreate = r; });
 const server = http.createServer(async (req, res) => {
   const self = `http://127.0.0.1:${server.address().port}`;
+  const key = () => new CryptographicKey({
+    id: new URL(`${self}/actor/main-key`),
+    owner: new URL(`${self}/actor`),
+    publicKey: keys.publicKey,
+  });
   if (req.method === "GET" && req.url === "/actor") {
     const person = new Person({
       id: new URL(`${self}/actor`),
       preferredUsername: "fedi",
       inbox: new URL(`${self}/inbox`),
-      publicKey: new CryptographicKey({
-        id: new URL(`${self}/actor#main-key`),
-        owner: new URL(`${self}/actor`),
-        publicKey: keys.publicKey,
-      }),
+      publicKey: key(),
     });
     res.writeHead(200, { "content-type": "application/activity+json" });
     res.end(JSON.stringify(await person.toJsonLd()));
+    return;
+  }
+  if (req.method === "GET" && req.url === "/actor/main-key") {
+    res.writeHead(200, { "content-type": "application/activity+json" });
+    res.end(JSON.stringify(await key().toJsonLd()));
     return;
   }
   if (req.method === "POST" && req.url === "/inbox") {
@@ -68,12 +79,14 @@ const server = http.createServer(async (req, res) => {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     const request = new Request(`${self}${req.url}`, { method: "POST", headers, body });
-    const key = await verifyRequest(request, { documentLoader });
+    const verified = await verifyRequest(request, { documentLoader });
     res.writeHead(202);
     res.end();
     let activity = null;
     try { activity = JSON.parse(body.toString()); } catch { /* reported below */ }
-    resolveAccept({ verifiedKey: key?.id?.href ?? null, type: activity?.type, object: activity?.object });
+    const seen = { verifiedKey: verified?.id?.href ?? null, type: activity?.type, object: activity?.object, json: activity };
+    if (activity?.type === "Create") resolveCreate(seen);
+    else resolveAccept(seen);
     return;
   }
   res.writeHead(404);
@@ -91,16 +104,39 @@ const request = new Request(out.inbox, {
   headers: { "content-type": "application/activity+json", accept: "application/activity+json" },
   body: JSON.stringify(await follow.toJsonLd()),
 });
-const signed = await signRequest(request, keys.privateKey, new URL(`${self}/actor#main-key`));
+const signed = await signRequest(request, keys.privateKey, new URL(`${self}/actor/main-key`));
 const response = await fetch(signed);
 lap("follow");
 out.followStatus = response.status;
 const timeout = new Promise((r) => setTimeout(() => r(null), 30000));
 const accept = await Promise.race([acceptSeen, timeout]);
 lap("accept");
-server.close();
 if (accept == null) fail("no Accept arrived within 30 s");
 out.acceptType = accept.type;
 out.acceptVerifiedKey = accept.verifiedKey;
 out.acceptObject = typeof accept.object === "string" ? accept.object : accept.object?.id;
+
+// The test publishes an event now; it comes as a Create with its picture.
+console.log(JSON.stringify({ stage: "followed" }));
+const created = await Promise.race([createSeen, new Promise((r) => setTimeout(() => r(null), 30000))]);
+lap("create");
+if (created == null) fail("no Create arrived within 30 s");
+out.createVerifiedKey = created.verifiedKey;
+const create = await Activity.fromJsonLd(created.json, { documentLoader });
+if (!(create instanceof Create)) fail("the delivery is not a Create");
+const ev = await create.getObject({ documentLoader });
+if (!(ev instanceof Event)) fail("the Create's object is not an Event");
+out.createdEventName = ev.name?.toString();
+const attachments = [];
+for await (const a of ev.getAttachments({ documentLoader })) attachments.push(a);
+const picture = attachments[0];
+out.pictureType = picture?.constructor?.name;
+out.pictureMediaType = picture?.mediaType ?? null;
+out.pictureURL = picture instanceof Document ? picture.url?.href ?? null : null;
+if (out.pictureURL) {
+  const got = await fetch(out.pictureURL);
+  out.pictureFetchedType = got.headers.get("content-type");
+  out.pictureBytes = (await got.arrayBuffer()).byteLength;
+}
+server.close();
 console.log(JSON.stringify(out));
