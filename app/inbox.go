@@ -2,9 +2,12 @@ package app
 
 // The inbox trusts nothing it cannot verify: a request is accepted (202)
 // only when its HTTP signature verifies with its signer's key, its Date is
-// within an hour, its Digest is the body's, and the key's owner is the
-// activity's actor. Everything else is 401 and changes nothing. Accepted
-// activities are processed after the reply, from a durable queue.
+// within an hour, its Digest is the body's, it was signed for our host,
+// and the key's owner is the activity's actor. Everything else is 401 and
+// changes nothing, except a signature we could not check yet because its
+// key could not be fetched: 503 (or 429 when that host has made us fetch
+// too much), so that the peer retries rather than losing the activity.
+// Accepted activities are processed after the reply, from a durable queue.
 //
 // To handle a new kind of activity, add one entry to inboxHandlers.
 
@@ -141,8 +144,27 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if !a.fed.skipVerify {
+		// Checked before anything is fetched: a request signed for another
+		// server (replayed here) or by a key of another host than its
+		// actor's cannot be one we take, and must not make us fetch the
+		// URLs it names.
+		if !a.isOurHost(r.Host) {
+			return jsonError(w, http.StatusUnauthorized, "signed for another host")
+		}
+		if keyID := signatureKeyID(r); keyID != "" && !ap.SameHost(keyID, act.Actor) {
+			return jsonError(w, http.StatusUnauthorized, "key not on the actor's host")
+		}
 		owner, err := a.verifyInboxRequest(r, body)
-		if err != nil {
+		switch {
+		case errors.Is(err, errKeyFetchBusy):
+			// GoToSocial and Mastodon retry a 429 (and a 5xx), never a 401.
+			w.Header().Set("Retry-After", "60")
+			return jsonError(w, http.StatusTooManyRequests, "too many key fetches from your host; try again later")
+		case err != nil && keyLookupRetryable(err):
+			a.log.Info("inbox: key not fetched yet", "actor", act.Actor, "err", err)
+			w.Header().Set("Retry-After", "300")
+			return jsonError(w, http.StatusServiceUnavailable, "your key could not be fetched; try again later")
+		case err != nil:
 			a.log.Info("inbox: signature refused", "actor", act.Actor, "err", err)
 			return jsonError(w, http.StatusUnauthorized, "signature refused")
 		}
