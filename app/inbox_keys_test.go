@@ -188,12 +188,12 @@ func TestInboxKeyIDShapes(t *testing.T) {
 		signBy *rsa.PrivateKey
 		want   int
 	}{
-		{name: "Mastodon #main-key", actor: "/users/eve", keyID: "/users/eve#main-key", docs: map[string]string{
+		{name: "Mastodon main-key fragment", actor: "/users/eve", keyID: "/users/eve#main-key", docs: map[string]string{
 			"/users/eve": `{"@context":["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1"],"id":"{{URL}}/users/eve","type":"Person","preferredUsername":"eve","inbox":"{{URL}}/users/eve/inbox","publicKey":{"id":"{{URL}}/users/eve#main-key","owner":"{{URL}}/users/eve","publicKeyPem":{{PEM}}}}`,
 		}, want: http.StatusAccepted},
 		// Mobilizon: actor at /@name, key {actor}#main-key (fixture
 		// mobilizon-person-mobilizon.org-2019.json).
-		{name: "Mobilizon /@name#main-key", actor: "/@tcit", keyID: "/@tcit#main-key", docs: map[string]string{
+		{name: "Mobilizon at-name main-key fragment", actor: "/@tcit", keyID: "/@tcit#main-key", docs: map[string]string{
 			"/@tcit": `{"@context":["https://www.w3.org/ns/activitystreams","https://litepub.social/litepub/context.jsonld"],"endpoints":{"sharedInbox":"{{URL}}/inbox"},"followers":"{{URL}}/@tcit/followers","following":"{{URL}}/@tcit/following","id":"{{URL}}/@tcit","inbox":"{{URL}}/@tcit/inbox","manuallyApprovesFollowers":false,"name":"Thomas Citharel","outbox":"{{URL}}/@tcit/outbox","preferredUsername":"tcit","publicKey":{"id":"{{URL}}/@tcit#main-key","owner":"{{URL}}/@tcit","publicKeyPem":{{PEM}}},"summary":"Main profile","type":"Person","url":"{{URL}}/@tcit"}`,
 		}, want: http.StatusAccepted},
 		{name: "GoToSocial /main-key stub", actor: "/users/bob", keyID: "/users/bob/main-key", docs: map[string]string{
