@@ -568,7 +568,9 @@ CREATE TABLE tombstones (
     uri        TEXT    PRIMARY KEY,
     domain     TEXT    NOT NULL,
     deleted_at INTEGER NOT NULL
-) WITHOUT ROWID;
+    , object_published INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+-- object_published (when the deleted object was published, 0 if unknown)
+-- was added by ALTER TABLE, written the way SQLite records it.
 
 -- Remote actors suspended by a moderator, by id (the actors row goes).
 CREATE TABLE suspended_actors (

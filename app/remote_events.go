@@ -62,7 +62,11 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if !a.federationAllowed(ev.ID) || (ev.Organizer() != "" && !a.federationAllowed(ev.Organizer())) {
 		return nil
 	}
-	if gone, err := a.store.IsTombstoned(ctx, ev.ID); err != nil || gone {
+	reused, err := a.tombstoneAllows(ctx, ev)
+	if errors.Is(err, errTombstoned) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	existing, err := a.store.RemoteEventByURI(ctx, ev.ID)
@@ -121,6 +125,11 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		if existing != nil {
 			e.ID, e.UUID = existing.EventID, existing.UUID
 		}
+		if reused {
+			if err := a.store.RemoveTombstoneTx(ctx, tx, ev.ID); err != nil {
+				return err
+			}
+		}
 		if err := a.store.SaveRemoteEventTx(ctx, tx, e, store.RemoteEventMeta{
 			URL: url, OriginDomain: host, PublicInTo: publicTo, RemoteJoin: strings.ToLower(ev.JoinMode),
 			RemoteUpdated: updated, Raw: raw,
@@ -137,6 +146,43 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		}
 		return a.store.RelistRemoteEventsTx(ctx, tx, e.ID, a.silencedDomains())
 	})
+}
+
+// errTombstoned drops an event whose id names one that was deleted.
+var errTombstoned = errors.New("event was deleted")
+
+// tombstoneAllows decides about an event whose id we may hold a tombstone
+// for. No tombstone: go on (false). A tombstone: the deleted event coming
+// back (a replay, a late retry, a stale relay) is dropped; but an origin
+// may give the id of a deleted event to a new one (Gancio on SQLite
+// numbers events by row id, and reuses the newest's after it is deleted),
+// and that event must not be lost. It is taken as new (true: its
+// tombstone goes) when all of these hold:
+//
+//   - its content is its origin's: ingestEvent only sees copies the
+//     object's own host vouched for (embedded by an actor of that host, or
+//     fetched from it), and the tombstone is of that host;
+//   - it was published after the deleted event was: what comes back of the
+//     deleted one carries the deleted one's publication time (or none, and
+//     is dropped: without dates the two cannot be told apart).
+//
+// A different publication time is different content, and the origin's
+// word on its own ids is the only one there is.
+func (a *App) tombstoneAllows(ctx context.Context, ev *ap.RemoteEvent) (bool, error) {
+	tomb, err := a.store.TombstoneOf(ctx, ev.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	host, _ := ap.Host(ev.ID)
+	// Publication times are stored to the second.
+	if tomb.ObjectPublished.IsZero() || ev.Published.IsZero() || !strings.EqualFold(host, tomb.Domain) ||
+		ev.Published.Unix() <= tomb.ObjectPublished.Unix() {
+		return false, errTombstoned
+	}
+	return true, nil
 }
 
 // eventOrganizer is the remote actor an event is attributed to, fetched

@@ -25,6 +25,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateTombstonePublished,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +421,14 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateTombstonePublished remembers when a deleted remote event was
+// published, to tell an origin's new event reusing its id (Gancio on
+// SQLite) from the deleted one coming back.
+func migrateTombstonePublished(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE tombstones ADD COLUMN object_published INTEGER NOT NULL DEFAULT 0;`)
 	return err
 }
 
