@@ -47,8 +47,14 @@ type federation struct {
 	hosts    map[string]chan struct{} // per-host slots for deliveries
 	// keyFetches are per-host slots for the fetches signature checks make.
 	keyFetches map[string]chan struct{}
+	// pictures fetches remote events' pictures: larger bodies than
+	// documents, same address policy (remote_pictures.go).
+	pictures *ap.Fetcher
+	// zones are the time zones remote hosts publish (remote_zones.go).
+	zones map[string]originZone
 
 	deliverPoke chan struct{}
+	picturePoke chan struct{}
 	inboxPoke   chan struct{}
 	// skipVerify turns signature checks off: only the inbox benchmark's
 	// baseline sets it, to measure what verification costs.
@@ -62,11 +68,19 @@ func newFederation(cfg Config) *federation {
 			UserAgent:          "Convene/" + Version + " (+" + cfg.BaseURL + ")",
 			Resolve:            cfg.FederationResolve,
 		}),
+		pictures: ap.NewFetcher(ap.FetchOptions{
+			UnsafeAllowPrivate: cfg.UnsafeAllowPrivateFederation,
+			UserAgent:          "Convene/" + Version + " (+" + cfg.BaseURL + ")",
+			Resolve:            cfg.FederationResolve,
+			MaxBodyBytes:       maxUploadBytes,
+		}),
 		unsafe:      cfg.UnsafeAllowPrivateFederation,
 		keys:        map[int64]*rsa.PrivateKey{},
 		hosts:       map[string]chan struct{}{},
 		keyFetches:  map[string]chan struct{}{},
+		zones:       map[string]originZone{},
 		deliverPoke: make(chan struct{}, 1),
+		picturePoke: make(chan struct{}, 1),
 		inboxPoke:   make(chan struct{}, 1),
 	}
 }
@@ -444,6 +458,12 @@ func keyLookupRetryable(err error) bool {
 	if !errors.Is(err, ap.ErrKeyLookup) || errors.Is(err, errKeyRefused) {
 		return false
 	}
+	return fetchRetryable(err)
+}
+
+// fetchRetryable tells whether a failed fetch may work later: the peer
+// down, slow or overloaded, not a refusal or a document we cannot take.
+func fetchRetryable(err error) bool {
 	var status *ap.StatusError
 	if errors.As(err, &status) {
 		return status.Code >= 500 || status.Code == http.StatusTooManyRequests || status.Code == http.StatusRequestTimeout

@@ -1,8 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net/http"
 	"os"
 	"strings"
@@ -174,5 +178,138 @@ func TestGancioEventIDReusedAfterDelete(t *testing.T) {
 	g.deliver(t, us, del)
 	if remoteEventOf(t, us, uri) != nil {
 		t.Fatal("the second Delete (same id as the first) did not remove the new event")
+	}
+}
+
+// publishZone makes the Gancio serve NodeInfo naming its server's zone,
+// under metadata.nodeTimezone.
+func (g *gancioPeer) publishZone(zone string) {
+	g.putRaw("/.well-known/nodeinfo", "application/json", []byte(`{"links":[{"rel":"http://nodeinfo.diaspora.software/ns/schema/2.1","href":"`+g.URL+`/.well-known/nodeinfo/2.1"}]}`))
+	g.putRaw("/.well-known/nodeinfo/2.1", "application/json", []byte(`{"version":"2.1","software":{"name":"gancio","version":"1.21.0"},"protocols":["activitypub"],"openRegistrations":false,"usage":{"users":{}},"metadata":{"nodeName":"Gancio","nodeTimezone":"`+zone+`"}}`))
+}
+
+// A Gancio event as captured: a place name plus a one-line address, a
+// start at 21:00 with a UTC offset and no zone name, and no end. The page,
+// the feeds and the .ics show the place whole, 21:00 in the zone it was
+// sent in (never "(UTC)"), and no invented end.
+func TestGancioPlaceTimeAndMissingEnd(t *testing.T) {
+	us := newInstanceAt(t, "127.0.0.2")
+	admin := adminOf(t, us)
+	for _, c := range []struct {
+		name, zone, label string
+	}{
+		{name: "zone published in NodeInfo", zone: "Europe/Rome", label: "(Europe/Rome)"},
+		{name: "offset only", label: "(UTC+01:00)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := newGancioPeer(t)
+			if c.zone != "" {
+				g.publishZone(c.zone)
+			}
+			followPeerAsSource(t, us, admin, g.mockPeer, g.relay)
+			ev := g.event(t, map[string]any{"startTime": "2027-02-11T21:00:00.000+01:00"})
+			g.deliver(t, us, g.create(ev))
+			e := remoteEventOf(t, us, ev["id"].(string))
+			if e == nil {
+				t.Fatal("Gancio's event was not taken in")
+			}
+			_, page := us.ti.get(t, us.ti.client(), "/events/"+e.UUID)
+			for _, want := range []string{"Sala Borsa", "Piazza Nettuno 3, 40124 Bologna", "21:00", c.label} {
+				if !strings.Contains(page, want) {
+					t.Errorf("event page lacks %q", want)
+				}
+			}
+			for _, wrong := range []string{"20:00", "(UTC)", "21:00 –", "23:00"} {
+				if strings.Contains(page, wrong) {
+					t.Errorf("event page shows %q", wrong)
+				}
+			}
+			_, ics := us.ti.get(t, us.ti.client(), "/events/"+e.UUID+"/calendar.ics")
+			if !strings.Contains(ics, "DTSTART") || strings.Contains(ics, "DTEND") {
+				t.Errorf(".ics of an event without an end: want DTSTART and no DTEND:\n%s", ics)
+			}
+			if !strings.Contains(ics, "20270211T200000Z") && !strings.Contains(ics, "DTSTART;TZID=Europe/Rome:20270211T210000") {
+				t.Errorf(".ics start is not 21:00 at +01:00:\n%s", ics)
+			}
+			for _, feed := range []string{"/feed.rss", "/feed.atom"} {
+				_, body := us.ti.get(t, us.ti.client(), feed)
+				if !strings.Contains(body, "21:00 "+c.label) || strings.Contains(body, "21:00 –") {
+					t.Errorf("%s does not show 21:00 %s alone:\n%s", feed, c.label, body)
+				}
+			}
+		})
+	}
+}
+
+// jpegOf is a small real JPEG picture.
+func jpegOf(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := 0; x < 40; x++ {
+		img.Set(x, x%30, color.RGBA{200, 30, 30, 255})
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A Gancio event's picture (attachment[0], a Document) is shown from our
+// re-encoded copy: no page, feed or calendar names the origin's picture;
+// a file that is not a picture is not kept; the copy goes with the event.
+func TestGancioPictureServedFromOurCopy(t *testing.T) {
+	us, g := followedGancio(t)
+	g.putRaw("/media/36755574a6e48a1ccd3351d35e1a371f.jpg", "image/jpeg", jpegOf(t))
+	g.putRaw("/media/not-a-picture.jpg", "image/jpeg", []byte("<html><script>alert(1)</script></html>"))
+	picture := g.URL + "/media/36755574a6e48a1ccd3351d35e1a371f.jpg"
+	withPicture := func(name, id, pictureURL string) map[string]any {
+		return g.event(t, map[string]any{"id": g.URL + "/federation/m/" + id, "name": name,
+			"attachment": []any{
+				map[string]any{"type": "Document", "mediaType": "image/jpeg", "url": pictureURL, "name": "Picture Show alt", "focalPoint": []int{0, 0}},
+				map[string]any{"type": "Link", "mediaType": "text/html", "name": "https://stream.example.org/g3", "href": "https://stream.example.org/g3"},
+			}})
+	}
+	ev := withPicture("Mostra", "13500", picture)
+	bad := withPicture("Concerto", "13501", g.URL+"/media/not-a-picture.jpg")
+	g.deliver(t, us, g.create(ev))
+	g.deliver(t, us, g.create(bad))
+	if _, err := us.App.CopyRemotePictures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := remoteEventOf(t, us, ev["id"].(string))
+	if e == nil || e.BannerUUID == "" {
+		t.Fatalf("the event's picture was not copied: %+v", e)
+	}
+	if b := remoteEventOf(t, us, bad["id"].(string)); b == nil || b.BannerUUID != "" {
+		t.Fatalf("a file that is not a picture became a banner: %+v", b)
+	}
+	c := us.ti.client()
+	res, body := us.ti.get(t, c, "/media/"+e.BannerUUID)
+	if res.StatusCode != http.StatusOK || sniffImage([]byte(body)) == "" {
+		t.Fatalf("our copy: status %d, %d bytes", res.StatusCode, len(body))
+	}
+	for _, path := range []string{"/events/" + e.UUID, "/", "/feed.rss", "/feed.atom", "/calendar.ics", "/events/" + e.UUID + "/calendar.ics"} {
+		_, page := us.ti.get(t, c, path)
+		if strings.Contains(page, "/media/36755574a6e48a1ccd3351d35e1a371f.jpg") {
+			t.Errorf("%s names the origin's picture", path)
+		}
+		if path == "/events/"+e.UUID && !strings.Contains(page, `src="/media/`+e.BannerUUID+`"`) {
+			t.Errorf("the event page does not show our copy")
+		}
+	}
+	// The same picture in an Update keeps the copy; the event's Delete
+	// takes it away.
+	g.deliver(t, us, map[string]any{"@context": ev["@context"], "id": ev["id"].(string) + "#update", "type": "Update",
+		"actor": g.relay, "object": ev, "to": []string{ap.Public}})
+	if n := count(t, us, `SELECT count(*) FROM remote_pictures WHERE due_at IS NOT NULL`); n != 0 {
+		t.Fatalf("an Update with the same picture made %d fetches due", n)
+	}
+	if again := remoteEventOf(t, us, ev["id"].(string)); again.BannerUUID != e.BannerUUID {
+		t.Fatalf("an Update with the same picture lost the copy (%q, was %q)", again.BannerUUID, e.BannerUUID)
+	}
+	g.deliver(t, us, map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": ev["id"].(string) + "#delete",
+		"type": "Delete", "actor": g.relay, "object": ev["id"], "to": []string{ap.Public}})
+	if n := count(t, us, `SELECT count(*) FROM media WHERE uuid = ?`, e.BannerUUID); n != 0 {
+		t.Fatal("our copy of the picture outlived the deleted event")
 	}
 }

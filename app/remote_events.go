@@ -110,7 +110,7 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if err != nil {
 		return err
 	}
-	e := a.eventFromRemote(ev, organizer.ID)
+	e := a.eventFromRemote(ev, organizer.ID, a.remoteEventZone(ctx, ev))
 	e.AttributedToID = a.remoteEventGroup(ctx, actor, ev, organizer, via)
 	url := ev.URL
 	if url == "" {
@@ -121,6 +121,12 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if updated.IsZero() {
 		updated = ev.Published
 	}
+	pictureDue := false
+	defer func() {
+		if pictureDue {
+			poke(a.fed.picturePoke)
+		}
+	}()
 	return a.store.Tx(ctx, func(tx *sql.Tx) error {
 		if existing != nil {
 			e.ID, e.UUID = existing.EventID, existing.UUID
@@ -134,6 +140,10 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 			URL: url, OriginDomain: host, PublicInTo: publicTo, RemoteJoin: strings.ToLower(ev.JoinMode),
 			RemoteUpdated: updated, Raw: raw,
 		}); err != nil {
+			return err
+		}
+		// The picture: our copy when we have it, else fetched later.
+		if pictureDue, err = a.store.SetRemotePictureTx(ctx, tx, e.ID, remotePictureURL(ev)); err != nil {
 			return err
 		}
 		for _, src := range []int64{sourceID, personalSource} {
@@ -203,15 +213,18 @@ func (a *App) eventOrganizer(ctx context.Context, sender *store.RemoteActorInfo,
 
 var stripHTML = bluemonday.StrictPolicy()
 
-// eventFromRemote maps a peer's event onto our events row. The
-// description is the peer's HTML, sanitised; its plain text is what
-// search indexes.
-func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Event {
+// eventFromRemote maps a peer's event onto our events row, its times
+// shown in zone. The description is the peer's HTML, sanitised; its plain
+// text is what search indexes.
+func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64, zone string) *store.Event {
 	_, policy := markdownRenderer()
-	zone := ev.Zone()
+	// An event sent without an end (Gancio's often are) is stored as
+	// ending when it starts: the store's "no end" (store.Event.HasEnd),
+	// shown as its start alone and written without DTEND, as iCalendar
+	// reads a missing end. Nothing is invented.
 	end := ev.EndTime
 	if end.IsZero() || end.Before(ev.StartTime) {
-		end = ev.StartTime.Add(2 * time.Hour) // inferred, not shown as such
+		end = ev.StartTime
 	}
 	published := ev.Published
 	if published.IsZero() || published.After(a.now()) {
@@ -222,14 +235,11 @@ func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Even
 		Title:           clipRunes(strings.TrimSpace(ev.Name), 200),
 		DescriptionHTML: policy.Sanitize(ev.Content),
 		DescriptionMD:   clipRunes(strings.TrimSpace(html.UnescapeString(stripHTML.Sanitize(ev.Content))), 10000),
-		StartsAt:        ev.StartTime.UTC(), EndsAt: end.UTC(), Timezone: zone.String(),
+		StartsAt:        ev.StartTime.UTC(), EndsAt: end.UTC(), Timezone: zone,
 		OnlineURL: ev.OnlineAddress(), Category: "other", Status: store.StatusConfirmed,
 		Visibility: store.VisibilityUnlisted, JoinMode: store.JoinExternal,
 		ExternalURL:       ev.ExternalParticipationURL,
 		CommentModeration: store.CommentsClosed, Language: ev.InLanguage, PublishedAt: &published,
-	}
-	if e.Timezone == "" || strings.HasPrefix(e.Timezone, "UTC") && e.Timezone != "UTC" {
-		e.Timezone = "UTC"
 	}
 	if slices.Contains(store.Categories, strings.ToLower(ev.Category)) {
 		e.Category = strings.ToLower(ev.Category)
@@ -251,6 +261,10 @@ func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Even
 			e.Address.Country = clipRunes(p.Address.AddressCountry, 100)
 		} else if p.AddressText != "" && e.Address.Venue == "" {
 			e.Address.Venue = clipRunes(p.AddressText, 200)
+		} else if p.AddressText != "" {
+			// Gancio: a place name and its address as one line; the line
+			// is kept whole, as the street part of the address.
+			e.Address.Street = clipRunes(p.AddressText, 200)
 		}
 		e.Address.Latitude, e.Address.Longitude = p.Latitude, p.Longitude
 	}
