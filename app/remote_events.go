@@ -217,7 +217,6 @@ var stripHTML = bluemonday.StrictPolicy()
 // shown in zone. The description is the peer's HTML, sanitised; its plain
 // text is what search indexes.
 func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64, zone string) *store.Event {
-	_, policy := markdownRenderer()
 	// An event sent without an end (Gancio's often are) is stored as
 	// ending when it starts: the store's "no end" (store.Event.HasEnd),
 	// shown as its start alone and written without DTEND, as iCalendar
@@ -233,7 +232,7 @@ func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64, zone string
 	e := &store.Event{
 		URI: ev.ID, OrganizerID: organizerID,
 		Title:           clipRunes(strings.TrimSpace(ev.Name), 200),
-		DescriptionHTML: policy.Sanitize(ev.Content),
+		DescriptionHTML: remoteHTMLPolicy().Sanitize(ev.Content),
 		DescriptionMD:   clipRunes(strings.TrimSpace(html.UnescapeString(stripHTML.Sanitize(ev.Content))), 10000),
 		StartsAt:        ev.StartTime.UTC(), EndsAt: end.UTC(), Timezone: zone,
 		OnlineURL: ev.OnlineAddress(), Category: "other", Status: store.StatusConfirmed,
