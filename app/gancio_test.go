@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"convene/app/ap"
 	"convene/app/store"
@@ -312,5 +313,30 @@ func TestGancioPictureServedFromOurCopy(t *testing.T) {
 		"type": "Delete", "actor": g.relay, "object": ev["id"], "to": []string{ap.Public}})
 	if n := count(t, us, `SELECT count(*) FROM media WHERE uuid = ?`, e.BannerUUID); n != 0 {
 		t.Fatal("our copy of the picture outlived the deleted event")
+	}
+}
+
+// Mobilizon names its event's picture by an attachment Document called
+// "Banner" (after the event's other attachments, which are links): the
+// banner is our copy too.
+func TestMobilizonPictureServedFromOurCopy(t *testing.T) {
+	f := newSourceFixture(t)
+	f.mz.putRaw("/media/5f1c0a.jpg", "image/jpeg", jpegOf(t))
+	ev := mzEvent(f.mz, "p1", "Marche", f.group, time.Now().Add(72*time.Hour), []string{ap.Public}, nil)
+	ev["attachment"] = []any{
+		map[string]any{"type": "Link", "name": "Website", "mediaType": "text/html", "href": "https://live.example/marche"},
+		map[string]any{"type": "Document", "name": "Banner", "mediaType": "image/jpeg", "url": f.mz.URL + "/media/5f1c0a.jpg"},
+	}
+	f.deliver(t, f.mz, f.group, create(f.mz, f.group, ev))
+	if _, err := f.us.App.CopyRemotePictures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := remoteEventOf(t, f.us, ev["id"].(string))
+	if e == nil || e.BannerUUID == "" {
+		t.Fatalf("Mobilizon's banner was not copied: %+v", e)
+	}
+	_, page := f.us.ti.get(t, f.us.ti.client(), "/events/"+e.UUID)
+	if !strings.Contains(page, `src="/media/`+e.BannerUUID+`"`) || strings.Contains(page, "/media/5f1c0a.jpg") {
+		t.Fatal("the event page does not show our copy alone")
 	}
 }
