@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -338,5 +339,29 @@ func TestMobilizonPictureServedFromOurCopy(t *testing.T) {
 	_, page := f.us.ti.get(t, f.us.ti.client(), "/events/"+e.UUID)
 	if !strings.Contains(page, `src="/media/`+e.BannerUUID+`"`) || strings.Contains(page, "/media/5f1c0a.jpg") {
 		t.Fatal("the event page does not show our copy alone")
+	}
+}
+
+// A picture on a server the federation policy refuses is never fetched
+// (the pictures' fetcher asks the policy like every other fetch).
+func TestRemotePictureOnRefusedHostIsNotFetched(t *testing.T) {
+	us := newInstanceAt(t, "127.0.0.2")
+	admin := adminOf(t, us)
+	g := newGancioPeer(t)
+	followPeerAsSource(t, us, admin, g.mockPeer, g.relay)
+	tracker := newMockPeer(t, "tracker")
+	tracker.putRaw("/pixel.jpg", "image/jpeg", jpegOf(t))
+	block(t, us, admin, url.Values{"domain": {"tracker.test"}})
+	ev := g.event(t, map[string]any{"attachment": []any{
+		map[string]any{"type": "Document", "mediaType": "image/jpeg", "url": tracker.URL + "/pixel.jpg", "name": "", "focalPoint": []int{0, 0}}}})
+	g.deliver(t, us, g.create(ev))
+	if _, err := us.App.CopyRemotePictures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := tracker.requestCount(); n != 0 {
+		t.Fatalf("a refused host was asked for a picture %d times", n)
+	}
+	if e := remoteEventOf(t, us, ev["id"].(string)); e == nil || e.BannerUUID != "" {
+		t.Fatalf("want the event without a banner: %+v", e)
 	}
 }
