@@ -553,6 +553,27 @@ CREATE TABLE remote_events (
 );
 CREATE INDEX remote_events_domain ON remote_events(origin_domain);
 
+-- The picture a remote event's origin names, and our copy of it (media):
+-- pages show only the copy. A copy goes when its row goes (the event's
+-- deletion cascades here) or when the origin names another picture.
+CREATE TABLE remote_pictures (
+    event_id   INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    url        TEXT    NOT NULL,
+    media_id   INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    tries      INTEGER NOT NULL DEFAULT 0,
+    due_at     INTEGER,
+    last_error TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX remote_pictures_due ON remote_pictures(due_at);
+CREATE TRIGGER remote_pictures_drop_copy AFTER DELETE ON remote_pictures
+WHEN OLD.media_id IS NOT NULL BEGIN
+    DELETE FROM media WHERE id = OLD.media_id;
+END;
+CREATE TRIGGER remote_pictures_replace_copy AFTER UPDATE OF media_id ON remote_pictures
+WHEN OLD.media_id IS NOT NULL AND OLD.media_id IS NOT NEW.media_id BEGIN
+    DELETE FROM media WHERE id = OLD.media_id;
+END;
+
 -- Which followed source brought a remote event (Mobilizon's Share).
 CREATE TABLE event_sources (
     event_id  INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
@@ -568,7 +589,9 @@ CREATE TABLE tombstones (
     uri        TEXT    PRIMARY KEY,
     domain     TEXT    NOT NULL,
     deleted_at INTEGER NOT NULL
-) WITHOUT ROWID;
+    , object_published INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+-- object_published (when the deleted object was published, 0 if unknown)
+-- was added by ALTER TABLE, written the way SQLite records it.
 
 -- Remote actors suspended by a moderator, by id (the actors row goes).
 CREATE TABLE suspended_actors (

@@ -112,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:     newPageCache(),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
+	a.fed.pictures.SetHostPolicy(a.federationAllowed)
 	return a, nil
 }
 

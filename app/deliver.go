@@ -216,6 +216,12 @@ func (a *App) startFederationWorkers(ctx context.Context) {
 			return err
 		}, a.store.NextGroupSyncDue)
 	})
+	a.goWorker(func() {
+		a.runQueue(ctx, "remote pictures", a.fed.picturePoke, func(ctx context.Context) error {
+			_, err := a.CopyRemotePictures(ctx)
+			return err
+		}, a.store.NextRemotePictureDue)
+	})
 	a.goWorker(func() { a.runFederationHousekeeping(ctx) })
 	// Both queues may hold work from before a restart.
 	poke(a.fed.deliverPoke)

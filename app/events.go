@@ -144,7 +144,8 @@ func formatWhen(l *i18n.Printer, start, end time.Time, loc *time.Location) strin
 }
 
 // formatSpan writes start and end as read on a clock in loc, with the
-// end's day too when it ends another day.
+// end's day too when it ends another day; the start alone for an event
+// without an end (one ending when it starts, store.Event.HasEnd).
 func formatSpan(l *i18n.Printer, start, end time.Time, loc *time.Location) string {
 	s, e := start.In(loc), end.In(loc)
 	out := l.Date(s) + ", " + l.Time(s)

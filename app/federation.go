@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,8 +45,16 @@ type federation struct {
 	keys     map[int64]*rsa.PrivateKey // parsed private keys of local actors
 	instance *store.Actor
 	hosts    map[string]chan struct{} // per-host slots for deliveries
+	// keyFetches are per-host slots for the fetches signature checks make.
+	keyFetches map[string]chan struct{}
+	// pictures fetches remote events' pictures: larger bodies than
+	// documents, same address policy (remote_pictures.go).
+	pictures *ap.Fetcher
+	// zones are the time zones remote hosts publish (remote_zones.go).
+	zones map[string]originZone
 
 	deliverPoke chan struct{}
+	picturePoke chan struct{}
 	inboxPoke   chan struct{}
 	// skipVerify turns signature checks off: only the inbox benchmark's
 	// baseline sets it, to measure what verification costs.
@@ -60,10 +69,19 @@ func newFederation(cfg Config) *federation {
 			Resolve:            cfg.FederationResolve,
 			RootCAs:            cfg.FederationRootCAs,
 		}),
+		pictures: ap.NewFetcher(ap.FetchOptions{
+			UnsafeAllowPrivate: cfg.UnsafeAllowPrivateFederation,
+			UserAgent:          "Convene/" + Version + " (+" + cfg.BaseURL + ")",
+			Resolve:            cfg.FederationResolve,
+			MaxBodyBytes:       maxUploadBytes,
+		}),
 		unsafe:      cfg.UnsafeAllowPrivateFederation,
 		keys:        map[int64]*rsa.PrivateKey{},
 		hosts:       map[string]chan struct{}{},
+		keyFetches:  map[string]chan struct{}{},
+		zones:       map[string]originZone{},
 		deliverPoke: make(chan struct{}, 1),
+		picturePoke: make(chan struct{}, 1),
 		inboxPoke:   make(chan struct{}, 1),
 	}
 }
@@ -284,8 +302,20 @@ func (a *App) saveRemoteActor(ctx context.Context, doc *ap.RemoteActor, key ap.P
 }
 
 // lookupKey finds the key of a signature: from the cache, or (fresh, or
-// when the cached one failed) from its owner's server. A key published on
-// its own (not inside an actor) counts only if its owner lists it.
+// when the cached one failed) from its owner's server. Whatever the key id
+// points at, the key is taken only from its owner's actor document, fetched
+// from the actor's own id, and only if that actor lists the key and lives
+// on the key's host. The shapes real servers publish:
+//
+//   - Mastodon, Mobilizon, Gancio, Fedify: …/actor#main-key, the actor
+//     document itself (the fragment is never sent);
+//   - GoToSocial: …/users/bob/main-key, a stub of the actor whose id is
+//     the actor's URL, not the URL fetched;
+//   - a key document of its own ({id, owner, publicKeyPem}) at a path
+//     such as …/publickey.
+//
+// A stub or a key document only says who the owner is; the owner's own
+// document is what vouches for the key.
 func (a *App) lookupKey(fresh bool) ap.KeyLookup {
 	return func(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
 		if !fresh {
@@ -295,35 +325,32 @@ func (a *App) lookupKey(fresh bool) ap.KeyLookup {
 			}
 		}
 		docURL, _, _ := strings.Cut(keyID, "#")
-		raw, err := a.fetchObject(ctx, docURL)
+		raw, id, finalURL, err := a.fetchForKey(ctx, docURL, false)
 		if err != nil {
 			return nil, "", err
 		}
 		var actor *ap.RemoteActor
-		if doc, err := ap.ParseActor(raw); err == nil {
-			actor = doc
+		if doc, err := ap.ParseActor(raw); err == nil && ap.SameURL(id, finalURL) {
+			actor = doc // the actor document itself
 		} else {
-			// A key document: {id, owner, publicKeyPem}.
-			var k struct {
-				Owner string `json:"owner"`
+			owner := keyOwnerNamed(raw, id, finalURL)
+			if owner == "" || !ap.SameHost(owner, keyID) || ap.SameURL(owner, finalURL) {
+				return nil, "", fmt.Errorf("%w: key %s: names no owner on its host", errKeyRefused, keyID)
 			}
-			if jsonErr := json.Unmarshal(raw, &k); jsonErr != nil || k.Owner == "" || !ap.SameHost(k.Owner, keyID) {
-				return nil, "", fmt.Errorf("key %s: neither an actor nor a key with an owner: %w", keyID, err)
-			}
-			ownerRaw, err := a.fetchObject(ctx, k.Owner)
+			ownerRaw, _, _, err := a.fetchForKey(ctx, owner, true)
 			if err != nil {
 				return nil, "", err
 			}
 			if actor, err = ap.ParseActor(ownerRaw); err != nil {
-				return nil, "", err
+				return nil, "", fmt.Errorf("%w: owner of %s: %w", errKeyRefused, keyID, err)
 			}
 		}
 		key, ok := actor.Key(keyID)
 		if !ok {
-			return nil, "", fmt.Errorf("actor %s does not list key %s", actor.ID, keyID)
+			return nil, "", fmt.Errorf("%w: actor %s does not list key %s", errKeyRefused, actor.ID, keyID)
 		}
 		if !ap.SameHost(actor.ID, keyID) {
-			return nil, "", fmt.Errorf("key %s is not on its owner's host", keyID)
+			return nil, "", fmt.Errorf("%w: key %s is not on its owner's host", errKeyRefused, keyID)
 		}
 		if _, err := a.saveRemoteActor(ctx, actor, key); err != nil {
 			return nil, "", err
@@ -331,6 +358,124 @@ func (a *App) lookupKey(fresh bool) ap.KeyLookup {
 		pub, err := ap.ParsePublicKeyPEM(key.PublicKeyPEM)
 		return pub, actor.ID, err
 	}
+}
+
+// keyOwnerNamed reads who a document found at a key id says owns the key:
+// a key document's owner, else the owner of the key a stub lists, else
+// the stub's own id (GoToSocial's stub carries its actor's id).
+func keyOwnerNamed(raw []byte, id, finalURL string) string {
+	var doc struct {
+		Owner     string          `json:"owner"`
+		PublicKey json.RawMessage `json:"publicKey"`
+	}
+	if json.Unmarshal(raw, &doc) != nil {
+		return ""
+	}
+	if doc.Owner != "" {
+		return doc.Owner
+	}
+	var key struct {
+		Owner string `json:"owner"`
+	}
+	if json.Unmarshal(doc.PublicKey, &key) == nil && key.Owner != "" {
+		return key.Owner
+	}
+	if !ap.SameURL(id, finalURL) {
+		return id
+	}
+	return ""
+}
+
+// Why a key could not be had. errKeyRefused: the peer answered, and what
+// it answered does not prove the key (401, the signature is wrong for
+// good). errKeyFetchBusy: we fetch no more from that host for now (429).
+// Anything else is a fetch that failed and may work later (503).
+var (
+	errKeyRefused   = errors.New("key refused")
+	errKeyFetchBusy = errors.New("too many key fetches from this host")
+)
+
+// Per-host bounds on the fetches an unauthenticated inbox request can
+// cause: at most keyFetchesPerHost at once, and a token bucket.
+const (
+	keyFetchesPerHost = 2
+	keyFetchEvery     = time.Second
+	keyFetchBurst     = 30
+	keyFetchWait      = 5 * time.Second
+)
+
+// fetchForKey GETs a document while looking up a signature's key, under
+// the per-host bounds (a stranger's POSTs must not turn us into a crawler
+// of the URLs they name). strict requires the document's id to be the URL
+// that answered.
+func (a *App) fetchForKey(ctx context.Context, uri string, strict bool) (raw []byte, id, finalURL string, err error) {
+	host, err := ap.Host(uri)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%w: %w", errKeyRefused, err)
+	}
+	if !a.federationAllowed(uri) {
+		return nil, "", "", fmt.Errorf("%w: %s refused by policy", errKeyRefused, host)
+	}
+	if !a.limits.allow("key-fetch:"+host, keyFetchEvery, keyFetchBurst) {
+		return nil, "", "", errKeyFetchBusy
+	}
+	release, ok := a.fed.hostFetchSlot(ctx, host, keyFetchWait)
+	if !ok {
+		return nil, "", "", errKeyFetchBusy
+	}
+	defer release()
+	if strict {
+		raw, err = a.fetchObject(ctx, uri)
+		return raw, uri, uri, err
+	}
+	return a.fed.fetcher.FetchDocument(ctx, uri, a.instanceSigner(ctx))
+}
+
+// hostFetchSlot takes one of a host's key-fetch slots, waiting at most
+// wait; release gives it back.
+func (f *federation) hostFetchSlot(ctx context.Context, host string, wait time.Duration) (release func(), ok bool) {
+	f.mu.Lock()
+	slots := f.keyFetches[host]
+	if slots == nil {
+		slots = make(chan struct{}, keyFetchesPerHost)
+		f.keyFetches[host] = slots
+	}
+	f.mu.Unlock()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// keyLookupRetryable tells whether a signature could not be checked only
+// because fetching its key failed in a way that may pass (the peer down,
+// slow, overloaded): the sender should try again, not give up.
+func keyLookupRetryable(err error) bool {
+	if !errors.Is(err, ap.ErrKeyLookup) || errors.Is(err, errKeyRefused) {
+		return false
+	}
+	return fetchRetryable(err)
+}
+
+// fetchRetryable tells whether a failed fetch may work later: the peer
+// down, slow or overloaded, not a refusal or a document we cannot take.
+func fetchRetryable(err error) bool {
+	var status *ap.StatusError
+	if errors.As(err, &status) {
+		return status.Code >= 500 || status.Code == http.StatusTooManyRequests || status.Code == http.StatusRequestTimeout
+	}
+	for _, permanent := range []error{ap.ErrForbiddenAddress, ap.ErrNotHTTPS, ap.ErrHostRefused, ap.ErrIDMismatch,
+		ap.ErrNotActivityJSON, ap.ErrBodyTooLarge, ap.ErrTooManyRedirects, ap.ErrUnexpectedType} {
+		if errors.Is(err, permanent) {
+			return false
+		}
+	}
+	return true
 }
 
 // wantsActivityJSON tells whether a request asks for ActivityStreams
@@ -376,4 +521,20 @@ func clipRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// isOurHost tells whether a request's Host (what a signature signs as
+// "host") names this instance, a default port implied.
+func (a *App) isOurHost(host string) bool {
+	withPort := func(h, scheme string) string {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if _, _, err := net.SplitHostPort(h); err == nil {
+			return h
+		}
+		if scheme == "https" {
+			return h + ":443"
+		}
+		return h + ":80"
+	}
+	return host != "" && withPort(host, a.baseURL.Scheme) == withPort(a.baseURL.Host, a.baseURL.Scheme)
 }

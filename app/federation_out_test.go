@@ -267,9 +267,9 @@ func TestOnlineEventHasAVirtualLocation(t *testing.T) {
 	}
 }
 
-// gancioPeer is a Gancio instance: its Application actor in the shape of
+// gancioInstancePeer is a Gancio instance: its Application actor in the shape of
 // Gancio's own (fixture), with a key we hold.
-func gancioPeer(t *testing.T) (*mockPeer, string) {
+func gancioInstancePeer(t *testing.T) (*mockPeer, string) {
 	t.Helper()
 	p := newMockPeer(t, "gancio")
 	doc := fixtureOn(t, "gancio-application-actor.json", p, "https://demo.gancio.org")
@@ -329,7 +329,7 @@ func TestGancioFollowingTheInstanceGetsEvents(t *testing.T) {
 	us := newInstanceAt(t, "127.0.0.2")
 	admin := adminOf(t, us)
 	_, bobActor := us.ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
-	gancio, gancioActor := gancioPeer(t)
+	gancio, gancioActor := gancioInstancePeer(t)
 	inbox := gancio.URL + "/federation/u/gancio/inbox"
 	// Gancio's Follow id: <its base>/federation/m/<followed actor>#follow.
 	peerFollows(t, us, gancio, gancioActor, gancio.URL+"/federation/m/"+us.URL+"/actor#follow", us.URL+"/actor")

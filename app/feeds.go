@@ -300,15 +300,7 @@ func (a *App) writeFeed(w http.ResponseWriter, r *http.Request, scope feedScope,
 // eventWhen is an event's dates in its own zone, on one line:
 // "Saturday 14 March 2026, 19:00 – 21:00 (Europe/Paris)".
 func eventWhen(l *i18n.Printer, e *store.Event) string {
-	loc := e.Location()
-	start, end := e.StartsAt.In(loc), e.EndsAt.In(loc)
-	var s string
-	if start.Year() == end.Year() && start.YearDay() == end.YearDay() {
-		s = l.Date(start) + ", " + l.Time(start) + " – " + l.Time(end)
-	} else {
-		s = l.Date(start) + ", " + l.Time(start) + " – " + l.Date(end) + ", " + l.Time(end)
-	}
-	return s + " (" + loc.String() + ")"
+	return formatWhen(l, e.StartsAt, e.EndsAt, e.Location())
 }
 
 // eventPlace is where an event is, on one line: its address, or "Online".

@@ -176,7 +176,9 @@ func icalOffset(seconds int) string {
 // eventZone loads an event's zone; false for UTC and unknown zones, whose
 // times are then written in UTC.
 func eventZone(name string) (*time.Location, bool) {
-	if name == "" || name == "UTC" || name == "Etc/UTC" {
+	// A bare UTC offset (store.OffsetZone) has no VTIMEZONE to give:
+	// such times are written in UTC, the same instants.
+	if name == "" || name == "UTC" || name == "Etc/UTC" || store.IsOffsetZone(name) {
 		return nil, false
 	}
 	// The store's cache: reading the zone database per event would cost
@@ -217,11 +219,17 @@ func (a *App) vevent(e *store.Event) *ics.VEvent {
 	ev.SetSequence(e.Sequence)
 	if loc, ok := eventZone(e.Timezone); ok {
 		ev.SetProperty(ics.ComponentPropertyDtStart, e.StartsAt.In(loc).Format(icalLocalFormat), ics.WithTZID(e.Timezone))
-		ev.SetProperty(ics.ComponentPropertyDtEnd, e.EndsAt.In(loc).Format(icalLocalFormat), ics.WithTZID(e.Timezone))
+		if e.HasEnd() {
+			ev.SetProperty(ics.ComponentPropertyDtEnd, e.EndsAt.In(loc).Format(icalLocalFormat), ics.WithTZID(e.Timezone))
+		}
 	} else {
 		ev.SetProperty(ics.ComponentPropertyDtStart, e.StartsAt.UTC().Format(icalUTCFormat))
-		ev.SetProperty(ics.ComponentPropertyDtEnd, e.EndsAt.UTC().Format(icalUTCFormat))
+		if e.HasEnd() {
+			ev.SetProperty(ics.ComponentPropertyDtEnd, e.EndsAt.UTC().Format(icalUTCFormat))
+		}
 	}
+	// No end: no DTEND (RFC 5545 §3.6.1: a DTSTART date-time alone is an
+	// event ending when it starts), never an invented one.
 	ev.SetSummary(icalText(e.Title))
 	description := strings.TrimSpace(icalText(e.DescriptionMD))
 	link := a.URL("/events/" + e.UUID)

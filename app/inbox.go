@@ -2,9 +2,12 @@ package app
 
 // The inbox trusts nothing it cannot verify: a request is accepted (202)
 // only when its HTTP signature verifies with its signer's key, its Date is
-// within an hour, its Digest is the body's, and the key's owner is the
-// activity's actor. Everything else is 401 and changes nothing. Accepted
-// activities are processed after the reply, from a durable queue.
+// within an hour, its Digest is the body's, it was signed for our host,
+// and the key's owner is the activity's actor. Everything else is 401 and
+// changes nothing, except a signature we could not check yet because its
+// key could not be fetched: 503 (or 429 when that host has made us fetch
+// too much), so that the peer retries rather than losing the activity.
+// Accepted activities are processed after the reply, from a durable queue.
 //
 // To handle a new kind of activity, add one entry to inboxHandlers.
 
@@ -101,6 +104,82 @@ func replayKey(act *ap.RemoteActivity, body []byte) string {
 	return act.ID + "#update-" + hex.EncodeToString(sum[:12])
 }
 
+// maxIDReuses bounds how many times one activity id is taken as new.
+const maxIDReuses = 20
+
+// inboxKey is the name an activity is recorded under, so that a replay
+// (the same activity again) is dropped. Some peers give a new activity an
+// id they used before, and it must not be taken for a replay:
+//
+//   - Gancio follows again after an Undo with the same Follow id, and
+//     undoes that with the same Undo id. A Follow (an Undo) whose id was
+//     seen is new when what the earlier one did has been undone since: no
+//     follow stands under that Follow id (the follow the Undo ended stands
+//     again). Each such generation gets its own key, so a replay of the
+//     second Follow is still one.
+//   - Gancio on SQLite reuses the number, hence the ids, of its newest
+//     event after it is deleted: a Create for an object we hold a
+//     tombstone for is recorded by content, and ingestEvent decides from
+//     the tombstone whether the event is new (tombstoneAllows).
+func (a *App) inboxKey(ctx context.Context, act *ap.RemoteActivity, body []byte) (string, error) {
+	key := replayKey(act, body)
+	switch {
+	case act.Is(ap.TypeCreate) && act.Object.ID != "":
+		gone, err := a.store.IsTombstoned(ctx, act.Object.ID)
+		if err != nil || !gone {
+			return key, err
+		}
+		sum := sha256.Sum256(body)
+		return act.ID + "#after-delete-" + hex.EncodeToString(sum[:12]), nil
+	case !act.Is(ap.TypeFollow) && !act.Is(ap.TypeUndo) && !act.Is(ap.TypeDelete):
+		return key, nil
+	}
+	for n := 1; n <= maxIDReuses; n++ {
+		k := key
+		if n > 1 {
+			k = fmt.Sprintf("%s#again-%d", key, n)
+		}
+		seen, processed, err := a.store.InboxActivitySeen(ctx, k)
+		if err != nil || !seen || !processed {
+			return k, err
+		}
+		undone, err := a.undoneSince(ctx, act)
+		if err != nil || !undone {
+			return k, err // a replay: recorded under k already
+		}
+	}
+	return key, nil
+}
+
+// undoneSince tells whether what an earlier Follow, Undo or Delete with
+// this activity's id did has been undone since: the follow is gone
+// (Follow), or stands again (Undo); the deleted event is back, its id
+// given to a new event (Delete: Gancio names it <event>#delete).
+func (a *App) undoneSince(ctx context.Context, act *ap.RemoteActivity) (bool, error) {
+	if act.Is(ap.TypeDelete) {
+		_, err := a.store.RemoteEventByURI(ctx, act.Object.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	followID := act.ID
+	if act.Is(ap.TypeUndo) {
+		followID = act.Object.ID
+	}
+	if followID == "" {
+		return false, nil
+	}
+	_, err := a.store.FollowByActivity(ctx, followID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return act.Is(ap.TypeFollow), nil
+	case err != nil:
+		return false, err
+	}
+	return act.Is(ap.TypeUndo), nil
+}
+
 // errRetry marks a failure worth trying again (a peer we could not reach).
 type errRetry struct{ err error }
 
@@ -141,8 +220,27 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if !a.fed.skipVerify {
+		// Checked before anything is fetched: a request signed for another
+		// server (replayed here) or by a key of another host than its
+		// actor's cannot be one we take, and must not make us fetch the
+		// URLs it names.
+		if !a.isOurHost(r.Host) {
+			return jsonError(w, http.StatusUnauthorized, "signed for another host")
+		}
+		if keyID := signatureKeyID(r); keyID != "" && !ap.SameHost(keyID, act.Actor) {
+			return jsonError(w, http.StatusUnauthorized, "key not on the actor's host")
+		}
 		owner, err := a.verifyInboxRequest(r, body)
-		if err != nil {
+		switch {
+		case errors.Is(err, errKeyFetchBusy):
+			// GoToSocial and Mastodon retry a 429 (and a 5xx), never a 401.
+			w.Header().Set("Retry-After", "60")
+			return jsonError(w, http.StatusTooManyRequests, "too many key fetches from your host; try again later")
+		case err != nil && keyLookupRetryable(err):
+			a.log.Info("inbox: key not fetched yet", "actor", act.Actor, "err", err)
+			w.Header().Set("Retry-After", "300")
+			return jsonError(w, http.StatusServiceUnavailable, "your key could not be fetched; try again later")
+		case err != nil:
 			a.log.Info("inbox: signature refused", "actor", act.Actor, "err", err)
 			return jsonError(w, http.StatusUnauthorized, "signature refused")
 		}
@@ -151,7 +249,11 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 			return jsonError(w, http.StatusUnauthorized, "signed by another actor than the activity's")
 		}
 	}
-	if _, err := a.store.SaveInboxActivity(r.Context(), replayKey(act, body), act.Actor, body); err != nil {
+	key, err := a.inboxKey(r.Context(), act, body)
+	if err != nil {
+		return err
+	}
+	if _, err := a.store.SaveInboxActivity(r.Context(), key, act.Actor, body); err != nil {
 		return err
 	}
 	poke(a.fed.inboxPoke)

@@ -99,3 +99,26 @@ func (descriptionTransformer) Transform(doc *ast.Document, reader text.Reader, p
 		img.Parent().ReplaceChild(img.Parent(), img, link)
 	}
 }
+
+// remoteHTMLPolicy sanitises the description of a remote event: the
+// policy of our own Markdown, less pictures. Its text, links, lists and
+// tables stay; an <img> would make every reader's browser ask the
+// picture's server (a third-party request, and a tracker), so it goes:
+// the event's own picture is shown from our copy (remote_pictures.go).
+var remoteHTMLPolicy = sync.OnceValue(func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowStandardAttributes()
+	p.AllowStandardURLs()
+	p.AllowElements("article", "aside", "figure", "figcaption", "section", "summary", "details", "hgroup",
+		"h1", "h2", "h3", "h4", "h5", "h6", "br", "div", "hr", "p", "span", "wbr",
+		"abbr", "acronym", "cite", "code", "dfn", "em", "mark", "s", "samp", "strong", "sub", "sup", "var",
+		"b", "i", "pre", "small", "strike", "tt", "u", "blockquote", "q", "del", "ins")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("cite").OnElements("blockquote", "q", "del", "ins")
+	p.AllowLists()
+	p.AllowTables()
+	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
+	p.RequireNoFollowOnLinks(true)
+	p.AllowURLSchemes("http", "https", "mailto")
+	return p
+})

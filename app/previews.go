@@ -83,9 +83,11 @@ func (a *App) eventStructuredData(e *store.Event) map[string]any {
 		"name":                e.Title,
 		"url":                 a.URL("/events/" + e.UUID),
 		"startDate":           e.StartsAt.In(loc).Format(time.RFC3339),
-		"endDate":             e.EndsAt.In(loc).Format(time.RFC3339),
 		"eventStatus":         schemaEventStatus(e.Status),
 		"eventAttendanceMode": schemaAttendanceMode(e),
+	}
+	if e.HasEnd() {
+		d["endDate"] = e.EndsAt.In(loc).Format(time.RFC3339)
 	}
 	if desc := plainText(e.DescriptionHTML); desc != "" {
 		d["description"] = truncateRunes(desc, 1000)
@@ -158,8 +160,10 @@ func (a *App) eventPreview(r *http.Request, e *store.Event) views.Preview {
 		SiteName:    a.setting(r.Context(), SettingName),
 		Locale:      l.Lang,
 		StartTime:   e.StartsAt.In(e.Location()).Format(time.RFC3339),
-		EndTime:     e.EndsAt.In(e.Location()).Format(time.RFC3339),
 		JSONLD:      jsonLD(a.eventStructuredData(e)),
+	}
+	if e.HasEnd() {
+		pv.EndTime = e.EndsAt.In(e.Location()).Format(time.RFC3339)
 	}
 	if e.BannerUUID != "" {
 		pv.Image = a.URL("/media/" + e.BannerUUID)

@@ -62,7 +62,11 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if !a.federationAllowed(ev.ID) || (ev.Organizer() != "" && !a.federationAllowed(ev.Organizer())) {
 		return nil
 	}
-	if gone, err := a.store.IsTombstoned(ctx, ev.ID); err != nil || gone {
+	reused, err := a.tombstoneAllows(ctx, ev)
+	if errors.Is(err, errTombstoned) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	existing, err := a.store.RemoteEventByURI(ctx, ev.ID)
@@ -106,7 +110,7 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if err != nil {
 		return err
 	}
-	e := a.eventFromRemote(ev, organizer.ID)
+	e := a.eventFromRemote(ev, organizer.ID, a.remoteEventZone(ctx, ev))
 	e.AttributedToID = a.remoteEventGroup(ctx, actor, ev, organizer, via)
 	url := ev.URL
 	if url == "" {
@@ -117,14 +121,29 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 	if updated.IsZero() {
 		updated = ev.Published
 	}
+	pictureDue := false
+	defer func() {
+		if pictureDue {
+			poke(a.fed.picturePoke)
+		}
+	}()
 	return a.store.Tx(ctx, func(tx *sql.Tx) error {
 		if existing != nil {
 			e.ID, e.UUID = existing.EventID, existing.UUID
+		}
+		if reused {
+			if err := a.store.RemoveTombstoneTx(ctx, tx, ev.ID); err != nil {
+				return err
+			}
 		}
 		if err := a.store.SaveRemoteEventTx(ctx, tx, e, store.RemoteEventMeta{
 			URL: url, OriginDomain: host, PublicInTo: publicTo, RemoteJoin: strings.ToLower(ev.JoinMode),
 			RemoteUpdated: updated, Raw: raw,
 		}); err != nil {
+			return err
+		}
+		// The picture: our copy when we have it, else fetched later.
+		if pictureDue, err = a.store.SetRemotePictureTx(ctx, tx, e.ID, remotePictureURL(ev)); err != nil {
 			return err
 		}
 		for _, src := range []int64{sourceID, personalSource} {
@@ -137,6 +156,43 @@ func (a *App) ingestEvent(ctx context.Context, actor *store.RemoteActorInfo, raw
 		}
 		return a.store.RelistRemoteEventsTx(ctx, tx, e.ID, a.silencedDomains())
 	})
+}
+
+// errTombstoned drops an event whose id names one that was deleted.
+var errTombstoned = errors.New("event was deleted")
+
+// tombstoneAllows decides about an event whose id we may hold a tombstone
+// for. No tombstone: go on (false). A tombstone: the deleted event coming
+// back (a replay, a late retry, a stale relay) is dropped; but an origin
+// may give the id of a deleted event to a new one (Gancio on SQLite
+// numbers events by row id, and reuses the newest's after it is deleted),
+// and that event must not be lost. It is taken as new (true: its
+// tombstone goes) when all of these hold:
+//
+//   - its content is its origin's: ingestEvent only sees copies the
+//     object's own host vouched for (embedded by an actor of that host, or
+//     fetched from it), and the tombstone is of that host;
+//   - it was published after the deleted event was: what comes back of the
+//     deleted one carries the deleted one's publication time (or none, and
+//     is dropped: without dates the two cannot be told apart).
+//
+// A different publication time is different content, and the origin's
+// word on its own ids is the only one there is.
+func (a *App) tombstoneAllows(ctx context.Context, ev *ap.RemoteEvent) (bool, error) {
+	tomb, err := a.store.TombstoneOf(ctx, ev.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	host, _ := ap.Host(ev.ID)
+	// Publication times are stored to the second.
+	if tomb.ObjectPublished.IsZero() || ev.Published.IsZero() || !strings.EqualFold(host, tomb.Domain) ||
+		ev.Published.Unix() <= tomb.ObjectPublished.Unix() {
+		return false, errTombstoned
+	}
+	return true, nil
 }
 
 // eventOrganizer is the remote actor an event is attributed to, fetched
@@ -157,15 +213,17 @@ func (a *App) eventOrganizer(ctx context.Context, sender *store.RemoteActorInfo,
 
 var stripHTML = bluemonday.StrictPolicy()
 
-// eventFromRemote maps a peer's event onto our events row. The
-// description is the peer's HTML, sanitised; its plain text is what
-// search indexes.
-func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Event {
-	_, policy := markdownRenderer()
-	zone := ev.Zone()
+// eventFromRemote maps a peer's event onto our events row, its times
+// shown in zone. The description is the peer's HTML, sanitised; its plain
+// text is what search indexes.
+func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64, zone string) *store.Event {
+	// An event sent without an end (Gancio's often are) is stored as
+	// ending when it starts: the store's "no end" (store.Event.HasEnd),
+	// shown as its start alone and written without DTEND, as iCalendar
+	// reads a missing end. Nothing is invented.
 	end := ev.EndTime
 	if end.IsZero() || end.Before(ev.StartTime) {
-		end = ev.StartTime.Add(2 * time.Hour) // inferred, not shown as such
+		end = ev.StartTime
 	}
 	published := ev.Published
 	if published.IsZero() || published.After(a.now()) {
@@ -174,16 +232,13 @@ func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Even
 	e := &store.Event{
 		URI: ev.ID, OrganizerID: organizerID,
 		Title:           clipRunes(strings.TrimSpace(ev.Name), 200),
-		DescriptionHTML: policy.Sanitize(ev.Content),
+		DescriptionHTML: remoteHTMLPolicy().Sanitize(ev.Content),
 		DescriptionMD:   clipRunes(strings.TrimSpace(html.UnescapeString(stripHTML.Sanitize(ev.Content))), 10000),
-		StartsAt:        ev.StartTime.UTC(), EndsAt: end.UTC(), Timezone: zone.String(),
+		StartsAt:        ev.StartTime.UTC(), EndsAt: end.UTC(), Timezone: zone,
 		OnlineURL: ev.OnlineAddress(), Category: "other", Status: store.StatusConfirmed,
 		Visibility: store.VisibilityUnlisted, JoinMode: store.JoinExternal,
 		ExternalURL:       ev.ExternalParticipationURL,
 		CommentModeration: store.CommentsClosed, Language: ev.InLanguage, PublishedAt: &published,
-	}
-	if e.Timezone == "" || strings.HasPrefix(e.Timezone, "UTC") && e.Timezone != "UTC" {
-		e.Timezone = "UTC"
 	}
 	if slices.Contains(store.Categories, strings.ToLower(ev.Category)) {
 		e.Category = strings.ToLower(ev.Category)
@@ -205,6 +260,10 @@ func (a *App) eventFromRemote(ev *ap.RemoteEvent, organizerID int64) *store.Even
 			e.Address.Country = clipRunes(p.Address.AddressCountry, 100)
 		} else if p.AddressText != "" && e.Address.Venue == "" {
 			e.Address.Venue = clipRunes(p.AddressText, 200)
+		} else if p.AddressText != "" {
+			// Gancio: a place name and its address as one line; the line
+			// is kept whole, as the street part of the address.
+			e.Address.Street = clipRunes(p.AddressText, 200)
 		}
 		e.Address.Latitude, e.Address.Longitude = p.Latitude, p.Longitude
 	}

@@ -364,23 +364,36 @@ func (b *limitedBody) Close() error {
 // or to redirect from it, could pass their document off as one of that
 // server's objects (Mastodon's CVE-2024-23832).
 func (f *Fetcher) FetchObject(ctx context.Context, rawURL string, signer *Signer) ([]byte, error) {
-	resp, err := f.Fetch(ctx, rawURL, AcceptActivity, signer)
+	body, id, finalURL, err := f.FetchDocument(ctx, rawURL, signer)
 	if err != nil {
 		return nil, err
 	}
+	if !SameURL(id, finalURL) {
+		return nil, fmt.Errorf("%w: id %q fetched from %q", ErrIDMismatch, id, finalURL)
+	}
+	return body, nil
+}
+
+// FetchDocument GETs ActivityStreams JSON like FetchObject but leaves the
+// id check to the caller, with the document's id and the URL that
+// answered: a document whose id is not where it was found (GoToSocial's
+// key stub at /main-key, whose id is its actor's) vouches for nothing by
+// itself, and may only point at where the real document lives.
+func (f *Fetcher) FetchDocument(ctx context.Context, rawURL string, signer *Signer) (body []byte, id, finalURL string, err error) {
+	resp, err := f.Fetch(ctx, rawURL, AcceptActivity, signer)
+	if err != nil {
+		return nil, "", "", err
+	}
 	if !IsActivityContentType(resp.ContentType) {
-		return nil, fmt.Errorf("%w: %q", ErrNotActivityJSON, resp.ContentType)
+		return nil, "", "", fmt.Errorf("%w: %q", ErrNotActivityJSON, resp.ContentType)
 	}
 	var doc struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(resp.Body, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotActivityJSON, err)
+		return nil, "", "", fmt.Errorf("%w: %v", ErrNotActivityJSON, err)
 	}
-	if !SameURL(doc.ID, resp.FinalURL) {
-		return nil, fmt.Errorf("%w: id %q fetched from %q", ErrIDMismatch, doc.ID, resp.FinalURL)
-	}
-	return resp.Body, nil
+	return resp.Body, doc.ID, resp.FinalURL, nil
 }
 
 // IsActivityContentType reports whether a Content-Type is ActivityStreams

@@ -144,12 +144,55 @@ func LoadLocation(name string) *time.Location {
 		return loc.(*time.Location)
 	}
 	loc, err := time.LoadLocation(name)
+	if offset, ok := parseOffsetZone(name); ok {
+		loc, err = time.FixedZone(name, offset), nil
+	}
 	if err != nil {
-		// Not cached: only real zone names (a bounded set) fill the cache.
+		// Not cached: only real zone names and offsets (bounded sets)
+		// fill the cache.
 		return time.UTC
 	}
 	locations.Store(name, loc)
 	return loc
+}
+
+// HasEnd tells whether the event has an end. One sent without an end
+// (remote events only: the form always sets one) is stored as ending when
+// it starts, which is what iCalendar makes of a missing end.
+func (e *Event) HasEnd() bool { return e.EndsAt.After(e.StartsAt) }
+
+// OffsetZone names the zone of a time sent with a UTC offset and no zone
+// name (Gancio's): "UTC+01:00". The name says only what was sent, never
+// "UTC" for a time that was not.
+func OffsetZone(offsetSeconds int) string {
+	sign := '+'
+	if offsetSeconds < 0 {
+		sign, offsetSeconds = '-', -offsetSeconds
+	}
+	return fmt.Sprintf("UTC%c%02d:%02d", sign, offsetSeconds/3600, offsetSeconds%3600/60)
+}
+
+// IsOffsetZone tells whether a zone name is an OffsetZone.
+func IsOffsetZone(name string) bool {
+	_, ok := parseOffsetZone(name)
+	return ok
+}
+
+func parseOffsetZone(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, "UTC")
+	if !ok || len(rest) != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(rest[1:3])
+	m, err2 := strconv.Atoi(rest[4:6])
+	if err1 != nil || err2 != nil || h > 18 || m > 59 {
+		return 0, false
+	}
+	offset := h*3600 + m*60
+	if rest[0] == '-' {
+		offset = -offset
+	}
+	return offset, true
 }
 
 // IsOnline tells whether the event has an online address and no place.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -159,4 +160,18 @@ func (s *Store) CountLocalEvents(ctx context.Context) (int, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE uri IS NULL AND draft = 0
 		AND visibility = 'public' AND published_at IS NOT NULL AND published_at <= ?`, s.unix()).Scan(&n)
 	return n, err
+}
+
+// InboxActivitySeen tells whether an activity was received under key,
+// and whether it has been processed.
+func (s *Store) InboxActivitySeen(ctx context.Context, key string) (seen, processed bool, err error) {
+	var processedAt sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT processed_at FROM inbox_activities WHERE uri = ?`, key).Scan(&processedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("inbox activity seen: %w", err)
+	}
+	return true, processedAt.Valid, nil
 }

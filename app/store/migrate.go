@@ -25,6 +25,8 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateTombstonePublished,
+	migrateRemotePictures,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +422,39 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateTombstonePublished remembers when a deleted remote event was
+// published, to tell an origin's new event reusing its id (Gancio on
+// SQLite) from the deleted one coming back.
+func migrateTombstonePublished(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE tombstones ADD COLUMN object_published INTEGER NOT NULL DEFAULT 0;`)
+	return err
+}
+
+// migrateRemotePictures adds our copies of remote events' pictures.
+func migrateRemotePictures(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `-- The picture a remote event's origin names, and our copy of it (media):
+-- pages show only the copy. A copy goes when its row goes (the event's
+-- deletion cascades here) or when the origin names another picture.
+CREATE TABLE remote_pictures (
+    event_id   INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    url        TEXT    NOT NULL,
+    media_id   INTEGER REFERENCES media(id) ON DELETE SET NULL,
+    tries      INTEGER NOT NULL DEFAULT 0,
+    due_at     INTEGER,
+    last_error TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX remote_pictures_due ON remote_pictures(due_at);
+CREATE TRIGGER remote_pictures_drop_copy AFTER DELETE ON remote_pictures
+WHEN OLD.media_id IS NOT NULL BEGIN
+    DELETE FROM media WHERE id = OLD.media_id;
+END;
+CREATE TRIGGER remote_pictures_replace_copy AFTER UPDATE OF media_id ON remote_pictures
+WHEN OLD.media_id IS NOT NULL AND OLD.media_id IS NOT NEW.media_id BEGIN
+    DELETE FROM media WHERE id = OLD.media_id;
+END;`)
 	return err
 }
 

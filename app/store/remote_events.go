@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -144,7 +145,13 @@ func (s *Store) RelistRemoteEventsTx(ctx context.Context, tx *sql.Tx, eventID in
 // DeleteRemoteEventTx removes a remote event and writes its tombstone so
 // that it is never taken in again.
 func (s *Store) DeleteRemoteEventTx(ctx context.Context, tx *sql.Tx, eventID int64, uri, domain string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tombstones (uri, domain, deleted_at) VALUES (?, ?, ?)`, uri, domain, s.unix()); err != nil {
+	// The tombstone remembers when the deleted event was published, so
+	// that an id its origin gives to a new event can be told from the old
+	// one coming back (see app/remote_events.go, tombstoneAllows).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tombstones (uri, domain, deleted_at, object_published)
+		VALUES (?, ?, ?, coalesce((SELECT published_at FROM events WHERE id = ?), 0))
+		ON CONFLICT (uri) DO UPDATE SET deleted_at = excluded.deleted_at, object_published = excluded.object_published`,
+		uri, domain, s.unix(), eventID); err != nil {
 		return fmt.Errorf("tombstone: %w", err)
 	}
 	return s.DeleteEventTx(ctx, tx, eventID)
@@ -161,6 +168,43 @@ func (s *Store) IsTombstoned(ctx context.Context, uri string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tombstones WHERE uri = ?`, uri).Scan(&n)
 	return n > 0, err
+}
+
+// Tombstone is what is remembered of a deleted remote object.
+type Tombstone struct {
+	URI       string
+	Domain    string
+	DeletedAt time.Time
+	// ObjectPublished is when the deleted object said it was published
+	// (zero when unknown).
+	ObjectPublished time.Time
+}
+
+// TombstoneOf returns the tombstone of uri, ErrNotFound if none.
+func (s *Store) TombstoneOf(ctx context.Context, uri string) (*Tombstone, error) {
+	t := &Tombstone{URI: uri}
+	var deleted, published int64
+	err := s.db.QueryRowContext(ctx, `SELECT domain, deleted_at, object_published FROM tombstones WHERE uri = ?`, uri).
+		Scan(&t.Domain, &deleted, &published)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tombstone: %w", err)
+	}
+	t.DeletedAt = time.Unix(deleted, 0).UTC()
+	if published != 0 {
+		t.ObjectPublished = time.Unix(published, 0).UTC()
+	}
+	return t, nil
+}
+
+// RemoveTombstoneTx forgets a tombstone: its id names a new object.
+func (s *Store) RemoveTombstoneTx(ctx context.Context, tx *sql.Tx, uri string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tombstones WHERE uri = ?`, uri); err != nil {
+		return fmt.Errorf("remove tombstone: %w", err)
+	}
+	return nil
 }
 
 // PurgeTombstones forgets tombstones older than before.
