@@ -574,6 +574,16 @@ WHEN OLD.media_id IS NOT NULL AND OLD.media_id IS NOT NEW.media_id BEGIN
     DELETE FROM media WHERE id = OLD.media_id;
 END;
 
+-- What software other servers say they run (NodeInfo), learnt when one of
+-- their actors follows one of ours: unlisted and followers-only events are
+-- kept from servers that show everything they receive (ignores_audience).
+CREATE TABLE peer_servers (
+    host             TEXT    PRIMARY KEY,
+    software         TEXT    NOT NULL DEFAULT '',
+    ignores_audience INTEGER NOT NULL DEFAULT 0,
+    checked_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Which followed source brought a remote event (Mobilizon's Share).
 CREATE TABLE event_sources (
     event_id  INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,

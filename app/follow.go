@@ -39,6 +39,13 @@ func (a *App) receiveFollow(ctx context.Context, in *incoming) error {
 	if err != nil {
 		return err
 	}
+	if in.Actor.Kind != store.KindApplication {
+		// Before the follow counts: what its server does with addressing
+		// decides whether unlisted events may go there.
+		if err := a.learnPeerSoftware(ctx, in.Actor.Domain); err != nil {
+			return err
+		}
+	}
 	state := store.FollowAccepted
 	if local.ManuallyApproves || local.Kind == store.KindApplication || a.federationPolicy(in.Actor.URI).Verdict == verdictSilence {
 		state = store.FollowPending

@@ -8,7 +8,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -70,6 +69,24 @@ func (a *App) originZone(ctx context.Context, host string) string {
 
 // fetchNodeTimezone reads metadata.nodeTimezone from a host's NodeInfo.
 func (a *App) fetchNodeTimezone(ctx context.Context, host string) string {
+	info := a.fetchNodeInfo(ctx, host)
+	if info == nil {
+		return ""
+	}
+	name, _ := info.Metadata["nodeTimezone"].(string)
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 || name == "Local" {
+		return ""
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return ""
+	}
+	return name
+}
+
+// fetchNodeInfo reads a host's NodeInfo (2.1, else 2.0), nil when it
+// publishes none we can read. Its links must stay on the host.
+func (a *App) fetchNodeInfo(ctx context.Context, host string) *ap.NodeInfo {
 	schemes := []string{"https"}
 	if a.fed.unsafe {
 		schemes = append(schemes, "http")
@@ -82,35 +99,24 @@ func (a *App) fetchNodeTimezone(ctx context.Context, host string) string {
 		}
 		jrd, err := ap.ParseJRD(resp.Body)
 		if err != nil {
-			return ""
+			return nil
 		}
 		href := jrd.Href(ap.RelNodeInfo21)
 		if href == "" {
 			href = jrd.Href(ap.RelNodeInfo20)
 		}
 		if href == "" || !ap.SameHost(href, origin) {
-			return ""
+			return nil
 		}
 		doc, err := a.fed.fetcher.Fetch(ctx, href, "application/json", nil)
 		if err != nil {
-			return ""
+			return nil
 		}
-		var info struct {
-			Metadata struct {
-				NodeTimezone string `json:"nodeTimezone"`
-			} `json:"metadata"`
+		info, err := ap.ParseNodeInfo(doc.Body)
+		if err != nil {
+			return nil
 		}
-		if json.Unmarshal(doc.Body, &info) != nil {
-			return ""
-		}
-		name := strings.TrimSpace(info.Metadata.NodeTimezone)
-		if name == "" || len(name) > 64 || name == "Local" {
-			return ""
-		}
-		if _, err := time.LoadLocation(name); err != nil {
-			return ""
-		}
-		return name
+		return info
 	}
-	return ""
+	return nil
 }

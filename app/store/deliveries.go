@@ -61,8 +61,9 @@ func (s *Store) FollowerInboxesTx(ctx context.Context, q queryer, actorID int64)
 }
 
 // PeopleFollowerInboxesTx is FollowerInboxesTx without the followers that
-// are servers (instance or relay actors): they show what they receive to
-// everyone, whatever its addressing says.
+// are servers (instance or relay actors) or on a server known to ignore
+// addressing (peer_servers): they show what they receive to everyone,
+// whatever its addressing says.
 func (s *Store) PeopleFollowerInboxesTx(ctx context.Context, q queryer, actorID int64) ([]Inbox, error) {
 	return s.followerInboxes(ctx, q, actorID, true)
 }
@@ -72,7 +73,8 @@ func (s *Store) followerInboxes(ctx context.Context, q queryer, actorID int64, p
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM follows f JOIN actors a ON a.id = f.follower_id
 		WHERE f.followed_id = ? AND f.state = 'accepted' AND a.domain != '' AND a.inbox_url != ''
-		  AND NOT (? AND a.kind = ?)`, actorID, peopleOnly, KindApplication)
+		  AND NOT (? AND (a.kind = ? OR a.domain IN (SELECT host FROM peer_servers WHERE ignores_audience)))`,
+		actorID, peopleOnly, KindApplication)
 	if err != nil {
 		return nil, fmt.Errorf("follower inboxes: %w", err)
 	}

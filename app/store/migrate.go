@@ -27,6 +27,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateMessageSources,
 	migrateTombstonePublished,
 	migrateRemotePictures,
+	migratePeerServers,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -455,6 +456,19 @@ CREATE TRIGGER remote_pictures_replace_copy AFTER UPDATE OF media_id ON remote_p
 WHEN OLD.media_id IS NOT NULL AND OLD.media_id IS NOT NEW.media_id BEGIN
     DELETE FROM media WHERE id = OLD.media_id;
 END;`)
+	return err
+}
+
+// migratePeerServers remembers what software other servers run, to keep
+// unlisted events from those that show everything they receive.
+func migratePeerServers(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE peer_servers (
+    host             TEXT    PRIMARY KEY,
+    software         TEXT    NOT NULL DEFAULT '',
+    ignores_audience INTEGER NOT NULL DEFAULT 0,
+    checked_at       INTEGER NOT NULL
+) WITHOUT ROWID;`)
 	return err
 }
 
