@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"convene/app/picture"
 	"convene/app/store"
 	"convene/static"
 )
@@ -55,8 +56,9 @@ type App struct {
 	assets   *static.Assets
 	baseURL  *url.URL
 	limits   *limiters
-	mailer   *mailer       // nil when no SMTP server is configured
-	mailPoke chan struct{} // wakes the mail worker
+	pictures *picture.Processor // decodes pictures a few at a time
+	mailer   *mailer            // nil when no SMTP server is configured
+	mailPoke chan struct{}      // wakes the mail worker
 	// dailyPoke makes the daily worker look at the clock again (tests
 	// that move Config.Now use it instead of waiting an hour).
 	dailyPoke chan struct{}
@@ -101,6 +103,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		assets:    static.Load(),
 		baseURL:   base,
 		limits:    newLimiters(cfg.Now),
+		pictures:  newPictureProcessor(),
 		mailer:    m,
 		mailPoke:  make(chan struct{}, 1),
 		dailyPoke: make(chan struct{}, 1),

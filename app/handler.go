@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"convene/app/i18n"
@@ -24,6 +25,9 @@ type publicError struct {
 	Status  int
 	Message string // already translated or translated by the adapter
 	Err     error
+	// RetryAfter, in seconds, tells a client refused for being busy when
+	// to come back (sent as Retry-After when set).
+	RetryAfter int
 }
 
 func (e *publicError) Error() string {
@@ -67,6 +71,9 @@ func (a *App) handle(h handlerFunc) http.Handler {
 		case errors.As(err, &pe):
 			if pe.Err != nil {
 				a.log.Warn("request refused", "path", r.URL.Path, "status", pe.Status, "err", pe.Err)
+			}
+			if pe.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
 			}
 			a.renderError(w, r, pe.Status, pe.Message)
 		case errors.Is(err, store.ErrNotFound):

@@ -25,6 +25,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateMediaThumbnails,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +421,21 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateMediaThumbnails adds the smaller copies of pictures. Pictures
+// stored before get theirs the first time one is asked for.
+func migrateMediaThumbnails(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE media_thumbnails (
+    media_id     INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    content_type TEXT    NOT NULL,
+    data         BLOB    NOT NULL,
+    PRIMARY KEY (media_id, width)
+);`)
 	return err
 }
 
