@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -57,8 +58,11 @@ type App struct {
 	baseURL  *url.URL
 	limits   *limiters
 	pictures *picture.Processor // decodes pictures a few at a time
-	mailer   *mailer            // nil when no SMTP server is configured
-	mailPoke chan struct{}      // wakes the mail worker
+	hasher   *passwordHasher    // hashes passwords a few at a time
+	// deviceKey signs the cookie of browsers that logged in before.
+	deviceKey [32]byte
+	mailer    *mailer       // nil when no SMTP server is configured
+	mailPoke  chan struct{} // wakes the mail worker
 	// dailyPoke makes the daily worker look at the clock again (tests
 	// that move Config.Now use it instead of waiting an hour).
 	dailyPoke chan struct{}
@@ -104,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		baseURL:   base,
 		limits:    newLimiters(cfg.Now),
 		pictures:  newPictureProcessor(),
+		hasher:    newPasswordHasher(),
 		mailer:    m,
 		mailPoke:  make(chan struct{}, 1),
 		dailyPoke: make(chan struct{}, 1),
@@ -111,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:     newPageCache(),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
+	_, _ = rand.Read(a.deviceKey[:])
 	return a, nil
 }
 
