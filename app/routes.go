@@ -247,7 +247,7 @@ func (a *App) routes() http.Handler {
 	handler = crossOriginProtection(handler, a)
 	handler = limitBody(handler)
 	handler = securityHeaders(handler)
-	handler = a.logRequests(handler)
+	handler = a.logRequests(mux, handler)
 	return handler
 }
 
