@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // the zone database travels in the binary
@@ -132,6 +133,9 @@ func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// serveMemoryLimit is the soft memory limit of a serving process.
+const serveMemoryLimit = 100 << 20
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o serveOptions
 	fs := serveFlags(&o, stderr)
@@ -140,6 +144,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Go lets its heap grow to twice what is live before collecting;
+		// a soft limit makes it collect sooner instead, so that a burst of
+		// pictures or logins (each bounded in app) does not double into
+		// the memory a Raspberry Pi needs for everything else. Above the
+		// limit Go still works, only collecting more often. GOMEMLIMIT
+		// overrides it on a larger machine.
+		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 	so := app.ServeOptions{}
 	if o.behindProxy != "" {

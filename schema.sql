@@ -31,6 +31,17 @@ CREATE TABLE media (
     created_at   INTEGER NOT NULL
 );
 
+-- Smaller copies of each picture, for lists (widths 400, 800 and 1600,
+-- only those narrower than the picture: never scaled up). They go with it.
+CREATE TABLE media_thumbnails (
+    media_id     INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    content_type TEXT    NOT NULL,
+    data         BLOB    NOT NULL,
+    PRIMARY KEY (media_id, width)
+);
+
 -- Every actor: local identities (account_id set, domain ''), and, as
 -- federation lands, remote people, groups and instance actors (domain set,
 -- uri set). Local and remote share one table so that an organiser, a

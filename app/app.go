@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"convene/app/picture"
 	"convene/app/store"
 	"convene/static"
 )
@@ -59,8 +61,12 @@ type App struct {
 	assets   *static.Assets
 	baseURL  *url.URL
 	limits   *limiters
-	mailer   *mailer       // nil when no SMTP server is configured
-	mailPoke chan struct{} // wakes the mail worker
+	pictures *picture.Processor // decodes pictures a few at a time
+	hasher   *passwordHasher    // hashes passwords a few at a time
+	// deviceKey signs the cookie of browsers that logged in before.
+	deviceKey [32]byte
+	mailer    *mailer       // nil when no SMTP server is configured
+	mailPoke  chan struct{} // wakes the mail worker
 	// dailyPoke makes the daily worker look at the clock again (tests
 	// that move Config.Now use it instead of waiting an hour).
 	dailyPoke chan struct{}
@@ -105,6 +111,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		assets:    static.Load(),
 		baseURL:   base,
 		limits:    newLimiters(cfg.Now),
+		pictures:  newPictureProcessor(),
+		hasher:    newPasswordHasher(),
 		mailer:    m,
 		mailPoke:  make(chan struct{}, 1),
 		dailyPoke: make(chan struct{}, 1),
@@ -113,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)
+	_, _ = rand.Read(a.deviceKey[:])
 	return a, nil
 }
 

@@ -1,13 +1,19 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,13 +61,25 @@ func validPassword(l *i18n.Printer, p string) string {
 	return ""
 }
 
-// clientIP is the address rate limits key on. It is never logged.
+// clientIP is what rate limits key on: the client's address, or for IPv6
+// its /64 network, since one household or one server is handed a whole
+// /64 and can pick a new address in it for every request. It is never
+// logged.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	prefix, _ := addr.WithZone("").Prefix(64)
+	return prefix.String()
 }
 
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, accountID, identityID int64) error {
@@ -84,9 +102,13 @@ func (a *App) showLogin(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.LoginPage(p, views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}, ""))
 }
 
-// Login attempts allowed: per IP 10 then one every 30 s; per account 5
-// then one a minute, so guessing one person's password from many
-// addresses is slow too.
+// Login attempts allowed: per IP (or IPv6 /64) 10 then one every 30 s;
+// per account 5 then one a minute, so that guessing one person's password
+// from many addresses is slow too. The account's bucket is the account's,
+// whether it is named by email or username; once it is empty, only a
+// browser that logged in to that account before (it carries a device
+// cookie) may still try, so that a stranger failing on purpose cannot
+// lock its owner out.
 const (
 	loginPerIPEvery      = 30 * time.Second
 	loginPerIPBurst      = 10
@@ -101,20 +123,36 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	password := r.PostFormValue("password")
 	p := a.page(r, a.printer(r).T("Log in"))
-	tooMany := p.T("Too many login attempts. Wait a few minutes and try again.")
-	if !a.limits.allow("login-ip:"+clientIP(r), loginPerIPEvery, loginPerIPBurst) ||
-		!a.limits.allow("login-account:"+strings.ToLower(form.Login), loginPerAccountEvery, loginPerAccountBurst) {
-		return a.render(w, r, http.StatusTooManyRequests, views.LoginPage(p, form, tooMany))
+	tooMany := func() error {
+		return a.render(w, r, http.StatusTooManyRequests, views.LoginPage(p, form, p.T("Too many login attempts. Wait a few minutes and try again.")))
+	}
+	if !a.limits.allow("login-ip:"+clientIP(r), loginPerIPEvery, loginPerIPBurst) {
+		return tooMany()
 	}
 	acc, err := a.store.AccountByLogin(r.Context(), form.Login)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if acc == nil {
-		checkPassword(dummyHash(), password)
-		return a.render(w, r, http.StatusUnauthorized, views.LoginPage(p, form, p.T("Wrong email, username or password.")))
+	accountKey := "login-account:" + strings.ToLower(form.Login)
+	if acc != nil {
+		accountKey = "login-account:" + itoa(acc.ID)
 	}
-	if !checkPassword(acc.PasswordHash, password) {
+	if !a.limits.allow(accountKey, loginPerAccountEvery, loginPerAccountBurst) && (acc == nil || !a.knownDevice(r, acc.ID)) {
+		return tooMany()
+	}
+	var hash string
+	if acc != nil {
+		hash = acc.PasswordHash
+	}
+	ok, err := a.checkPassword(r.Context(), hash, password)
+	if errors.Is(err, errPasswordsBusy) {
+		w.Header().Set("Retry-After", strconv.Itoa(passwordHashRetryAfter))
+		return a.render(w, r, http.StatusTooManyRequests, views.LoginPage(p, form, p.T(errPasswordsBusy.Message)))
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return a.render(w, r, http.StatusUnauthorized, views.LoginPage(p, form, p.T("Wrong email, username or password.")))
 	}
 	// Told only after the right password, so that nobody learns from the
@@ -141,7 +179,33 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	if err := a.startSession(w, r, acc.ID, identityID); err != nil {
 		return err
 	}
+	a.rememberDevice(w, acc.ID)
 	return a.redirect(w, r, form.Next, "")
+}
+
+// The device cookie says "this browser logged in to account N before",
+// signed with a key made at start. It lets its owner through a login
+// limit that strangers emptied. The key, like the limits themselves,
+// lives as long as the process: after a restart every bucket is full
+// again and the cookie is not needed.
+const deviceCookie = "convene_device"
+
+func (a *App) deviceTag(accountID int64) string {
+	mac := hmac.New(sha256.New, a.deviceKey[:])
+	mac.Write([]byte(itoa(accountID)))
+	return itoa(accountID) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func (a *App) rememberDevice(w http.ResponseWriter, accountID int64) {
+	http.SetCookie(w, &http.Cookie{
+		Name: deviceCookie, Value: a.deviceTag(accountID), Path: "/login", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (a *App) knownDevice(r *http.Request, accountID int64) bool {
+	c, err := r.Cookie(deviceCookie)
+	return err == nil && hmac.Equal([]byte(c.Value), []byte(a.deviceTag(accountID)))
 }
 
 func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
@@ -190,9 +254,17 @@ func (a *App) SetupLink(ctx context.Context) (string, error) {
 	return a.URL("/setup/" + secret), nil
 }
 
+// errSetupLinkDead answers a setup link that is wrong, used, expired, or
+// outlived by an administrator (made meanwhile from the command line): a
+// printed link must never make a second owner.
+var errSetupLinkDead = &publicError{Status: http.StatusNotFound, Message: "This setup link is wrong, expired or already used. Restart Convene to get a new one, or use `convene admin create-user`."}
+
 func (a *App) showSetup(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.store.PeekToken(r.Context(), store.TokenSetup, r.PathValue("token")); err != nil {
-		return &publicError{Status: http.StatusNotFound, Message: "This setup link is wrong, expired or already used. Restart Convene to get a new one, or use `convene admin create-user`."}
+		return errSetupLinkDead
+	}
+	if admin, err := a.store.AdminExists(r.Context()); err != nil || admin {
+		return cmp.Or(err, error(errSetupLinkDead))
 	}
 	p := a.page(r, a.printer(r).T("Create the owner account"))
 	p.NoIndex = true
@@ -213,22 +285,26 @@ func (a *App) setup(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.SetupPage(p, form, errs))
 	}
-	var acc *store.Account
-	var ident *store.Actor
-	err := a.store.Tx(r.Context(), func(tx *sql.Tx) error {
-		if _, err := a.store.UseToken(r.Context(), tx, store.TokenSetup, token); err != nil {
-			return err
-		}
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return &publicError{Status: http.StatusNotFound, Message: "This setup link is wrong, expired or already used. Restart Convene to get a new one, or use `convene admin create-user`."}
-	}
+	hash, err := a.hashPassword(r.Context(), password)
 	if err != nil {
 		return err
 	}
-	acc, ident, err = a.store.CreateAccountWithIdentity(r.Context(), form.Email, hashPassword(password), true,
-		store.NewIdentity{Username: form.Username, DisplayName: form.DisplayName})
+	var acc *store.Account
+	var ident *store.Actor
+	err = a.store.Tx(r.Context(), func(tx *sql.Tx) error {
+		if _, err := a.store.UseToken(r.Context(), tx, store.TokenSetup, token); err != nil {
+			return err
+		}
+		if admin, err := a.store.AdminExistsTx(r.Context(), tx); err != nil || admin {
+			return cmp.Or(err, store.ErrNotFound)
+		}
+		acc, ident, err = a.store.CreateAccountWithIdentityTx(r.Context(), tx, form.Email, hash, true,
+			store.NewIdentity{Username: form.Username, DisplayName: form.DisplayName})
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errSetupLinkDead
+	}
 	if errors.Is(err, store.ErrConflict) {
 		errs = views.FieldErrors{"username": p.T("This username or email is already taken.")}
 		return a.render(w, r, http.StatusUnprocessableEntity, views.SetupPage(p, form, errs))
@@ -275,15 +351,21 @@ func (a *App) setPassword(w http.ResponseWriter, r *http.Request) error {
 	if m := validPassword(p.L, password); m != "" {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.SetPasswordPage(p, views.FieldErrors{"password": m}))
 	}
+	if _, err := a.store.PeekToken(r.Context(), store.TokenPassword, r.PathValue("token")); err != nil {
+		return &publicError{Status: http.StatusNotFound, Message: "This link is wrong, expired or already used."}
+	}
+	hash, err := a.hashPassword(r.Context(), password)
+	if err != nil {
+		return err
+	}
 	var accountID int64
-	err := a.store.Tx(r.Context(), func(tx *sql.Tx) error {
+	err = a.store.Tx(r.Context(), func(tx *sql.Tx) error {
 		t, err := a.store.UseToken(r.Context(), tx, store.TokenPassword, r.PathValue("token"))
 		if err != nil {
 			return err
 		}
 		accountID = t.AccountID
-		_, err = tx.ExecContext(r.Context(), `UPDATE accounts SET password_hash = ? WHERE id = ?`, hashPassword(password), accountID)
-		return err
+		return a.store.ResetPasswordTx(r.Context(), tx, accountID, hash)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return &publicError{Status: http.StatusNotFound, Message: "This link is wrong, expired or already used."}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"convene/app/i18n"
@@ -24,6 +26,9 @@ type publicError struct {
 	Status  int
 	Message string // already translated or translated by the adapter
 	Err     error
+	// RetryAfter, in seconds, tells a client refused for being busy when
+	// to come back (sent as Retry-After when set).
+	RetryAfter int
 }
 
 func (e *publicError) Error() string {
@@ -67,6 +72,9 @@ func (a *App) handle(h handlerFunc) http.Handler {
 		case errors.As(err, &pe):
 			if pe.Err != nil {
 				a.log.Warn("request refused", "path", r.URL.Path, "status", pe.Status, "err", pe.Err)
+			}
+			if pe.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
 			}
 			a.renderError(w, r, pe.Status, pe.Message)
 		case errors.Is(err, store.ErrNotFound):
@@ -155,9 +163,34 @@ func (a *App) printer(r *http.Request) *i18n.Printer {
 }
 
 // safeNext keeps a "come back here" target on this site: a path, never a
-// scheme or another host.
+// scheme or another host. Browsers are lenient where an attacker needs
+// them to be: they drop tabs and line breaks anywhere in a URL ("/\t/evil"
+// becomes "//evil", another host), read a backslash as a slash, and
+// resolve dot segments. So only plain printable ASCII is taken, without a
+// backslash, without "//" anywhere, and without dot segments; anything
+// else goes home.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2000 || next[0] != '/' {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	if strings.Contains(next, "//") {
+		return "/"
+	}
+	path, _, _ := strings.Cut(next, "?")
+	path, _, _ = strings.Cut(path, "#")
+	for seg := range strings.SplitSeq(strings.ToLower(path), "/") {
+		switch seg {
+		case ".", "..", "%2e", ".%2e", "%2e.", "%2e%2e": // browsers read %2e as a dot here
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next

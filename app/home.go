@@ -3,7 +3,6 @@ package app
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"convene/app/store"
 	"convene/views"
@@ -45,25 +44,4 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.HomePage(p, views.EventList{
 		Events: events, Page: page, More: more, BaseQuery: base,
 	}, a.setting(r.Context(), SettingDescription), localOnly))
-}
-
-func (a *App) serveMedia(w http.ResponseWriter, r *http.Request) error {
-	m, err := a.store.MediaByUUID(r.Context(), r.PathValue("uuid"))
-	if err != nil {
-		return err
-	}
-	// Our own uploads are only ever pictures we re-encoded: never serve
-	// them as anything a browser or a fediverse peer would interpret.
-	// Whatever a row says, only a picture type goes out: never an
-	// ActivityStreams or HTML type a peer or browser would interpret.
-	ct := m.ContentType
-	if !strings.HasPrefix(ct, "image/") || strings.Contains(ct, "svg") || strings.ContainsAny(ct, ";,") {
-		ct = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, err = w.Write(m.Data)
-	return err
 }

@@ -208,6 +208,25 @@ func icalText(s string) string {
 	return strings.ReplaceAll(s, "\r", "\n")
 }
 
+// icalParam makes text fit a parameter value (the organiser's common
+// name, which comes from a remote actor's name as often as not). The
+// library escapes property values but not control characters in
+// parameters, and iCalendar has no escape for a line break there: a raw
+// one would end the line and let the rest of a name be read as lines of
+// their own (END:VEVENT, a forged event). So controls become spaces, and
+// a double quote, which no parameter may hold unquoted, an apostrophe.
+func icalParam(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == '\u2028', r == '\u2029':
+			return ' '
+		case r == '"':
+			return '\''
+		}
+		return r
+	}, s)
+}
+
 // vevent is one event as iCalendar. Its UID is stable (the event's UUID at
 // this host) and SEQUENCE is the store's edit counter, so calendar apps
 // replace their copy when it changes.
@@ -253,7 +272,7 @@ func (a *App) vevent(e *store.Event) *ics.VEvent {
 		ev.AddCategory(tag)
 	}
 	if e.Organizer != nil {
-		ev.SetProperty(ics.ComponentPropertyOrganizer, a.URL("/@"+e.Organizer.Username), ics.WithCN(e.Organizer.Name()))
+		ev.SetProperty(ics.ComponentPropertyOrganizer, a.URL("/@"+e.Organizer.Username), ics.WithCN(icalParam(e.Organizer.Name())))
 	}
 	return ev
 }

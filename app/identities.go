@@ -289,7 +289,9 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	current, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
 	errs := views.FieldErrors{}
-	if !checkPassword(acc.PasswordHash, current) {
+	if ok, err := a.checkPassword(r.Context(), acc.PasswordHash, current); err != nil {
+		return err
+	} else if !ok {
 		errs["current_password"] = l.T("This is not your current password.")
 	}
 	if m := validPassword(l, next); m != "" {
@@ -298,7 +300,11 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return a.renderAccount(w, r, http.StatusUnprocessableEntity, acc.Locale, errs)
 	}
-	if err := a.store.ChangePassword(r.Context(), acc.ID, hashPassword(next), rs.SessionSecret); err != nil {
+	hash, err := a.hashPassword(r.Context(), next)
+	if err != nil {
+		return err
+	}
+	if err := a.store.ChangePassword(r.Context(), acc.ID, hash, rs.SessionSecret); err != nil {
 		return err
 	}
 	return a.redirect(w, r, "/me/account", l.T("Your password is changed. Your other sessions are logged out."))

@@ -180,15 +180,22 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests writes one line per request: method, path, status, duration.
-// No IP address and no query string (it may carry secrets or emails).
-func (a *App) logRequests(next http.Handler) http.Handler {
+// logRequests writes one line per request: method, route, status,
+// duration. The route is the pattern that matched ("/password/{token}"),
+// never the path, which may carry a secret (a password or cancel link, a
+// private calendar's address); no IP address and no query string either.
+func (a *App) logRequests(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		_, route := mux.Handler(r)
 		next.ServeHTTP(rec, r)
 		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("route", route),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
 }

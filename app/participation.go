@@ -422,20 +422,14 @@ func (a *App) joinAnonymouslyTx(ctx context.Context, tx *sql.Tx, e *store.Event,
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	cancelSecret := store.NewSecret()
 	if p != nil && (p.State == store.ParticipationConfirmed || p.State == store.ParticipationPending || p.State == store.ParticipationRejected) {
 		// Already registered: tell the mailbox's owner where they stand,
-		// with a fresh cancel link, and tell the visitor nothing more.
-		if p.State != store.ParticipationRejected {
-			p.CancelTokenHash = store.HashSecret(cancelSecret)
-		} else {
-			cancelSecret = ""
-		}
-		if err := a.store.UpdateParticipationTx(ctx, tx, p); err != nil {
-			return err
-		}
-		return a.queueMail(ctx, tx, p.Email, a.alreadyRegisteredMail(ctx, e, p, cancelSecret))
+		// and tell the visitor nothing more. Nothing changes: anyone may
+		// type this address, and a fresh cancel link would void the one
+		// the participant keeps in their first message.
+		return a.queueMail(ctx, tx, p.Email, a.alreadyRegisteredMail(ctx, e, p))
 	}
+	cancelSecret := store.NewSecret()
 	confirmSecret := store.NewSecret()
 	fresh := &store.Participation{
 		EventID: e.ID, Name: f.Name, Email: f.Email, State: store.ParticipationUnconfirmed, Message: f.Message,
@@ -478,7 +472,7 @@ func (a *App) confirmationMail(ctx context.Context, e *store.Event, p *store.Par
 	}
 }
 
-func (a *App) alreadyRegisteredMail(ctx context.Context, e *store.Event, p *store.Participation, cancelSecret string) views.Mail {
+func (a *App) alreadyRegisteredMail(ctx context.Context, e *store.Event, p *store.Participation) views.Mail {
 	l := a.mailPrinter(ctx, e)
 	m := views.Mail{
 		Lang:     l.Lang,
@@ -494,9 +488,8 @@ func (a *App) alreadyRegisteredMail(ctx context.Context, e *store.Event, p *stor
 	default:
 		m.Paragraphs = []string{l.T("Someone, probably you, asked again to join “%s” with this email address. The organisers declined this participation earlier.", e.Title)}
 	}
-	if cancelSecret != "" {
-		m.Paragraphs = append(m.Paragraphs, l.T("Here is a new link to cancel; it replaces the one sent before."))
-		m.Links = []views.MailLink{{Label: l.T("Cancel my participation:"), URL: a.URL("/participations/cancel/" + cancelSecret)}}
+	if p.State != store.ParticipationRejected {
+		m.Paragraphs = append(m.Paragraphs, l.T("To cancel, use the link in the message you received when you joined: it still works."))
 	}
 	return m
 }

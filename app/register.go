@@ -155,10 +155,13 @@ func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.RegisterPage(p, form, errs, ""))
 	}
-	hash := hashPassword(password)
+	hash, err := a.hashPassword(r.Context(), password)
+	if err != nil {
+		return err
+	}
 	var acc *store.Account
 	var ident *store.Actor
-	err := a.store.Tx(r.Context(), func(tx *sql.Tx) error {
+	err = a.store.Tx(r.Context(), func(tx *sql.Tx) error {
 		if mode == registrationsInvite {
 			if _, err := a.store.UseToken(r.Context(), tx, store.TokenInvite, form.Invite); err != nil {
 				return err

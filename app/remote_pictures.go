@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"convene/app/ap"
-	"convene/app/i18n"
+	"convene/app/picture"
 )
 
 const (
@@ -75,18 +75,11 @@ func (a *App) copyRemotePicture(ctx context.Context, pictureURL string) (mediaID
 	if err != nil {
 		return 0, fetchRetryable(err), err
 	}
-	// Recognised by its bytes, whatever the server called it.
-	if sniffImage(resp.Body) == "" {
-		return 0, false, errNotAPicture
-	}
-	m, msg, err := a.saveImage(ctx, i18n.For("en"), resp.Body)
+	// Recognised by its bytes and re-encoded under the same memory bound
+	// as an upload (app/picture); only a busy decoder is worth a retry.
+	m, err := a.storePicture(ctx, resp.Body)
 	if err != nil {
-		return 0, true, err
-	}
-	if msg != "" {
-		return 0, false, errors.New(msg)
+		return 0, errors.Is(err, picture.ErrBusy), err
 	}
 	return m.ID, false, nil
 }
-
-var errNotAPicture = errors.New("not a picture we accept")

@@ -263,11 +263,11 @@ func TestEXIFOrientationIsApplied(t *testing.T) {
 			img.Set(x, y, c)
 		}
 	}
-	_, w, h, out, msg := reencodeImage(nil, withEXIF(encodeJPEG(t, img), 6))
-	if msg != "" || w != 20 || h != 40 {
-		t.Fatalf("got %d×%d %q", w, h, msg)
+	pic, err := newPictureProcessor().Reencode(t.Context(), withEXIF(encodeJPEG(t, img), 6))
+	if err != nil || pic.Width != 20 || pic.Height != 40 {
+		t.Fatalf("got %+v %v", pic, err)
 	}
-	got, err := jpeg.Decode(bytes.NewReader(out))
+	got, err := jpeg.Decode(bytes.NewReader(pic.Data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -207,3 +207,41 @@ func (s *Store) ListAccountsWithIdentities(ctx context.Context, limit, offset in
 	}
 	return out, nil
 }
+
+// AdminExistsTx tells whether any account administers the instance.
+func (s *Store) AdminExistsTx(ctx context.Context, tx *sql.Tx) (bool, error) {
+	return adminExists(ctx, tx)
+}
+
+// AdminExists is AdminExistsTx outside a transaction.
+func (s *Store) AdminExists(ctx context.Context) (bool, error) {
+	return adminExists(ctx, s.db)
+}
+
+func adminExists(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
+	var exists bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin = 1)`).Scan(&exists)
+	if err != nil {
+		return false, fmt.Errorf("look for an administrator: %w", err)
+	}
+	return exists, nil
+}
+
+// ResetPasswordTx sets an account's password from an emailed or printed
+// link and ends all its sessions: whoever knew the old password, or held
+// a session opened with it, is out.
+func (s *Store) ResetPasswordTx(ctx context.Context, tx *sql.Tx, accountID int64, hash string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, accountID)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
+}

@@ -28,6 +28,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateTombstonePublished,
 	migrateRemotePictures,
 	migratePeerServers,
+	migrateMediaThumbnails,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -469,6 +470,21 @@ CREATE TABLE peer_servers (
     ignores_audience INTEGER NOT NULL DEFAULT 0,
     checked_at       INTEGER NOT NULL
 ) WITHOUT ROWID;`)
+	return err
+}
+
+// migrateMediaThumbnails adds the smaller copies of pictures. Pictures
+// stored before get theirs the first time one is asked for.
+func migrateMediaThumbnails(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE media_thumbnails (
+    media_id     INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    content_type TEXT    NOT NULL,
+    data         BLOB    NOT NULL,
+    PRIMARY KEY (media_id, width)
+);`)
 	return err
 }
 
