@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"convene/app/doccache"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,7 @@ type App struct {
 	dailyPoke chan struct{}
 	fed       *federation
 	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
+	docs      *doccache.Cache                // WebFinger answers and actor documents, public to all
 	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
 	workers   workers
 
@@ -110,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		dailyPoke: make(chan struct{}, 1),
 		fed:       newFederation(cfg),
 		pages:     newPageCache(),
+		docs:      doccache.New(publicDocCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	return a, nil
