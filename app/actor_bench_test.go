@@ -30,7 +30,7 @@ const loadConnections = 8
 
 // benchFederationInstance is an instance with a person, a group and the
 // instance actor, each with its keys made.
-func benchFederationInstance(b *testing.B) *testInstance {
+func benchFederationInstance(b testing.TB) *testInstance {
 	b.Helper()
 	ti := newTestInstance(b)
 	ctx := context.Background()
