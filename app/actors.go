@@ -65,31 +65,28 @@ func (a *App) showActorJSON(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return errNotFound()
 	}
-	act, err := a.localActorByURI(r.Context(), a.URL("/@"+strings.ToLower(username)))
-	if err != nil {
-		return jsonError(w, http.StatusNotFound, "no such actor")
-	}
-	if act.Kind == store.KindGroup {
-		return a.showGroupActorJSON(w, r, act)
-	}
-	doc, err := a.actorDocument(r.Context(), act)
-	if err != nil {
-		return err
-	}
-	return activityJSON(w, doc)
+	username = strings.ToLower(username)
+	return a.servePublicDocument(w, r, "actor "+username, activityContentType, "no such actor", func(ctx context.Context) (any, error) {
+		act, err := a.localActorByURI(ctx, a.URL("/@"+username))
+		if err != nil {
+			return nil, store.ErrNotFound
+		}
+		if act.Kind == store.KindGroup {
+			return a.groupActorDocument(ctx, act)
+		}
+		return a.actorDocument(ctx, act)
+	})
 }
 
 // showInstanceActor serves /actor, the instance's Application actor.
 func (a *App) showInstanceActor(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.instanceActor(r.Context())
-	if err != nil {
-		return err
-	}
-	doc, err := a.actorDocument(r.Context(), act)
-	if err != nil {
-		return err
-	}
-	return activityJSON(w, doc)
+	return a.servePublicDocument(w, r, "instance actor", activityContentType, "no such actor", func(ctx context.Context) (any, error) {
+		act, err := a.instanceActor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return a.actorDocument(ctx, act)
+	})
 }
 
 // showActorAlias sends people who guess /actors/{username} to the profile.

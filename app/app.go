@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"convene/app/doccache"
 	"convene/app/picture"
 	"convene/app/store"
 	"convene/static"
@@ -72,6 +73,7 @@ type App struct {
 	dailyPoke chan struct{}
 	fed       *federation
 	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
+	docs      *doccache.Cache                // WebFinger answers and actor documents, public to all
 	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
 	workers   workers
 
@@ -118,6 +120,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		dailyPoke: make(chan struct{}, 1),
 		fed:       newFederation(cfg),
 		pages:     newPageCache(),
+		docs:      doccache.New(publicDocCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

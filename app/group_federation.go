@@ -64,17 +64,16 @@ func groupContext() []any {
 	return c
 }
 
-// showGroupActorJSON serves a local group as a Group actor with every
+// groupActorDocument is a local group as a Group actor with every
 // collection at top level and in endpoints.
-func (a *App) showGroupActorJSON(w http.ResponseWriter, r *http.Request, act *store.Actor) error {
-	ctx := r.Context()
+func (a *App) groupActorDocument(ctx context.Context, act *store.Actor) (map[string]any, error) {
 	g, err := a.store.GroupByID(ctx, act.ID)
 	if err != nil {
-		return jsonError(w, http.StatusNotFound, "no such actor")
+		return nil, store.ErrNotFound
 	}
 	pub, _, err := a.actorKeys(ctx, g.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id := a.groupURI(g)
 	base := a.URL("/actors/" + g.Username)
@@ -110,7 +109,7 @@ func (a *App) showGroupActorJSON(w http.ResponseWriter, r *http.Request, act *st
 		}
 		doc["location"] = place
 	}
-	return activityJSON(w, doc)
+	return doc, nil
 }
 
 // signedMember tells whether a GET is signed by a member of g.

@@ -60,6 +60,9 @@ func (a *App) saveSettings(ctx context.Context, kv map[string]string) error {
 	a.mu.Lock()
 	a.settings = nil
 	a.mu.Unlock()
+	// The instance actor's name and summary come from the settings held
+	// in memory, which the store's write generation does not cover.
+	a.docs.Forget()
 	return err
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -34,18 +35,24 @@ func jsonError(w http.ResponseWriter, status int, msg string) error {
 // webfinger answers /.well-known/webfinger for acct:user@host and for the
 // URL of any local actor.
 func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
 	resource := strings.TrimSpace(r.URL.Query().Get("resource"))
 	if resource == "" {
 		return jsonError(w, http.StatusBadRequest, "resource is required")
 	}
+	return a.servePublicDocument(w, r, "webfinger "+resource, "application/jrd+json; charset=utf-8", "no such account here",
+		func(ctx context.Context) (any, error) { return a.webfingerAnswer(ctx, resource) })
+}
+
+// webfingerAnswer is the JRD of the local actor resource names, or
+// store.ErrNotFound.
+func (a *App) webfingerAnswer(ctx context.Context, resource string) (*ap.JRD, error) {
 	var act *store.Actor
 	var err error
 	if rest, ok := strings.CutPrefix(resource, "acct:"); ok {
 		rest = strings.TrimPrefix(rest, "@")
 		user, host, found := strings.Cut(rest, "@")
 		if !found || !strings.EqualFold(host, a.Host()) {
-			return jsonError(w, http.StatusNotFound, "no such account here")
+			return nil, store.ErrNotFound
 		}
 		user = strings.ToLower(user)
 		act, err = a.store.LocalActorByUsername(ctx, user)
@@ -64,14 +71,11 @@ func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return jsonError(w, http.StatusNotFound, "no such account here")
-	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id := a.actorURI(act)
-	jrd := ap.JRD{
+	jrd := &ap.JRD{
 		Subject: "acct:" + act.Username + "@" + a.Host(),
 		Aliases: []string{id},
 		Links: []ap.JRDLink{
@@ -84,8 +88,7 @@ func (a *App) webfinger(w http.ResponseWriter, r *http.Request) error {
 	}
 	jrd.Links = append(jrd.Links,
 		ap.JRDLink{Rel: ap.RelSubscribe, Template: a.URL("/authorize_interaction?uri={uri}")})
-	w.Header().Add("Vary", "Accept")
-	return serveJSON(w, http.StatusOK, "application/jrd+json; charset=utf-8", jrd)
+	return jrd, nil
 }
 
 // hostMeta points old-style clients at WebFinger.
