@@ -17,7 +17,10 @@ CREATE TABLE accounts (
     is_admin      INTEGER NOT NULL DEFAULT 0,
     locale        TEXT    NOT NULL DEFAULT '',
     created_at    INTEGER NOT NULL
-);
+, last_seen_at INTEGER);
+-- last_seen_at (when the account last used the site, to the quarter hour,
+-- for the administrators' Users page) was added by ALTER TABLE, written
+-- the way SQLite records it.
 
 -- Uploaded pictures live in the database so that one file is the whole
 -- instance (and one backup is all of it). Every row was re-encoded by us.
@@ -63,8 +66,23 @@ CREATE TABLE sessions (
     identity_id INTEGER REFERENCES actors(id) ON DELETE SET NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
-);
+, device TEXT NOT NULL DEFAULT '', last_seen_at INTEGER NOT NULL DEFAULT 0);
+-- device ("Firefox on Android", never the whole User-Agent) and
+-- last_seen_at (to the quarter hour) let people see and end their
+-- sessions; added by ALTER TABLE, written the way SQLite records it.
 CREATE INDEX sessions_account ON sessions(account_id);
+
+-- A change of an account's email waiting for the link sent to the new
+-- address. Only the link's hash is kept.
+CREATE TABLE email_changes (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    new_email  TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX email_changes_account ON email_changes(account_id);
 
 -- One-time secrets sent by link: the owner's first-run link, "set your
 -- password" links, invitations. Only a hash is kept.

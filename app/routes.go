@@ -24,6 +24,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /logout", h(a.logout))
 	mux.Handle("GET /setup/{token}", h(a.showSetup))
 	mux.Handle("POST /setup/{token}", h(a.setup))
+	mux.Handle("GET /password/forgot", h(a.showForgotPassword))
+	mux.Handle("POST /password/forgot", h(a.forgotPassword))
 	mux.Handle("GET /password/{token}", h(a.showSetPassword))
 	mux.Handle("POST /password/{token}", h(a.setPassword))
 	mux.Handle("POST /me/identity", h(a.switchIdentity))

@@ -25,6 +25,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateAccountSelfService,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +421,27 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateAccountSelfService lets people see their sessions and change
+// their email, and administrators see when an account was last active.
+func migrateAccountSelfService(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+ALTER TABLE accounts ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE sessions ADD COLUMN device TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+-- A change of an account's email waiting for the link sent to the new
+-- address. Only the link's hash is kept.
+CREATE TABLE email_changes (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    new_email  TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX email_changes_account ON email_changes(account_id);`)
 	return err
 }
 
