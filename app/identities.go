@@ -238,10 +238,15 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, locale string, errs views.FieldErrors) error {
+	return a.renderAccountView(w, r, status, views.AccountView{Email: currentAccount(r).Email, Locale: locale, MailOff: !a.MailEnabled()}, errs)
+}
+
+// renderAccountView shows the account page with what a form kept.
+func (a *App) renderAccountView(w http.ResponseWriter, r *http.Request, status int, v views.AccountView, errs views.FieldErrors) error {
 	p := a.page(r, a.printer(r).T("Your account"))
 	p.NoIndex = true
 	w.Header().Set("Cache-Control", "no-store")
-	return a.render(w, r, status, views.AccountPage(p, views.AccountView{Email: currentAccount(r).Email, Locale: locale}, errs))
+	return a.render(w, r, status, views.AccountPage(p, v, errs))
 }
 
 // setLanguage saves the account's language; "" follows the browser.

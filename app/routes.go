@@ -40,6 +40,12 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /me/account", h(a.showAccount))
 	mux.Handle("POST /me/account/language", h(a.setLanguage))
 	mux.Handle("POST /me/account/password", h(a.changePassword))
+	mux.Handle("POST /me/account/email", h(a.changeEmail))
+	mux.Handle("GET /me/email/{token}", h(a.showConfirmEmail))
+	mux.Handle("POST /me/email/{token}", h(a.confirmEmail))
+	mux.Handle("GET /me/sessions", h(a.showSessions))
+	mux.Handle("POST /me/sessions/end-others", h(a.endOtherSessions))
+	mux.Handle("POST /me/sessions/{id}/end", h(a.endSession))
 	mux.Handle("GET /me/export", h(a.downloadExport))
 	// Public identity pages, /@username: ServeMux wildcards take whole
 	// segments, so this takes any one-segment path and the handler keeps
