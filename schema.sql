@@ -600,6 +600,12 @@ CREATE TABLE account_suspensions (
     suspended_at INTEGER NOT NULL
 );
 
+-- Events a suspension turned into drafts, to publish again when the
+-- account is unsuspended.
+CREATE TABLE suspension_hidden_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
+);
+
 -- The instance's rules, in order (shown on /about, chosen in reports).
 CREATE TABLE instance_rules (
     id       INTEGER PRIMARY KEY,

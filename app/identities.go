@@ -59,6 +59,10 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	if actor.Kind != store.KindPerson {
 		return errNotFound()
 	}
+	suspended, err := a.store.IsAccountSuspended(ctx, actor.AccountID)
+	if err != nil {
+		return err
+	}
 	page := pageNumber(r)
 	upcoming, err := a.store.ListEvents(ctx, store.EventQuery{
 		Now: a.now(), OrganizerID: actor.ID, Listed: true,
@@ -85,11 +89,12 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	p.Feeds = a.identityFeeds(r, actor)
 	p.Head = views.PreviewHead(a.identityPreview(r, actor))
 	return a.render(w, r, http.StatusOK, views.IdentityPage(p, views.IdentityView{
-		Actor:    actor,
-		FediName: actor.Handle() + "@" + a.Host(),
-		Embed:    a.embedSnippet(actor),
-		Upcoming: views.EventList{Events: upcoming, Page: page, More: more},
-		Past:     past,
+		Actor:     actor,
+		FediName:  actor.Handle() + "@" + a.Host(),
+		Suspended: suspended,
+		Embed:     a.embedSnippet(actor),
+		Upcoming:  views.EventList{Events: upcoming, Page: page, More: more},
+		Past:      past,
 	}))
 }
 

@@ -59,7 +59,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /admin/registrations", h(a.adminOnly(a.setRegistrations)))
 	mux.Handle("POST /admin/invitations", h(a.adminOnly(a.createInvitation)))
 	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
-	mux.Handle("POST /admin/users/{id}/{verb}", h(a.adminOnly(a.answerRegistration)))
+	mux.Handle("GET /admin/users/{id}", h(a.adminOnly(a.showAdminUser)))
+	mux.Handle("GET /admin/users/{id}/{verb}", h(a.adminOnly(a.showAccountAction)))
+	mux.Handle("POST /admin/users/{id}/{verb}", h(a.adminOnly(a.actOnAccount)))
 	mux.Handle("GET /admin/instance", h(a.adminOnly(a.showAdminInstance)))
 	mux.Handle("GET /admin/federation/queue", h(a.adminOnly(a.showFederationQueue)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
@@ -133,6 +135,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/leave-remote", h(a.leaveRemoteEvent))
 	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
 	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
+	mux.Handle("POST /admin/mail/test", h(a.adminOnly(a.sendTestMail)))
 
 	// Federation: discovery, actors, collections, inboxes; following
 	// and followers of the acting identity.

@@ -26,6 +26,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateGroupSyncs,
 	migrateMessageSources,
 	migrateAccountSelfService,
+	migrateSuspensionHiddenEvents,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -442,6 +443,16 @@ CREATE TABLE email_changes (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX email_changes_account ON email_changes(account_id);`)
+	return err
+}
+
+// migrateSuspensionHiddenEvents remembers which events a suspension took
+// off, so that unsuspending puts back exactly those.
+func migrateSuspensionHiddenEvents(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE suspension_hidden_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
+);`)
 	return err
 }
 
