@@ -17,10 +17,11 @@ CREATE TABLE accounts (
     is_admin      INTEGER NOT NULL DEFAULT 0,
     locale        TEXT    NOT NULL DEFAULT '',
     created_at    INTEGER NOT NULL
-, last_seen_at INTEGER);
+, last_seen_at INTEGER, waiting_seen_at INTEGER NOT NULL DEFAULT 0);
 -- last_seen_at (when the account last used the site, to the quarter hour,
--- for the administrators' Users page) was added by ALTER TABLE, written
--- the way SQLite records it.
+-- for the administrators' Users page) and waiting_seen_at (when it last
+-- looked at "Waiting for you") were added by ALTER TABLE, written the way
+-- SQLite records it.
 
 -- Uploaded pictures live in the database so that one file is the whole
 -- instance (and one backup is all of it). Every row was re-encoded by us.

@@ -121,6 +121,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/invite", h(a.inviteParticipant))
 	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
 	mux.Handle("GET /me/events", h(a.showMyEvents))
+	mux.Handle("GET /me/waiting", h(a.showWaiting))
 	mux.Handle("GET /me/calendar-sources", h(a.showMyCalendar))
 
 	// Comments (app/comments.go): local ones by form, remote ones through

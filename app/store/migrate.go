@@ -27,6 +27,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateMessageSources,
 	migrateAccountSelfService,
 	migrateSuspensionHiddenEvents,
+	migrateWaitingSeen,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -453,6 +454,13 @@ func migrateSuspensionHiddenEvents(ctx context.Context, tx *sql.Tx) error {
 CREATE TABLE suspension_hidden_events (
     event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
 );`)
+	return err
+}
+
+// migrateWaitingSeen remembers when each account last looked at what
+// waits for it, so that news it has seen stop counting in the badge.
+func migrateWaitingSeen(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE accounts ADD COLUMN waiting_seen_at INTEGER NOT NULL DEFAULT 0;`)
 	return err
 }
 
