@@ -607,6 +607,18 @@ CREATE TABLE suspension_hidden_events (
     event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
 );
 
+-- How an identity wants to be emailed about what waits for it, per kind
+-- ('now' or a daily 'digest'; no row: not emailed). mailed_until is the
+-- time of the newest item already mailed, so each is mailed once.
+CREATE TABLE notification_prefs (
+    identity_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL,
+    mode         TEXT    NOT NULL CHECK (mode IN ('now', 'digest')),
+    mailed_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (identity_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX notification_prefs_mode ON notification_prefs(mode);
+
 -- The instance's rules, in order (shown on /about, chosen in reports).
 CREATE TABLE instance_rules (
     id       INTEGER PRIMARY KEY,

@@ -222,10 +222,16 @@ func (a *App) dailyChores(ctx context.Context) {
 	if err := a.SyncRemoteGroups(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("remote groups", "err", err)
 	}
+	if err := a.MailWaitingNotifications(ctx, "digest"); err != nil && ctx.Err() == nil {
+		a.log.Error("daily digest of waiting items", "err", err)
+	}
 }
 
 func (a *App) mailWorker(ctx context.Context) {
 	for {
+		if err := a.MailWaitingNotifications(ctx, "now"); err != nil && ctx.Err() == nil {
+			a.log.Error("mail waiting items", "err", err)
+		}
 		if _, err := a.DeliverMailDue(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("deliver mail", "err", err)
 		}

@@ -122,6 +122,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
 	mux.Handle("GET /me/events", h(a.showMyEvents))
 	mux.Handle("GET /me/waiting", h(a.showWaiting))
+	mux.Handle("POST /me/waiting/email", h(a.saveNotificationPrefs))
 	mux.Handle("GET /me/calendar-sources", h(a.showMyCalendar))
 
 	// Comments (app/comments.go): local ones by form, remote ones through

@@ -115,3 +115,61 @@ func TestWaitingShowsOpenReportsToModeratorsOnly(t *testing.T) {
 		t.Errorf("a non-moderator's badge counts reports: %d", n)
 	}
 }
+
+// Email choices per identity: a join request is mailed at once, a held
+// comment waits for the daily digest, and each item is mailed once.
+func TestWaitingEmailNowOrDigestEachOnce(t *testing.T) {
+	ms := startMailServer(t, false)
+	clock := newTestClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	ti := newTestInstance(t, ms.withMail, func(c *Config) { c.Now = clock.Now })
+	org := ti.newPerson(t, "org")
+	guest := ti.newPerson(t, "guest")
+	e := addEvent(t, ti, org.Identity.ID, "Atelier vélo", 48*time.Hour, func(e *store.Event) {
+		e.JoinMode = store.JoinApproval
+		e.CommentModeration = store.CommentsModerated
+	})
+	choices := url.Values{}
+	for _, k := range notificationKinds {
+		choices.Set(k.Kind, "none")
+	}
+	choices.Set("join_request", "now")
+	choices.Set("held_comments", "digest")
+	if res := ti.postForm(t, org.Client, "/me/waiting/email", choices); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save choices: %d", res.StatusCode)
+	}
+	if _, body := ti.get(t, org.Client, "/me/waiting"); !strings.Contains(body, `<option value="digest" selected>`) {
+		t.Error("the saved choice is not shown")
+	}
+	clock.Advance(time.Minute)
+	passes := func(mode string) int {
+		t.Helper()
+		if err := ti.App.MailWaitingNotifications(t.Context(), mode); err != nil {
+			t.Fatal(err)
+		}
+		return ti.deliverMail(t)
+	}
+	ti.postForm(t, guest.Client, "/events/"+e.UUID+"/join", url.Values{})
+	if n := passes("now"); n != 1 {
+		t.Fatalf("%d mails for a join request chosen 'at once'", n)
+	}
+	m := ms.lastTo(t, "org@example.org")
+	m.link(t, "/events/"+e.UUID+"/participants")
+	if n := passes("now"); n != 0 {
+		t.Errorf("the join request was mailed again (%d)", n)
+	}
+	clock.Advance(time.Minute)
+	ti.postForm(t, guest.Client, "/events/"+e.UUID+"/comments", url.Values{"comment": {"On apporte quoi ?"}})
+	if n := passes("now"); n != 0 {
+		t.Errorf("a held comment chosen for the digest was mailed at once (%d)", n)
+	}
+	if n := passes("digest"); n != 1 {
+		t.Fatalf("%d digest mails", n)
+	}
+	ms.lastTo(t, "org@example.org").link(t, "/events/"+e.UUID+"/comments")
+	if n := passes("digest"); n != 0 {
+		t.Errorf("the digest repeated itself (%d)", n)
+	}
+	if n := ms.countTo("guest@example.org"); n != 0 {
+		t.Errorf("the guest, who chose nothing, got %d mails", n)
+	}
+}

@@ -28,6 +28,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateAccountSelfService,
 	migrateSuspensionHiddenEvents,
 	migrateWaitingSeen,
+	migrateNotificationPrefs,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -461,6 +462,21 @@ CREATE TABLE suspension_hidden_events (
 // waits for it, so that news it has seen stop counting in the badge.
 func migrateWaitingSeen(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `ALTER TABLE accounts ADD COLUMN waiting_seen_at INTEGER NOT NULL DEFAULT 0;`)
+	return err
+}
+
+// migrateNotificationPrefs adds how identities want to be emailed about
+// what waits for them.
+func migrateNotificationPrefs(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE notification_prefs (
+    identity_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL,
+    mode         TEXT    NOT NULL CHECK (mode IN ('now', 'digest')),
+    mailed_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (identity_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX notification_prefs_mode ON notification_prefs(mode);`)
 	return err
 }
 
