@@ -619,6 +619,17 @@ CREATE TABLE notification_prefs (
 ) WITHOUT ROWID;
 CREATE INDEX notification_prefs_mode ON notification_prefs(mode);
 
+-- Reminders before an event, per participation: the person's choice
+-- ('none', 'day': the day before, 'hour': an hour before; no row: the
+-- day before), when the reminder was sent (once), and the hash of the
+-- cancel link it carried (a second cancel link for visitors).
+CREATE TABLE participation_reminders (
+    participation_id  INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    choice            TEXT    NOT NULL DEFAULT 'day' CHECK (choice IN ('none', 'day', 'hour')),
+    sent_at           INTEGER,
+    cancel_token_hash TEXT    UNIQUE
+);
+
 -- The instance's rules, in order (shown on /about, chosen in reports).
 CREATE TABLE instance_rules (
     id       INTEGER PRIMARY KEY,

@@ -232,6 +232,9 @@ func (a *App) mailWorker(ctx context.Context) {
 		if err := a.MailWaitingNotifications(ctx, "now"); err != nil && ctx.Err() == nil {
 			a.log.Error("mail waiting items", "err", err)
 		}
+		if err := a.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("reminders", "err", err)
+		}
 		if _, err := a.DeliverMailDue(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("deliver mail", "err", err)
 		}

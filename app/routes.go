@@ -109,6 +109,8 @@ func (a *App) routes() http.Handler {
 	// emailed links; the organisers' side; "My events".
 	mux.Handle("POST /events/{uuid}/join", h(a.joinEvent))
 	mux.Handle("POST /events/{uuid}/leave", h(a.leaveEvent))
+	mux.Handle("GET /events/{uuid}/reminder", h(a.showReminderChoice))
+	mux.Handle("POST /events/{uuid}/reminder", h(a.setReminderChoice))
 	mux.Handle("GET /events/{uuid}/join-without-account", h(a.showJoinForm))
 	mux.Handle("POST /events/{uuid}/join-without-account", h(a.joinWithoutAccount))
 	mux.Handle("GET /participations/confirm/{token}", h(a.showConfirmParticipation))

@@ -29,6 +29,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateSuspensionHiddenEvents,
 	migrateWaitingSeen,
 	migrateNotificationPrefs,
+	migrateParticipationReminders,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -477,6 +478,18 @@ CREATE TABLE notification_prefs (
     PRIMARY KEY (identity_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX notification_prefs_mode ON notification_prefs(mode);`)
+	return err
+}
+
+// migrateParticipationReminders adds reminders before events.
+func migrateParticipationReminders(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE participation_reminders (
+    participation_id  INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    choice            TEXT    NOT NULL DEFAULT 'day' CHECK (choice IN ('none', 'day', 'hour')),
+    sent_at           INTEGER,
+    cancel_token_hash TEXT    UNIQUE
+);`)
 	return err
 }
 
