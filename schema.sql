@@ -17,7 +17,11 @@ CREATE TABLE accounts (
     is_admin      INTEGER NOT NULL DEFAULT 0,
     locale        TEXT    NOT NULL DEFAULT '',
     created_at    INTEGER NOT NULL
-);
+, last_seen_at INTEGER, waiting_seen_at INTEGER NOT NULL DEFAULT 0);
+-- last_seen_at (when the account last used the site, to the quarter hour,
+-- for the administrators' Users page) and waiting_seen_at (when it last
+-- looked at "Waiting for you") were added by ALTER TABLE, written the way
+-- SQLite records it.
 
 -- Uploaded pictures live in the database so that one file is the whole
 -- instance (and one backup is all of it). Every row was re-encoded by us.
@@ -74,8 +78,23 @@ CREATE TABLE sessions (
     identity_id INTEGER REFERENCES actors(id) ON DELETE SET NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
-);
+, device TEXT NOT NULL DEFAULT '', last_seen_at INTEGER NOT NULL DEFAULT 0);
+-- device ("Firefox on Android", never the whole User-Agent) and
+-- last_seen_at (to the quarter hour) let people see and end their
+-- sessions; added by ALTER TABLE, written the way SQLite records it.
 CREATE INDEX sessions_account ON sessions(account_id);
+
+-- A change of an account's email waiting for the link sent to the new
+-- address. Only the link's hash is kept.
+CREATE TABLE email_changes (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    new_email  TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX email_changes_account ON email_changes(account_id);
 
 -- One-time secrets sent by link: the owner's first-run link, "set your
 -- password" links, invitations. Only a hash is kept.
@@ -624,6 +643,35 @@ CREATE TABLE suspended_actors (
 CREATE TABLE account_suspensions (
     account_id   INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     suspended_at INTEGER NOT NULL
+);
+
+-- Events a suspension turned into drafts, to publish again when the
+-- account is unsuspended.
+CREATE TABLE suspension_hidden_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
+);
+
+-- How an identity wants to be emailed about what waits for it, per kind
+-- ('now' or a daily 'digest'; no row: not emailed). mailed_until is the
+-- time of the newest item already mailed, so each is mailed once.
+CREATE TABLE notification_prefs (
+    identity_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL,
+    mode         TEXT    NOT NULL CHECK (mode IN ('now', 'digest')),
+    mailed_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (identity_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX notification_prefs_mode ON notification_prefs(mode);
+
+-- Reminders before an event, per participation: the person's choice
+-- ('none', 'day': the day before, 'hour': an hour before; no row: the
+-- day before), when the reminder was sent (once), and the hash of the
+-- cancel link it carried (a second cancel link for visitors).
+CREATE TABLE participation_reminders (
+    participation_id  INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    choice            TEXT    NOT NULL DEFAULT 'day' CHECK (choice IN ('none', 'day', 'hour')),
+    sent_at           INTEGER,
+    cancel_token_hash TEXT    UNIQUE
 );
 
 -- The instance's rules, in order (shown on /about, chosen in reports).

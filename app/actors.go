@@ -56,6 +56,11 @@ func (a *App) actorDocument(ctx context.Context, act *store.Actor) (*ap.Actor, e
 	}
 	doc.Discoverable = true
 	doc.ManuallyApprovesFollowers = act.ManuallyApproves
+	if act.AccountID != 0 {
+		if doc.Suspended, err = a.store.IsAccountSuspended(ctx, act.AccountID); err != nil {
+			return nil, err
+		}
+	}
 	return doc, nil
 }
 

@@ -41,7 +41,7 @@ func (a *App) adminPage(r *http.Request, title string) views.Page {
 var adminSections = []views.AdminLink{
 	{URL: "/admin/instance", Title: "This instance", Description: "Name, descriptions, contact, language, time zone, rules and policies shown on the About page."},
 	{URL: "/admin/registrations", Title: "Registrations", Description: "Who can create an account; invitation links."},
-	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails."},
+	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails; set-password links, suspensions, administrators."},
 	{URL: "/admin/reports", Title: "Reports", Description: "Reports of events and identities, and what was done about them."},
 	{URL: "/admin/federation", Title: "Federation", Description: "Which servers this instance exchanges with; block lists."},
 	{URL: "/admin/followers", Title: "Servers following this instance", Description: "Accept or refuse the servers that ask to receive this instance's events."},
@@ -105,7 +105,8 @@ func (a *App) createInvitation(w http.ResponseWriter, r *http.Request) error {
 
 func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	page := pageNumber(r)
-	accounts, err := a.store.ListAccountsWithIdentities(r.Context(), usersPerPage+1, (page-1)*usersPerPage)
+	query := adminUsersQuery(r)
+	accounts, err := a.store.AdminAccounts(r.Context(), query, usersPerPage+1, (page-1)*usersPerPage)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func (a *App) showAdminUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := a.adminPage(r, "Users")
-	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more, Waiting: waiting}))
+	return a.render(w, r, http.StatusOK, views.AdminUsersPage(p, views.UsersView{Accounts: accounts, Page: page, More: more, Waiting: waiting, Query: query}))
 }
 
 // answerRegistration lets an account from the approval queue log in

@@ -83,7 +83,7 @@ func clientIP(r *http.Request) string {
 }
 
 func (a *App) startSession(w http.ResponseWriter, r *http.Request, accountID, identityID int64) error {
-	secret, err := a.store.CreateSession(r.Context(), accountID, identityID, sessionTTL)
+	secret, err := a.store.CreateSessionFrom(r.Context(), accountID, identityID, sessionTTL, deviceOf(r.UserAgent()))
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ func validateAccountForm(l *i18n.Printer, f views.AccountForm, password string) 
 
 func (a *App) showSetPassword(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.store.PeekToken(r.Context(), store.TokenPassword, r.PathValue("token")); err != nil {
-		return &publicError{Status: http.StatusNotFound, Message: "This link is wrong, expired or already used."}
+		return badPasswordLink
 	}
 	p := a.page(r, a.printer(r).T("Choose your password"))
 	p.NoIndex = true
@@ -368,10 +368,17 @@ func (a *App) setPassword(w http.ResponseWriter, r *http.Request) error {
 		return a.store.ResetPasswordTx(r.Context(), tx, accountID, hash)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return &publicError{Status: http.StatusNotFound, Message: "This link is wrong, expired or already used."}
+		return badPasswordLink
 	}
 	if err != nil {
 		return err
+	}
+	// A suspended account gets its new password but no session: the
+	// login form tells its owner why.
+	if suspended, err := a.store.IsAccountSuspended(r.Context(), accountID); err != nil {
+		return err
+	} else if suspended {
+		return a.redirect(w, r, "/login", p.T("Your password is set."))
 	}
 	var identityID int64
 	if ids, err := a.store.IdentitiesOf(r.Context(), accountID); err == nil && len(ids) > 0 {

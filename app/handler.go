@@ -148,6 +148,9 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		p.Identity = rs.Identity
 		p.Identities = rs.Identities
 		p.Flash = rs.Flash
+		if rs.Account != nil {
+			p.Waiting = a.countWaiting(ctx, rs.Account)
+		}
 	}
 	return p
 }

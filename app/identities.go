@@ -59,6 +59,10 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	if actor.Kind != store.KindPerson {
 		return errNotFound()
 	}
+	suspended, err := a.store.IsAccountSuspended(ctx, actor.AccountID)
+	if err != nil {
+		return err
+	}
 	page := pageNumber(r)
 	upcoming, err := a.store.ListEvents(ctx, store.EventQuery{
 		Now: a.now(), OrganizerID: actor.ID, Listed: true,
@@ -85,11 +89,12 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	p.Feeds = a.identityFeeds(r, actor)
 	p.Head = views.PreviewHead(a.identityPreview(r, actor))
 	return a.render(w, r, http.StatusOK, views.IdentityPage(p, views.IdentityView{
-		Actor:    actor,
-		FediName: actor.Handle() + "@" + a.Host(),
-		Embed:    a.embedSnippet(actor),
-		Upcoming: views.EventList{Events: upcoming, Page: page, More: more},
-		Past:     past,
+		Actor:     actor,
+		FediName:  actor.Handle() + "@" + a.Host(),
+		Suspended: suspended,
+		Embed:     a.embedSnippet(actor),
+		Upcoming:  views.EventList{Events: upcoming, Page: page, More: more},
+		Past:      past,
 	}))
 }
 
@@ -238,10 +243,15 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, locale string, errs views.FieldErrors) error {
+	return a.renderAccountView(w, r, status, views.AccountView{Email: currentAccount(r).Email, Locale: locale, MailOff: !a.MailEnabled()}, errs)
+}
+
+// renderAccountView shows the account page with what a form kept.
+func (a *App) renderAccountView(w http.ResponseWriter, r *http.Request, status int, v views.AccountView, errs views.FieldErrors) error {
 	p := a.page(r, a.printer(r).T("Your account"))
 	p.NoIndex = true
 	w.Header().Set("Cache-Control", "no-store")
-	return a.render(w, r, status, views.AccountPage(p, views.AccountView{Email: currentAccount(r).Email, Locale: locale}, errs))
+	return a.render(w, r, status, views.AccountPage(p, v, errs))
 }
 
 // setLanguage saves the account's language; "" follows the browser.

@@ -90,14 +90,21 @@ func newMailer(cfg Config, instanceHost string) (*mailer, error) {
 
 // send delivers one message now.
 func (m *mailer) send(ctx context.Context, siteName string, msg store.Mail) error {
+	_, err := m.sendWithAnswer(ctx, siteName, msg)
+	return err
+}
+
+// sendWithAnswer delivers one message now and returns what the server
+// answered to it.
+func (m *mailer) sendWithAnswer(ctx context.Context, siteName string, msg store.Mail) (string, error) {
 	out := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := out.FromFormat(siteName, m.from); err != nil {
 		if err := out.From(m.from); err != nil {
-			return fmt.Errorf("sender: %w", err)
+			return "", fmt.Errorf("sender: %w", err)
 		}
 	}
 	if err := out.To(msg.To); err != nil {
-		return fmt.Errorf("recipient: %w", err)
+		return "", fmt.Errorf("recipient: %w", err)
 	}
 	out.Subject(msg.Subject)
 	out.SetMessageID()
@@ -122,9 +129,12 @@ func (m *mailer) send(ctx context.Context, siteName string, msg store.Mail) erro
 	}
 	c, err := gomail.NewClient(m.host, opts...)
 	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
+		return "", fmt.Errorf("smtp client: %w", err)
 	}
-	return c.DialAndSendWithContext(ctx, out)
+	if err := c.DialAndSendWithContext(ctx, out); err != nil {
+		return "", err
+	}
+	return out.ServerResponse(), nil
 }
 
 // MailEnabled tells whether this instance can send email.
@@ -154,16 +164,23 @@ func (a *App) mailEvent(l *i18n.Printer, e *store.Event) *views.MailEvent {
 // queueMail renders a message and queues it inside tx. The caller pokes
 // the worker after the commit with a.mailQueued().
 func (a *App) queueMail(ctx context.Context, tx *sql.Tx, to string, m views.Mail) error {
+	msg, err := a.renderMail(ctx, to, m)
+	if err != nil {
+		return err
+	}
+	return a.store.EnqueueMailTx(ctx, tx, msg)
+}
+
+// renderMail makes the text and HTML parts of a message.
+func (a *App) renderMail(ctx context.Context, to string, m views.Mail) (store.Mail, error) {
 	if m.Footer == "" {
 		m.Footer = a.setting(ctx, SettingName) + " · " + a.cfg.BaseURL
 	}
 	var html bytes.Buffer
 	if err := views.MailHTML(m).Render(ctx, &html); err != nil {
-		return fmt.Errorf("render mail: %w", err)
+		return store.Mail{}, fmt.Errorf("render mail: %w", err)
 	}
-	return a.store.EnqueueMailTx(ctx, tx, store.Mail{
-		To: to, Subject: m.Subject, Text: views.MailText(m), HTML: html.String(),
-	})
+	return store.Mail{To: to, Subject: m.Subject, Text: views.MailText(m), HTML: html.String()}, nil
 }
 
 // mailQueued wakes the mail worker without waiting for it.
@@ -205,10 +222,19 @@ func (a *App) dailyChores(ctx context.Context) {
 	if err := a.SyncRemoteGroups(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("remote groups", "err", err)
 	}
+	if err := a.MailWaitingNotifications(ctx, "digest"); err != nil && ctx.Err() == nil {
+		a.log.Error("daily digest of waiting items", "err", err)
+	}
 }
 
 func (a *App) mailWorker(ctx context.Context) {
 	for {
+		if err := a.MailWaitingNotifications(ctx, "now"); err != nil && ctx.Err() == nil {
+			a.log.Error("mail waiting items", "err", err)
+		}
+		if err := a.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("reminders", "err", err)
+		}
 		if _, err := a.DeliverMailDue(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("deliver mail", "err", err)
 		}

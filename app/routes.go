@@ -24,6 +24,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /logout", h(a.logout))
 	mux.Handle("GET /setup/{token}", h(a.showSetup))
 	mux.Handle("POST /setup/{token}", h(a.setup))
+	mux.Handle("GET /password/forgot", h(a.showForgotPassword))
+	mux.Handle("POST /password/forgot", h(a.forgotPassword))
 	mux.Handle("GET /password/{token}", h(a.showSetPassword))
 	mux.Handle("POST /password/{token}", h(a.setPassword))
 	mux.Handle("POST /me/identity", h(a.switchIdentity))
@@ -38,6 +40,12 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /me/account", h(a.showAccount))
 	mux.Handle("POST /me/account/language", h(a.setLanguage))
 	mux.Handle("POST /me/account/password", h(a.changePassword))
+	mux.Handle("POST /me/account/email", h(a.changeEmail))
+	mux.Handle("GET /me/email/{token}", h(a.showConfirmEmail))
+	mux.Handle("POST /me/email/{token}", h(a.confirmEmail))
+	mux.Handle("GET /me/sessions", h(a.showSessions))
+	mux.Handle("POST /me/sessions/end-others", h(a.endOtherSessions))
+	mux.Handle("POST /me/sessions/{id}/end", h(a.endSession))
 	mux.Handle("GET /me/export", h(a.downloadExport))
 	// Public identity pages, /@username: ServeMux wildcards take whole
 	// segments, so this takes any one-segment path and the handler keeps
@@ -51,7 +59,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /admin/registrations", h(a.adminOnly(a.setRegistrations)))
 	mux.Handle("POST /admin/invitations", h(a.adminOnly(a.createInvitation)))
 	mux.Handle("GET /admin/users", h(a.adminOnly(a.showAdminUsers)))
-	mux.Handle("POST /admin/users/{id}/{verb}", h(a.adminOnly(a.answerRegistration)))
+	mux.Handle("GET /admin/users/{id}", h(a.adminOnly(a.showAdminUser)))
+	mux.Handle("GET /admin/users/{id}/{verb}", h(a.adminOnly(a.showAccountAction)))
+	mux.Handle("POST /admin/users/{id}/{verb}", h(a.adminOnly(a.actOnAccount)))
 	mux.Handle("GET /admin/instance", h(a.adminOnly(a.showAdminInstance)))
 	mux.Handle("GET /admin/federation/queue", h(a.adminOnly(a.showFederationQueue)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
@@ -99,6 +109,8 @@ func (a *App) routes() http.Handler {
 	// emailed links; the organisers' side; "My events".
 	mux.Handle("POST /events/{uuid}/join", h(a.joinEvent))
 	mux.Handle("POST /events/{uuid}/leave", h(a.leaveEvent))
+	mux.Handle("GET /events/{uuid}/reminder", h(a.showReminderChoice))
+	mux.Handle("POST /events/{uuid}/reminder", h(a.setReminderChoice))
 	mux.Handle("GET /events/{uuid}/join-without-account", h(a.showJoinForm))
 	mux.Handle("POST /events/{uuid}/join-without-account", h(a.joinWithoutAccount))
 	mux.Handle("GET /participations/confirm/{token}", h(a.showConfirmParticipation))
@@ -111,6 +123,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/invite", h(a.inviteParticipant))
 	mux.Handle("POST /events/{uuid}/message", h(a.messageParticipants))
 	mux.Handle("GET /me/events", h(a.showMyEvents))
+	mux.Handle("GET /me/waiting", h(a.showWaiting))
+	mux.Handle("POST /me/waiting/email", h(a.saveNotificationPrefs))
 	mux.Handle("GET /me/calendar-sources", h(a.showMyCalendar))
 
 	// Comments (app/comments.go): local ones by form, remote ones through
@@ -125,6 +139,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /events/{uuid}/leave-remote", h(a.leaveRemoteEvent))
 	mux.Handle("GET /admin/mail", h(a.adminOnly(a.showAdminMail)))
 	mux.Handle("POST /admin/mail", h(a.adminOnly(a.setAdminMail)))
+	mux.Handle("POST /admin/mail/test", h(a.adminOnly(a.sendTestMail)))
 
 	// Federation: discovery, actors, collections, inboxes; following
 	// and followers of the acting identity.

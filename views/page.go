@@ -21,6 +21,7 @@ type Page struct {
 	Identity    *store.Actor  // the identity acting now
 	Identities  []store.Actor // all identities of the account
 	Flash       string
+	Waiting     int // what waits for the account: the header's badge
 	FlashError  bool
 	Asset       func(name string) string // checksum URL of a static file
 	Feeds       []FeedLink               // alternate feeds for <head> and the footer

@@ -44,6 +44,9 @@ type Actor struct {
 	ManuallyApprovesFollowers bool         `json:"manuallyApprovesFollowers"`
 	Attachment                []Attachment `json:"attachment,omitempty"`
 	Published                 time.Time    `json:"published,omitzero"`
+	// Suspended is Mastodon's toot:suspended: the instance's moderators
+	// suspended this actor's account.
+	Suspended bool `json:"suspended,omitempty"`
 
 	// Group only.
 	Openness    string `json:"openness,omitempty"`

@@ -102,6 +102,7 @@ var contextTerms = map[string]any{
 	"status":                        map[string]any{"@id": "ical:status", "@type": "ical:status"},
 
 	"discoverable":              "toot:discoverable",
+	"suspended":                 "toot:suspended",
 	"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 	"openness":                  map[string]any{"@id": "mz:openness", "@type": "@id"},
 	"memberCount":               map[string]any{"@id": "mz:memberCount", "@type": "sc:Integer"},

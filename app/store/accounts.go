@@ -175,6 +175,9 @@ func (s *Store) ListAccounts(ctx context.Context, limit, offset int) ([]Account,
 type AccountWithIdentities struct {
 	Account
 	Identities []Actor
+	// Set by AdminAccount(s) only.
+	LastSeen  time.Time // zero: never seen since it was recorded
+	Suspended bool
 }
 
 // ListAccountsWithIdentities lists accounts, newest first, each with its

@@ -29,6 +29,11 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateRemotePictures,
 	migratePeerServers,
 	migrateMediaThumbnails,
+	migrateAccountSelfService,
+	migrateSuspensionHiddenEvents,
+	migrateWaitingSeen,
+	migrateNotificationPrefs,
+	migrateParticipationReminders,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -484,6 +489,71 @@ CREATE TABLE media_thumbnails (
     content_type TEXT    NOT NULL,
     data         BLOB    NOT NULL,
     PRIMARY KEY (media_id, width)
+);`)
+	return err
+}
+
+// migrateAccountSelfService lets people see their sessions and change
+// their email, and administrators see when an account was last active.
+func migrateAccountSelfService(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+ALTER TABLE accounts ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE sessions ADD COLUMN device TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+-- A change of an account's email waiting for the link sent to the new
+-- address. Only the link's hash is kept.
+CREATE TABLE email_changes (
+    token_hash TEXT    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    new_email  TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX email_changes_account ON email_changes(account_id);`)
+	return err
+}
+
+// migrateSuspensionHiddenEvents remembers which events a suspension took
+// off, so that unsuspending puts back exactly those.
+func migrateSuspensionHiddenEvents(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE suspension_hidden_events (
+    event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE
+);`)
+	return err
+}
+
+// migrateWaitingSeen remembers when each account last looked at what
+// waits for it, so that news it has seen stop counting in the badge.
+func migrateWaitingSeen(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE accounts ADD COLUMN waiting_seen_at INTEGER NOT NULL DEFAULT 0;`)
+	return err
+}
+
+// migrateNotificationPrefs adds how identities want to be emailed about
+// what waits for them.
+func migrateNotificationPrefs(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE notification_prefs (
+    identity_id  INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL,
+    mode         TEXT    NOT NULL CHECK (mode IN ('now', 'digest')),
+    mailed_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (identity_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX notification_prefs_mode ON notification_prefs(mode);`)
+	return err
+}
+
+// migrateParticipationReminders adds reminders before events.
+func migrateParticipationReminders(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE participation_reminders (
+    participation_id  INTEGER PRIMARY KEY REFERENCES participations(id) ON DELETE CASCADE,
+    choice            TEXT    NOT NULL DEFAULT 'day' CHECK (choice IN ('none', 'day', 'hour')),
+    sent_at           INTEGER,
+    cancel_token_hash TEXT    UNIQUE
 );`)
 	return err
 }

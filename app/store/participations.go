@@ -130,14 +130,18 @@ func (s *Store) ParticipationByConfirmSecretTx(ctx context.Context, tx *sql.Tx, 
 	return s.oneParticipation(ctx, tx, `p.confirm_token_hash = ?`, HashSecret(secret))
 }
 
+// cancelSecretSQL finds a participation by the hash of a cancel link: the
+// one sent when joining, or the one in its reminder.
+const cancelSecretSQL = `(p.cancel_token_hash = ?1 OR p.id = (SELECT participation_id FROM participation_reminders WHERE cancel_token_hash = ?1))`
+
 // ParticipationByCancelSecret finds the participation a cancel link belongs to.
 func (s *Store) ParticipationByCancelSecret(ctx context.Context, secret string) (*Participation, error) {
-	return s.oneParticipation(ctx, s.db, `p.cancel_token_hash = ?`, HashSecret(secret))
+	return s.oneParticipation(ctx, s.db, cancelSecretSQL, HashSecret(secret))
 }
 
 // ParticipationByCancelSecretTx is ParticipationByCancelSecret inside a transaction.
 func (s *Store) ParticipationByCancelSecretTx(ctx context.Context, tx *sql.Tx, secret string) (*Participation, error) {
-	return s.oneParticipation(ctx, tx, `p.cancel_token_hash = ?`, HashSecret(secret))
+	return s.oneParticipation(ctx, tx, cancelSecretSQL, HashSecret(secret))
 }
 
 // ConfirmedCount is how many are coming to an event.
