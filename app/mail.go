@@ -157,6 +157,7 @@ func (a *App) queueMail(ctx context.Context, tx *sql.Tx, to string, m views.Mail
 	if m.Footer == "" {
 		m.Footer = a.setting(ctx, SettingName) + " · " + a.cfg.BaseURL
 	}
+	m.Accent = a.accent(ctx)
 	var html bytes.Buffer
 	if err := views.MailHTML(m).Render(ctx, &html); err != nil {
 		return fmt.Errorf("render mail: %w", err)
