@@ -114,3 +114,28 @@ func TestContrastRatioFollowsWCAG(t *testing.T) {
 		}
 	}
 }
+
+// A French-speaking visitor reads the whole frame of a page in French:
+// the skip link, the footer and the error pages.
+func TestFrenchVisitorReadsTheFrameAndErrorsInFrench(t *testing.T) {
+	ti := newTestInstance(t)
+	for _, path := range []string{"/no-such-page", "/events/00000000-0000-0000-0000-000000000000"} {
+		req, _ := http.NewRequest(http.MethodGet, ti.URL+path, nil)
+		req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
+		res, err := ti.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		text := pageText(string(b))
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d", path, res.StatusCode)
+		}
+		for _, want := range []string{"Aller au contenu", "Introuvable", "Cette page n’existe pas.", "À propos de cette instance", "Propulsé par Convene, logiciel libre"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: no %q in %q", path, want, text)
+			}
+		}
+	}
+}

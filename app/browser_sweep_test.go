@@ -170,8 +170,6 @@ func (s *sweepSite) publicPages() []sweepPage {
 		"/events/"+s.ownerEvent, "/events/"+s.seriesEvent, "/events/"+s.approvalEvent,
 		"/events/"+s.ownerEvent+"/join-without-account", "/report?event="+s.ownerEvent, "/embed?identity=claire",
 		"/login"),
-		// Registrations are closed on a new instance: the page says so.
-		sweepPage{"/register", http.StatusForbidden},
 		sweepPage{"/no-such-page", http.StatusNotFound})
 }
 
@@ -274,6 +272,7 @@ type pageReport struct {
 	InnerWidth  int      `json:"innerWidth"`
 	Wide        []string `json:"wide"`
 	Requests    []string `json:"requests"`
+	Header      float64  `json:"header"`
 }
 
 // reportJS measures the page: the document's status, its width against
@@ -293,6 +292,7 @@ const reportJS = `(() => {
 		innerWidth: w,
 		wide: wide,
 		requests: performance.getEntriesByType("resource").map(e => e.name),
+		header: document.querySelector("header.site") ? document.querySelector("header.site").getBoundingClientRect().height : 0,
 	});
 })()`
 
@@ -335,6 +335,11 @@ func sweep(t *testing.T, s *sweepSite, b *sweepBrowser, who string, pages []swee
 			if rep.Status != pg.status {
 				t.Errorf("%s: status %d, want %d", where, rep.Status, pg.status)
 			}
+			// On a phone the header stays one compact bar: the navigation
+			// folds into its menu.
+			if vp.mobile && rep.Header > 80 {
+				t.Errorf("%s: the header is %.0f px high, more than 80", where, rep.Header)
+			}
 			if rep.ScrollWidth > rep.InnerWidth {
 				t.Errorf("%s: wider than the screen (%d > %d): %v", where, rep.ScrollWidth, rep.InnerWidth, rep.Wide)
 			}
@@ -356,6 +361,7 @@ func sweep(t *testing.T, s *sweepSite, b *sweepBrowser, who string, pages []swee
 			}
 			if name, ok := shots[pg.path]; ok {
 				screenshotTo(t, ctx, name+"-"+vp.name)
+				firstScreenTo(t, ctx, name+"-first-screen-"+vp.name)
 			}
 			cancel()
 			msgs := b.takeConsole()
@@ -383,12 +389,34 @@ func screenshotTo(t *testing.T, ctx context.Context, name string) {
 	screenshot(t, ctx, name)
 }
 
+// firstScreenTo writes what the first screen shows, as a person sees the
+// page before scrolling (the README's pictures).
+func firstScreenTo(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("browser, screenshot %s: %v", name, err)
+	}
+	dir := os.Getenv("CONVENE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBrowserSweepVisitor(t *testing.T) {
 	axe := axeScript(t)
 	chromiumPath(t)
 	s := seedSweepSite(t)
 	fr := newSweepBrowser(t, s.ti, nil, "fr-FR,fr;q=0.9")
-	sweep(t, s, fr, "French visitor", s.publicPages(), axe, map[string]string{
+	// Registrations are closed on a new instance: the page says so.
+	pages := append(s.publicPages(), sweepPage{"/register", http.StatusForbidden})
+	sweep(t, s, fr, "French visitor", pages, axe, map[string]string{
 		"/": "visitor-fr-home", "/search?q=folk": "visitor-fr-search",
 	})
 }
@@ -409,7 +437,10 @@ func TestBrowserSweepOwner(t *testing.T) {
 	chromiumPath(t)
 	s := seedSweepSite(t)
 	b := newSweepBrowser(t, s.ti, &s.owner, "en")
-	sweep(t, s, b, "owner", append(append(s.publicPages(), s.memberPages(s.member)...), s.ownerPages()...), axe, map[string]string{
+	// The public pages were visited logged out and as a member; the
+	// owner sees those that change for an organiser and administrator.
+	pages := []sweepPage{{"/", 200}, {"/events/" + s.ownerEvent, 200}, {"/events/" + s.approvalEvent, 200}, {"/@velo", 200}, {s.discussionPath, 200}}
+	sweep(t, s, b, "owner", append(append(pages, s.memberPages(s.owner)...), s.ownerPages()...), axe, map[string]string{
 		"/": "owner-home", "/me/events": "owner-my-events",
 	})
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"github.com/a-h/templ"
+	"strings"
 
 	"strconv"
 	"time"
@@ -50,18 +51,34 @@ func pageURL(list EventList, n int) templ.SafeURL {
 	return templ.SafeURL("?" + list.BaseQuery + "page=" + strconv.Itoa(n))
 }
 
-// cardPlace is where an event happens in a few words: its place, else
-// "Online", else nothing.
+// cardPlace is where an event happens in a few words: its venue and
+// town (the full address is on its page), else "Online", else nothing.
 func cardPlace(p Page, e *store.Event) string {
+	place := shortPlace(e.Address)
 	switch {
-	case !e.Address.IsZero() && e.OnlineURL != "":
-		return e.Address.OneLine() + " · " + p.T("Online too")
-	case !e.Address.IsZero():
-		return e.Address.OneLine()
+	case place != "" && e.OnlineURL != "":
+		return place + " · " + p.T("Online too")
+	case place != "":
+		return place
 	case e.OnlineURL != "":
 		return p.T("Online")
 	}
 	return ""
+}
+
+// shortPlace is an address's venue and locality, or its whole line when
+// it has neither.
+func shortPlace(a store.Address) string {
+	var parts []string
+	for _, s := range []string{a.Venue, a.Locality} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return a.OneLine()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // seriesLine is a recurring series' card line: how it repeats and its
