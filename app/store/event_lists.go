@@ -56,16 +56,24 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	return s.queryEvents(ctx, "list events", query, args...)
 }
 
-// CountCap bounds how far a list's events are counted: a count costs a
-// walk over every match, and past a few hundred "500+" says as much.
-const CountCap = 500
+// CountCap bounds how far a list's events are counted: a count walks
+// every match (about 4 µs each on a small machine), and past a hundred
+// "more than 100" says as much; the pages go on with "Next".
+const CountCap = 100
 
 // CountEvents is how many events ListEvents would give for q without a
 // limit, at most CountCap.
 func (s *Store) CountEvents(ctx context.Context, q EventQuery) (int, error) {
 	from, where, args := q.filter()
+	// Ordered as the list is, so that the walk follows the list's index
+	// from its first event and stops at the cap, rather than going
+	// through the table from its oldest row.
+	order := "e.starts_at"
+	if q.Past {
+		order = "e.starts_at DESC"
+	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` LIMIT ?)`,
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ?)`,
 		append(args, CountCap)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
