@@ -40,6 +40,7 @@ func (a *App) adminPage(r *http.Request, title string) views.Page {
 // is English text, translated when shown.
 var adminSections = []views.AdminLink{
 	{URL: "/admin/instance", Title: "This instance", Description: "Name, descriptions, contact, language, time zone, rules and policies shown on the About page."},
+	{URL: "/admin/look", Title: "The instance's look", Description: "Logo, colour and the introduction of the home page."},
 	{URL: "/admin/registrations", Title: "Registrations", Description: "Who can create an account; invitation links."},
 	{URL: "/admin/users", Title: "Users", Description: "Accounts, their identities and emails; set-password links, suspensions, administrators."},
 	{URL: "/admin/reports", Title: "Reports", Description: "Reports of events and identities, and what was done about them."},

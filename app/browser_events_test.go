@@ -87,7 +87,7 @@ func TestBrowserOwnerPublishesVisitorFinds(t *testing.T) {
 		chromedp.Navigate(ti.URL+"/"),
 		chromedp.SendKeys(chromedp.CSS(`#home-q`), "mazurkas"),
 		chromedp.Submit(chromedp.CSS(`#home-q`)),
-		chromedp.WaitVisible(chromedp.CSS(`.card mark`)),
+		chromedp.WaitVisible(chromedp.CSS(`.event-card mark`)),
 		chromedp.Click(chromedp.Search(`//a[contains(., "Bal folk du printemps")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.event h1`)),
 	)

@@ -40,7 +40,7 @@ func TestFormatWhen(t *testing.T) {
 		{"en", start.Add(2 * time.Hour), "Saturday 14 March 2026, 19:00 – 21:00 (Europe/Paris)"},
 		{"en", start.Add(7 * time.Hour), "Saturday 14 March 2026, 19:00 – Sunday 15 March 2026, 02:00 (Europe/Paris)"},
 		{"en", start, "Saturday 14 March 2026, 19:00 (Europe/Paris)"},
-		{"fr", start.Add(2 * time.Hour), "samedi 14 mars 2026, 19 h 00 – 21 h 00 (Europe/Paris)"},
+		{"fr", start.Add(2 * time.Hour), "samedi 14 mars 2026, 19\u00a0h\u00a000 – 21\u00a0h\u00a000 (Europe/Paris)"},
 	} {
 		if got := formatWhen(i18n.For(tc.lang), start, tc.end, paris); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)

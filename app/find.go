@@ -23,15 +23,13 @@ func listPage(events []*store.Event, page int, base string) views.EventList {
 
 func (a *App) showPastEvents(w http.ResponseWriter, r *http.Request) error {
 	page := pageNumber(r)
-	events, err := a.store.ListEvents(r.Context(), store.EventQuery{
-		Now: a.now(), Listed: true, Past: true, Limit: eventsPerPage + 1, Offset: (page - 1) * eventsPerPage,
-	})
+	list, err := a.eventList(r, store.EventQuery{Now: a.now(), Listed: true, Past: true}, page)
 	if err != nil {
 		return err
 	}
 	p := a.page(r, "")
 	p.Title = p.T("Past events")
-	return a.render(w, r, http.StatusOK, views.PastEventsPage(p, listPage(events, page, "")))
+	return a.render(w, r, http.StatusOK, views.PastEventsPage(p, list))
 }
 
 // wantsPast reads the "past events" switch of tag and category pages.
@@ -43,20 +41,17 @@ func (a *App) showTag(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	page, past := pageNumber(r), wantsPast(r)
-	events, err := a.store.ListEvents(r.Context(), store.EventQuery{
-		Now: a.now(), Listed: true, Past: past, Tag: tag, Limit: eventsPerPage + 1, Offset: (page - 1) * eventsPerPage,
-	})
+	list, err := a.eventList(r, store.EventQuery{Now: a.now(), Listed: true, Past: past, Tag: tag, OnePerSeries: true}, page)
 	if err != nil {
 		return err
 	}
 	p := a.page(r, "")
 	p.Title = "#" + tag
 	p.Feeds = a.tagFeeds(r, tag)
-	base := ""
 	if past {
-		base = "when=past&"
+		list.BaseQuery = "when=past&"
 	}
-	return a.render(w, r, http.StatusOK, views.TagPage(p, tag, past, listPage(events, page, base)))
+	return a.render(w, r, http.StatusOK, views.TagPage(p, tag, past, list))
 }
 
 func (a *App) showCategories(w http.ResponseWriter, r *http.Request) error {
@@ -71,20 +66,17 @@ func (a *App) showCategory(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	page, past := pageNumber(r), wantsPast(r)
-	events, err := a.store.ListEvents(r.Context(), store.EventQuery{
-		Now: a.now(), Listed: true, Past: past, Category: category, Limit: eventsPerPage + 1, Offset: (page - 1) * eventsPerPage,
-	})
+	list, err := a.eventList(r, store.EventQuery{Now: a.now(), Listed: true, Past: past, Category: category, OnePerSeries: true}, page)
 	if err != nil {
 		return err
 	}
 	p := a.page(r, "")
 	p.Title = views.CategoryName(p.L, category)
 	p.Feeds = a.categoryFeeds(r, category)
-	base := ""
 	if past {
-		base = "when=past&"
+		list.BaseQuery = "when=past&"
 	}
-	return a.render(w, r, http.StatusOK, views.CategoryPage(p, category, past, listPage(events, page, base)))
+	return a.render(w, r, http.StatusOK, views.CategoryPage(p, category, past, list))
 }
 
 // Quick date ranges offered by the home page's filter bar.
@@ -220,9 +212,17 @@ func (a *App) showSearch(w http.ResponseWriter, r *http.Request) error {
 	if base != "" {
 		base += "&"
 	}
+	list := listPage(events, page, base)
+	if page > 1 || list.More {
+		if list.Total, err = a.store.CountSearch(r.Context(), q); err != nil {
+			return err
+		}
+	} else {
+		list.Total = len(list.Events)
+	}
 	withoutFilters := ""
 	if form.HasFilters() {
 		withoutFilters = "/search?" + url.Values{"q": {form.Q}}.Encode()
 	}
-	return a.render(w, r, http.StatusOK, views.SearchPage(p, form, errs, listPage(events, page, base), withoutFilters))
+	return a.render(w, r, http.StatusOK, views.SearchPage(p, form, errs, list, withoutFilters))
 }

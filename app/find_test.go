@@ -30,6 +30,10 @@ func addEvent(t testing.TB, ti *testInstance, organizerID int64, title string, i
 	for _, fn := range edit {
 		fn(e)
 	}
+	if e.DescriptionHTML == "" {
+		// As the event form does.
+		e.DescriptionHTML = renderMarkdown(e.DescriptionMD)
+	}
 	if err := ti.App.Store().CreateEvent(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}

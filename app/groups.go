@@ -241,7 +241,7 @@ func (a *App) renderGroup(w http.ResponseWriter, r *http.Request, gc *groupCtx) 
 			v.Following = f.State
 		}
 	}
-	if v.Upcoming, err = a.store.ListEvents(ctx, store.EventQuery{Now: a.now(), GroupID: g.ID, Listed: !v.CanRead, Limit: groupEventsShown}); err != nil {
+	if v.Upcoming, err = a.store.ListEvents(ctx, store.EventQuery{Now: a.now(), GroupID: g.ID, Listed: !v.CanRead, OnePerSeries: true, Limit: groupEventsShown}); err != nil {
 		return err
 	}
 	vis := []string{store.PostPublic}

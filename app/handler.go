@@ -142,6 +142,8 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		SiteName: a.setting(ctx, SettingName),
 		Path:     r.URL.RequestURI(),
 		Asset:    a.assets.URL,
+		LogoURL:  a.logoURL(ctx),
+		ThemeURL: a.themeURL(ctx),
 	}
 	if rs != nil {
 		p.Account = rs.Account

@@ -24,24 +24,43 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 	// Every server by default: following sources is how an instance shows
 	// more than its own events; "only this instance" narrows it.
 	localOnly := r.URL.Query().Get("origin") == "local"
-	events, err := a.store.ListEvents(r.Context(), store.EventQuery{
-		Now: a.now(), Listed: true, LocalOnly: localOnly, Limit: eventsPerPage + 1, Offset: (page - 1) * eventsPerPage,
-	})
+	q := store.EventQuery{Now: a.now(), Listed: true, LocalOnly: localOnly, OnePerSeries: true}
+	list, err := a.eventList(r, q, page)
 	if err != nil {
 		return err
 	}
-	more := len(events) > eventsPerPage
-	if more {
-		events = events[:eventsPerPage]
-	}
-	base := ""
 	if localOnly {
-		base = "origin=local&"
+		list.BaseQuery = "origin=local&"
 	}
 	p := a.page(r, "")
 	p.Description = a.setting(r.Context(), SettingDescription)
 	p.Feeds = a.instanceFeeds(r)
-	return a.render(w, r, http.StatusOK, views.HomePage(p, views.EventList{
-		Events: events, Page: page, More: more, BaseQuery: base,
-	}, a.setting(r.Context(), SettingDescription), localOnly))
+	return a.render(w, r, http.StatusOK, views.HomePage(p, list, views.HomeIntro{
+		Description: p.Description,
+		IntroHTML:   a.setting(r.Context(), settingHomeIntroHTML),
+		Admin:       p.Account != nil && p.Account.IsAdmin,
+	}, localOnly))
+}
+
+// eventList reads one page of q's events and counts the whole list, for
+// the pages that list events with numbered pages.
+func (a *App) eventList(r *http.Request, q store.EventQuery, page int) (views.EventList, error) {
+	q.Limit, q.Offset = eventsPerPage+1, (page-1)*eventsPerPage
+	events, err := a.store.ListEvents(r.Context(), q)
+	if err != nil {
+		return views.EventList{}, err
+	}
+	list := views.EventList{Events: events, Page: page}
+	if list.More = len(events) > eventsPerPage; list.More {
+		list.Events = events[:eventsPerPage]
+	}
+	// A first page that is not full needs no count: it is all there is.
+	if page > 1 || list.More {
+		if list.Total, err = a.store.CountEvents(r.Context(), q); err != nil {
+			return views.EventList{}, err
+		}
+	} else {
+		list.Total = len(list.Events)
+	}
+	return list, nil
 }

@@ -65,7 +65,7 @@ func (a *App) showIdentity(w http.ResponseWriter, r *http.Request) error {
 	}
 	page := pageNumber(r)
 	upcoming, err := a.store.ListEvents(ctx, store.EventQuery{
-		Now: a.now(), OrganizerID: actor.ID, Listed: true,
+		Now: a.now(), OrganizerID: actor.ID, Listed: true, OnePerSeries: true,
 		Limit: identityUpcomingPerPage + 1, Offset: (page - 1) * identityUpcomingPerPage,
 	})
 	if err != nil {

@@ -176,6 +176,7 @@ func (a *App) renderMail(ctx context.Context, to string, m views.Mail) (store.Ma
 	if m.Footer == "" {
 		m.Footer = a.setting(ctx, SettingName) + " · " + a.cfg.BaseURL
 	}
+	m.Accent = a.accent(ctx)
 	var html bytes.Buffer
 	if err := views.MailHTML(m).Render(ctx, &html); err != nil {
 		return store.Mail{}, fmt.Errorf("render mail: %w", err)

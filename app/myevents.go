@@ -42,7 +42,7 @@ func (a *App) showMyEvents(w http.ResponseWriter, r *http.Request) error {
 				g.Going = append(g.Going, mp)
 			}
 		}
-		g.Organising, err = a.store.ListEvents(ctx, store.EventQuery{Now: now, OrganizerID: id.ID, Limit: 100})
+		g.Organising, err = a.store.ListEvents(ctx, store.EventQuery{Now: now, OrganizerID: id.ID, OnePerSeries: true, Limit: 100})
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /admin/federation/queue", h(a.adminOnly(a.showFederationQueue)))
 	mux.Handle("POST /admin/instance", h(a.adminOnly(a.saveAdminInstance)))
 	mux.Handle("GET /about", h(a.showAbout))
+	mux.Handle("GET /admin/look", h(a.adminOnly(a.showAdminLook)))
+	mux.Handle("POST /admin/look", h(a.adminOnly(a.saveAdminLook)))
+	mux.Handle("GET /theme.css", h(a.serveTheme))
 
 	// Events.
 	mux.Handle("GET /events/new", h(a.showNewEvent))

@@ -24,6 +24,15 @@ const (
 	SettingTerms            = "instance.terms"
 	SettingPrivacy          = "instance.privacy"
 	SettingFederationPolicy = "instance.federation_policy" // which other servers we talk to, and on what terms
+
+	// The instance's own look: a logo (an uploaded picture's uuid), an
+	// accent colour (#rrggbb, readable on white and under white text),
+	// and an introduction for the home page (Markdown; its rendered HTML
+	// is kept beside it so the home page does not render it each time).
+	SettingLogo          = "instance.logo"
+	SettingAccent        = "instance.accent"
+	SettingHomeIntro     = "instance.home_intro"
+	settingHomeIntroHTML = "instance.home_intro_html"
 )
 
 var settingDefaults = map[string]string{

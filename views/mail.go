@@ -16,6 +16,18 @@ type Mail struct {
 	Action     MailLink   // the one thing to do, as a button
 	Links      []MailLink // secondary links, such as "cancel"
 	Footer     string
+	Accent     string // the instance's colour (#rrggbb), for the button; a default when empty
+}
+
+// DefaultAccent is the instance colour until its administrators choose one.
+const DefaultAccent = "#2f6f5e"
+
+// accent is the button colour: the instance's, checked when it was saved.
+func (m Mail) accent() string {
+	if m.Accent == "" {
+		return DefaultAccent
+	}
+	return m.Accent
 }
 
 // MailEvent is the short summary of an event in an email.

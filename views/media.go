@@ -1,8 +1,11 @@
 package views
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+
+	"convene/app/store"
 )
 
 // mediaWidths are the widths /media/{uuid}?w= serves copies at; they are
@@ -34,4 +37,18 @@ func MediaSrcset(uuid string) string {
 		b.WriteString("w")
 	}
 	return b.String()
+}
+
+// cardSizes tells the browser how wide a card's picture shows: the whole
+// width on a phone, a column of the grid wider up (see .event-cards).
+const cardSizes = "(min-width: 68rem) 22rem, (min-width: 40rem) 50vw, 100vw"
+
+// placeholderClass is the colour family of a banner-less event's card,
+// drawn from its category; "" (the instance colour) when it has none.
+func placeholderClass(category string) string {
+	i := slices.Index(store.Categories, category)
+	if i < 0 || category == "other" {
+		return "ph"
+	}
+	return "ph ph-" + strconv.Itoa(i%8)
 }

@@ -24,6 +24,8 @@ type Page struct {
 	Waiting     int // what waits for the account: the header's badge
 	FlashError  bool
 	Asset       func(name string) string // checksum URL of a static file
+	LogoURL     string                   // the instance's own logo, when its administrators set one
+	ThemeURL    string                   // stylesheet with the instance's own colours, when set
 	Feeds       []FeedLink               // alternate feeds for <head> and the footer
 	NoIndex     bool                     // ask search engines not to index
 	// Head is extra <head> content a handler brings (link previews and

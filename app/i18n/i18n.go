@@ -130,10 +130,31 @@ func (p *Printer) ShortDate(t time.Time) string {
 	return t.Format("Mon 2 Jan")
 }
 
+// MonthAbbr is a month in the few letters a date block has room for
+// ("Dec", "déc."): French months abbreviate as the language does.
+func (p *Printer) MonthAbbr(t time.Time) string {
+	if p != nil && p.Lang == "fr" {
+		return monthsAbbrFR[t.Month()-1]
+	}
+	return t.Format("Jan")
+}
+
+// WeekdayAbbr is a weekday's short name ("Sat", "sam.").
+func (p *Printer) WeekdayAbbr(t time.Time) string {
+	if p != nil && p.Lang == "fr" {
+		return weekdaysFR[t.Weekday()][:3] + "."
+	}
+	return t.Format("Mon")
+}
+
+var monthsAbbrFR = []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+
 // Time formats a time of day (24-hour clock in both languages so far).
+// French writes "18 h 30" with no-break spaces, so it never breaks
+// across lines.
 func (p *Printer) Time(t time.Time) string {
 	if p != nil && p.Lang == "fr" {
-		return strings.Replace(t.Format("15:04"), ":", " h ", 1)
+		return strings.Replace(t.Format("15:04"), ":", "\u00a0h\u00a0", 1)
 	}
 	return t.Format("15:04")
 }

@@ -121,6 +121,14 @@ type Event struct {
 	Tags                   []string
 	Links                  []Link
 
+	// Filled by list reads (queryEvents) for cards: the group the event
+	// is organised for, how many are coming, and the recurring series it
+	// is an occurrence of (0 and "" when it stands alone).
+	AttributedTo *Actor
+	Going        int
+	SeriesID     int64
+	SeriesRule   string
+
 	// Snippet is the description with the matched words marked by
 	// \x02 ... \x03, filled by a search only.
 	Snippet string
@@ -210,7 +218,8 @@ const eventColumns = `e.id, e.uuid, coalesce(e.uri, ''), e.organizer_id, e.title
 	coalesce((SELECT uuid FROM media WHERE id = e.banner_id), ''), e.status, e.visibility, e.draft,
 	e.join_mode, e.external_url, e.capacity, e.participation_message, e.comment_moderation,
 	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at,
-	coalesce(e.attributed_to_id, 0), coalesce((SELECT content_type FROM media WHERE id = e.banner_id), '')`
+	coalesce(e.attributed_to_id, 0), coalesce((SELECT content_type FROM media WHERE id = e.banner_id), ''),
+	coalesce(e.series_id, 0), coalesce((SELECT rule FROM series WHERE id = e.series_id), '')`
 
 func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error) {
 	var e Event
@@ -221,7 +230,8 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error
 		&e.Address.Locality, &e.Address.Region, &e.Address.Country, &e.Address.Latitude, &e.Address.Longitude,
 		&e.OnlineURL, &e.Category, &e.BannerID, &e.BannerUUID, &e.Status, &e.Visibility, &e.Draft,
 		&e.JoinMode, &e.ExternalURL, &e.Capacity, &e.ParticipationMessage, &e.CommentModeration,
-		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID, &e.BannerType}
+		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID, &e.BannerType,
+		&e.SeriesID, &e.SeriesRule}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, notFound(err)
 	}
@@ -406,9 +416,12 @@ func (s *Store) fillEvents(ctx context.Context, events []*Event) error {
 		byID[e.ID] = e
 		eventIDs = append(eventIDs, e.ID)
 		e.Tags, e.Links = nil, nil
-		if !seenOrganizer[e.OrganizerID] {
-			seenOrganizer[e.OrganizerID] = true
-			organizerIDs = append(organizerIDs, e.OrganizerID)
+		// The groups events are organised for come with the organizers.
+		for _, id := range []int64{e.OrganizerID, e.AttributedToID} {
+			if id != 0 && !seenOrganizer[id] {
+				seenOrganizer[id] = true
+				organizerIDs = append(organizerIDs, id)
+			}
 		}
 	}
 
@@ -428,9 +441,29 @@ func (s *Store) fillEvents(ctx context.Context, events []*Event) error {
 		if e.Organizer = organizers[e.OrganizerID]; e.Organizer == nil {
 			return fmt.Errorf("event %d: organizer %d: %w", e.ID, e.OrganizerID, ErrNotFound)
 		}
+		e.AttributedTo = organizers[e.AttributedToID]
 	}
 
 	ids := jsonIDs(eventIDs)
+	rows, err = s.db.QueryContext(ctx, `SELECT event_id, count(*) FROM participations
+		WHERE event_id IN (SELECT value FROM json_each(?)) AND state = 'confirmed' GROUP BY event_id`, ids)
+	if err != nil {
+		return fmt.Errorf("event participants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return fmt.Errorf("event participants: %w", err)
+		}
+		byID[id].Going = n
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event participants: %w", err)
+	}
+	rows.Close()
+
 	rows, err = s.db.QueryContext(ctx, `SELECT event_id, tag FROM event_tags WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, tag`, ids)
 	if err != nil {
 		return fmt.Errorf("event tags: %w", err)

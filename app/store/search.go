@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -30,6 +32,71 @@ type SearchQuery struct {
 	LocalOnly   bool   // leave out events from other servers
 	Limit       int
 	Offset      int
+}
+
+// filter is the WHERE of q's events (words aside), with its arguments.
+func (q SearchQuery) filter() (string, []any) {
+	now := q.Now.Unix()
+	where := []string{listedSQL}
+	args := []any{now}
+	var from, to int64 // bounds of the time window, 0 when open
+	if !q.From.IsZero() {
+		from = q.From.Unix()
+		where = append(where, "e.ends_at >= ?")
+		args = append(args, from)
+	}
+	if !q.To.IsZero() {
+		to = q.To.Unix()
+		where = append(where, "e.starts_at < ?")
+		args = append(args, to)
+	}
+	if !q.IncludePast {
+		where = append(where, notEndedSQL)
+		args = append(args, now, now)
+		// A recurring series is found once: its next listed occurrence
+		// in the window asked for.
+		c, a := nextOfSeriesSQL(max(now, from), true)
+		if to != 0 {
+			c = strings.Replace(c, "ORDER BY o.starts_at", "AND o.starts_at < ? ORDER BY o.starts_at", 1)
+			a = append(a, to)
+		}
+		where = append(where, c)
+		args = append(args, a...)
+	}
+	if q.Category != "" {
+		where = append(where, "e.category = ?")
+		args = append(args, q.Category)
+	}
+	if q.LocalOnly {
+		where = append(where, localOnlySQL)
+	}
+	switch q.Attend {
+	case AttendOnline:
+		where = append(where, "e.online_url <> ''")
+	case AttendInPerson:
+		where = append(where, "((e.venue || e.street || e.postal_code || e.locality || e.region || e.country) <> '' OR e.latitude IS NOT NULL)")
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// CountSearch is how many events SearchEvents would find for q without a
+// limit, at most CountCap.
+func (s *Store) CountSearch(ctx context.Context, q SearchQuery) (int, error) {
+	where, args := q.filter()
+	terms := searchTerms(q.Words)
+	query := `SELECT count(*) FROM (SELECT 1 FROM events e WHERE ` + where + ` LIMIT ?)`
+	if len(terms) > 0 {
+		query = `SELECT count(*) FROM (SELECT 1 FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
+			WHERE events_fts MATCH ? AND ` + where + ` LIMIT ?)`
+		args = append([]any{matchExpression(q.Words)}, args...)
+	} else if strings.TrimSpace(q.Words) != "" {
+		return 0, nil
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, query, append(args, CountCap)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count search: %w", err)
+	}
+	return n, nil
 }
 
 // maxSearchTerms bounds the work a single query can ask of the index.
@@ -75,34 +142,7 @@ func matchExpression(words string) string {
 // then the soonest, and TitleMarked and Snippet show the matched words
 // between \x02 and \x03. Without words it lists events in time order.
 func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, error) {
-	now := q.Now.Unix()
-	where := []string{"e.visibility = 'public' AND e.draft = 0 AND e.published_at <= ?"}
-	args := []any{now}
-	if !q.IncludePast {
-		where = append(where, notEndedSQL)
-		args = append(args, now, now)
-	}
-	if !q.From.IsZero() {
-		where = append(where, "e.ends_at >= ?")
-		args = append(args, q.From.Unix())
-	}
-	if !q.To.IsZero() {
-		where = append(where, "e.starts_at < ?")
-		args = append(args, q.To.Unix())
-	}
-	if q.Category != "" {
-		where = append(where, "e.category = ?")
-		args = append(args, q.Category)
-	}
-	if q.LocalOnly {
-		where = append(where, localOnlySQL)
-	}
-	switch q.Attend {
-	case AttendOnline:
-		where = append(where, "e.online_url <> ''")
-	case AttendInPerson:
-		where = append(where, "((e.venue || e.street || e.postal_code || e.locality || e.region || e.country) <> '' OR e.latitude IS NOT NULL)")
-	}
+	where, args := q.filter()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 20
@@ -114,22 +154,26 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 			// Only punctuation was typed: nothing can match it.
 			return nil, nil
 		}
-		query = `SELECT ` + eventColumns + ` FROM events e WHERE ` + strings.Join(where, " AND ") +
+		query = `SELECT ` + eventColumns + ` FROM events e WHERE ` + where +
 			` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
 		args = append(args, limit, q.Offset)
 	} else {
 		// The index finds the matches first (CROSS JOIN fixes that order),
-		// then the filters narrow them and bm25 ranks them; its weights
-		// follow the columns: title, description, place, tags. Only the
-		// page's rows are then read in full.
+		// then the filters narrow them. Events whose title holds every
+		// word come first, whatever their descriptions say; bm25 ranks
+		// within each part, its weights following the columns: title,
+		// description, place, tags. Only the page's rows are then read
+		// in full.
+		expr := matchExpression(q.Words)
 		query = `WITH ranked AS (
-			SELECT events_fts.rowid AS id, bm25(events_fts, 10.0, 1.0, 3.0, 5.0) AS rank, e.starts_at AS starts_at
+			SELECT events_fts.rowid AS id, bm25(events_fts, 10.0, 1.0, 3.0, 5.0) AS rank, e.starts_at AS starts_at,
+				events_fts.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) AS in_title
 			FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
-			WHERE events_fts MATCH ? AND ` + strings.Join(where, " AND ") + `
-			ORDER BY rank, e.starts_at, e.id LIMIT ? OFFSET ?)
+			WHERE events_fts MATCH ? AND ` + where + `
+			ORDER BY in_title DESC, rank, e.starts_at, e.id LIMIT ? OFFSET ?)
 			SELECT ` + eventColumns + ` FROM ranked CROSS JOIN events e ON e.id = ranked.id
-			ORDER BY ranked.rank, ranked.starts_at, ranked.id`
-		args = append([]any{matchExpression(q.Words)}, args...)
+			ORDER BY ranked.in_title DESC, ranked.rank, ranked.starts_at, ranked.id`
+		args = append([]any{"title : (" + expr + ")", expr}, args...)
 		args = append(args, limit, q.Offset)
 	}
 	out, err := s.queryEvents(ctx, "search events", query, args...)
@@ -145,11 +189,37 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 			if title, ok := m.mark(e.Title); ok {
 				e.TitleMarked = title
 			}
-			e.Snippet = m.snippet(e.DescriptionMD, snippetTokens)
+			// The rendered description read as text: no Markdown signs,
+			// and remote events (which have no Markdown) get one too.
+			e.Snippet = m.snippet(htmlText(e.DescriptionHTML), snippetTokens)
 		}
 	}
 	return out, nil
 }
+
+// htmlText is the text a reader sees in a fragment of HTML: tags
+// dropped, entities decoded, runs of white space made one space.
+func htmlText(fragment string) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return strings.Join(strings.Fields(b.String()), " ")
+		case html.TextToken:
+			b.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			// Blocks and line breaks separate words; inline tags do not.
+			if name, _ := z.TagName(); blockTags[string(name)] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+var blockTags = map[string]bool{"p": true, "br": true, "li": true, "ul": true, "ol": true, "div": true,
+	"blockquote": true, "pre": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+	"hr": true, "tr": true, "td": true, "th": true}
 
 // snippetTokens is how many words a search result's excerpt shows.
 const snippetTokens = 24

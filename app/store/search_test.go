@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +97,7 @@ func TestSearchMarksMatchedWords(t *testing.T) {
 	f := newSearchFixture(t)
 	f.add(t, "Folk <b>dance</b> ball", time.Hour, func(e *Event) {
 		e.DescriptionMD = "An evening of traditional dancing with a live band from Brittany."
+		e.DescriptionHTML = "<p>" + e.DescriptionMD + "</p>"
 	})
 	events, err := f.s.SearchEvents(context.Background(), SearchQuery{Words: "danc", Now: f.now})
 	if err != nil || len(events) != 1 {
@@ -292,4 +294,82 @@ func TestMarkerFollowsTheIndexFolding(t *testing.T) {
 	if s := m.snippet("no match at all", 10); s != "" {
 		t.Errorf("snippet without a match: %q", s)
 	}
+}
+
+func TestSearchPutsTitleMatchesAboveDescriptionsThatRepeatTheWord(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Garden open day", 12*time.Hour, func(e *Event) {
+		e.DescriptionMD = "Choir! " + strings.Repeat("choir ", 40)
+		e.DescriptionHTML = "<p>" + e.DescriptionMD + "</p>"
+	})
+	long := "A long evening with the neighbourhood choir and friends from the other side of the river, then songs, tea and cakes until late at night in the old market hall"
+	f.add(t, long, 48*time.Hour)
+	got := f.search(t, SearchQuery{Words: "choir"})
+	sameTitles(t, "choir", got, long, "Garden open day")
+}
+
+func TestSearchSnippetIsPlainText(t *testing.T) {
+	f := newSearchFixture(t)
+	f.add(t, "Ball", 12*time.Hour, func(e *Event) {
+		e.DescriptionMD = "**Bring** [your shoes](https://example.org/shoes) and *dance*"
+		e.DescriptionHTML = `<p><strong>Bring</strong> <a href="https://example.org/shoes">your shoes</a> and <em>dance</em></p>`
+	})
+	events, err := f.s.SearchEvents(context.Background(), SearchQuery{Words: "shoes", Now: f.now})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("search: %v %v", events, err)
+	}
+	if got, want := events[0].Snippet, "Bring your \x02shoes\x03 and dance"; got != want {
+		t.Errorf("snippet %q, want %q", got, want)
+	}
+}
+
+// A weekly series shows once in a list and in search, as its next date;
+// counts agree with what the lists show.
+func TestSeriesShowsOnceInListsAndSearch(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	var occurrences []*Event
+	for week := range 4 {
+		occurrences = append(occurrences, f.add(t, "Sewing workshop", time.Duration(week*7*24-24)*time.Hour))
+	}
+	f.add(t, "Picnic", 30*time.Hour)
+	err := f.s.Tx(ctx, func(tx *sql.Tx) error {
+		sr := &Series{OrganizerID: f.orgID, Rule: "FREQ=WEEKLY;BYDAY=MO", FirstStart: "2026-03-09T12:00:00", Duration: 2 * time.Hour, Timezone: "Europe/Paris"}
+		if err := f.s.CreateSeriesTx(ctx, tx, sr, occurrences[0].ID); err != nil {
+			return err
+		}
+		for _, o := range occurrences[1:] {
+			if err := f.s.SetEventSeriesTx(ctx, tx, o.ID, sr.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := EventQuery{Now: f.now, Listed: true, OnePerSeries: true}
+	list, err := f.s.ListEvents(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list {
+		got = append(got, e.Title+"@"+e.StartsAt.Format("01-02"))
+		if e.Title == "Sewing workshop" && (e.SeriesID == 0 || e.SeriesRule != "FREQ=WEEKLY;BYDAY=MO") {
+			t.Errorf("the series' card does not know its series: %d %q", e.SeriesID, e.SeriesRule)
+		}
+	}
+	// The first occurrence has ended: the next one (in six days) stands for the series.
+	sameTitles(t, "home list", got, "Picnic@03-11", "Sewing workshop@03-16")
+	if n, err := f.s.CountEvents(ctx, q); err != nil || n != 2 {
+		t.Errorf("count %d, %v; want 2", n, err)
+	}
+	sameTitles(t, "search", f.search(t, SearchQuery{Words: "sewing"}), "Sewing workshop")
+	if n, err := f.s.CountSearch(ctx, SearchQuery{Words: "sewing", Now: f.now}); err != nil || n != 1 {
+		t.Errorf("search count %d, %v; want 1", n, err)
+	}
+	// In a window holding only a later date, that date is found.
+	later := f.search(t, SearchQuery{From: f.now.Add(10 * 24 * time.Hour), To: f.now.Add(16 * 24 * time.Hour)})
+	sameTitles(t, "window", later, "Sewing workshop")
 }

@@ -1,0 +1,125 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"convene/app/store"
+)
+
+// BenchmarkHomePageOwnBytes is the home page of 10,000 events rendered
+// every time (page cache off), read against a handler writing that same
+// page's bytes and headers with no database and no template, in the same
+// run: the ratio is baseline ns/op over rendered ns/op.
+//
+//	go test ./app -run '^$' -bench BenchmarkHomePageOwnBytes -benchtime 2s
+func BenchmarkHomePageOwnBytes(b *testing.B) {
+	ti := newTestInstance(b)
+	seedEvents(b, ti, 10000)
+	ti.App.pages = nil
+	h := ti.App.Handler()
+	page := benchServe(b, h, "/")
+	body, header := page.Body.Bytes(), page.Header().Clone()
+	b.Run("baseline", func(b *testing.B) {
+		b.ReportMetric(float64(len(body)), "bytes/page")
+		benchPath(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(body)
+		}), "/")
+	})
+	b.Run("rendered", func(b *testing.B) { benchPath(b, h, "/") })
+}
+
+// noisyJPEG is a photograph-like banner: noise does not compress, as
+// photos barely do, so the bytes are not flattered.
+func noisyJPEG(b testing.TB, w, h int, seed uint64) []byte {
+	rnd := rand.New(rand.NewPCG(seed, 7))
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x*255/w) ^ uint8(rnd.IntN(40)), uint8(y*255/h) ^ uint8(rnd.IntN(40)), uint8(rnd.IntN(60) + 90), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkHomeFirstVisitBytes opens the home page of an instance with 20
+// upcoming events that all have a 1600×800 banner in a fresh browser, at
+// a phone's and a desktop's size, and reports what the first visit
+// transfers (HTML, CSS, pictures: whatever the browser fetched once the
+// page settled, lazy pictures below the fold left out by the browser)
+// and the stylesheet's size. Bytes, not time: -benchtime 1x is enough.
+func BenchmarkHomeFirstVisitBytes(b *testing.B) {
+	chromiumPath(b)
+	ti := newTestInstance(b)
+	ctx := context.Background()
+	_, org, err := ti.App.Store().CreateAccountWithIdentity(ctx, "org@example.org", "", false, store.NewIdentity{Username: "org"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := ti.App.now()
+	published := now.Add(-time.Hour)
+	for i := range 20 {
+		m, msg, err := ti.App.saveImage(ctx, nil, noisyJPEG(b, 1600, 800, uint64(i)))
+		if err != nil || msg != "" {
+			b.Fatalf("banner: %v %s", err, msg)
+		}
+		start := now.Add(time.Duration(i+1) * 26 * time.Hour)
+		e := &store.Event{OrganizerID: org.ID, Title: fmt.Sprintf("Neighbourhood event %d", i+1), StartsAt: start, EndsAt: start.Add(2 * time.Hour),
+			Timezone: "Europe/Paris", Category: store.Categories[i%len(store.Categories)], Status: store.StatusConfirmed,
+			Visibility: store.VisibilityPublic, JoinMode: store.JoinFree, CommentModeration: store.CommentsAllowAll,
+			PublishedAt: &published, BannerID: m.ID, Address: store.Address{Venue: "Maison du quartier", Locality: "Lyon"}}
+		if err := ti.App.Store().CreateEvent(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, vp := range sweepViewports {
+		b.Run(vp.name, func(b *testing.B) {
+			for b.Loop() {
+				tab := newBrowser(b)
+				opts := []chromedp.EmulateViewportOption{}
+				if vp.mobile {
+					opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+				}
+				browserDo(b, tab, "open the home page", chromedp.EmulateViewport(vp.width, vp.height, opts...),
+					chromedp.Navigate(ti.URL+"/"), chromedp.Sleep(time.Second))
+				raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`JSON.stringify({
+					html: performance.getEntriesByType("navigation")[0].encodedBodySize,
+					css: performance.getEntriesByType("resource").filter(e => e.initiatorType === "link" && e.name.includes(".css")).reduce((s, e) => s + e.encodedBodySize, 0),
+					img: performance.getEntriesByType("resource").filter(e => e.initiatorType === "img").reduce((s, e) => s + e.encodedBodySize, 0),
+					imgs: performance.getEntriesByType("resource").filter(e => e.initiatorType === "img" && e.name.includes("/media/")).length,
+				})`))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var got struct{ HTML, CSS, Img, Imgs int }
+				if err := json.Unmarshal([]byte(raw), &got); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(got.HTML), "html_B")
+				b.ReportMetric(float64(got.CSS), "css_B")
+				b.ReportMetric(float64(got.Img), "img_B")
+				b.ReportMetric(float64(got.Imgs), "banners")
+				b.ReportMetric(float64(got.HTML+got.CSS+got.Img), "total_B")
+			}
+		})
+	}
+}
