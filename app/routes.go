@@ -77,6 +77,10 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /tags/{tag}", h(a.cachedForVisitors(a.showTag)))
 	mux.Handle("GET /categories", h(a.cachedForVisitors(a.showCategories)))
 	mux.Handle("GET /categories/{category}", h(a.cachedForVisitors(a.showCategory)))
+	// The month calendar (app/calendar.go), the instance's or one
+	// identity's or group's (/calendar/@name).
+	mux.Handle("GET /calendar", h(a.showCalendar))
+	mux.Handle("GET /calendar/{handle}", h(a.showActorCalendar))
 
 	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
 	// whole segment, so "@alice.rss" is one file name under /feeds/.

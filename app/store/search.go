@@ -25,6 +25,9 @@ type SearchQuery struct {
 	// overlaps [From, To). Zero means unbounded.
 	From, To    time.Time
 	Category    string
+	Tag         string
+	OrganizerID int64  // only this identity's events
+	GroupID     int64  // only the events organised for this group
 	Attend      string // AttendAny, AttendOnline or AttendInPerson
 	IncludePast bool   // also events that ended before Now
 	LocalOnly   bool   // leave out events from other servers
@@ -83,8 +86,10 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		args = append(args, now, now)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "e.ends_at >= ?")
-		args = append(args, q.From.Unix())
+		// As in notEndedSQL: no event ending after From started before
+		// From minus the longest duration, which bounds the index scan.
+		where = append(where, "e.ends_at >= ? AND e.starts_at >= ? - (SELECT coalesce(max(ends_at - starts_at), 0) FROM events)")
+		args = append(args, q.From.Unix(), q.From.Unix())
 	}
 	if !q.To.IsZero() {
 		where = append(where, "e.starts_at < ?")
@@ -93,6 +98,18 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if q.Category != "" {
 		where = append(where, "e.category = ?")
 		args = append(args, q.Category)
+	}
+	if q.Tag != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM event_tags t WHERE t.event_id = e.id AND t.tag = ?)")
+		args = append(args, q.Tag)
+	}
+	if q.OrganizerID != 0 {
+		where = append(where, "e.organizer_id = ?")
+		args = append(args, q.OrganizerID)
+	}
+	if q.GroupID != 0 {
+		where = append(where, "e.attributed_to_id = ?")
+		args = append(args, q.GroupID)
 	}
 	if q.LocalOnly {
 		where = append(where, localOnlySQL)
