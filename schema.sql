@@ -711,3 +711,11 @@ CREATE TABLE probation_accounts (
     account_id  INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     events_left INTEGER NOT NULL
 );
+
+-- The geocoder's answers by normalised query (app/geocode): an address is
+-- asked once. places is a JSON array of {name, lat, lon}; [] is "not found".
+CREATE TABLE geocode_cache (
+    query      TEXT    PRIMARY KEY,
+    places     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;

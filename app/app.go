@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"convene/app/geocode"
 	"convene/app/store"
 	"convene/static"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	// FederationResolve, when set, replaces DNS for federation requests
 	// (tests make a name resolve to a chosen address, or not at all).
 	FederationResolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// GeocoderURL is a Nominatim-compatible service turning addresses into
+	// coordinates (app/geocode); empty turns geocoding off.
+	GeocoderURL string
 }
 
 // App is one running Convene instance.
@@ -69,6 +73,8 @@ type App struct {
 	settings map[string]string // cached instance settings; nil when stale
 
 	pending pendingImports // import previews waiting for confirmation
+
+	geocoder *geocode.Client // nil when no geocoder is configured
 }
 
 // New opens the database (creating and migrating it as needed) and builds
@@ -108,6 +114,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:     newPageCache(),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
+	if a.geocoder, err = newGeocoder(cfg, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -63,6 +63,8 @@ func (a *App) routes() http.Handler {
 	// Peers asking for ActivityStreams get the event at the same URL.
 	mux.Handle("GET /events/{uuid}", negotiate(h(a.showEventJSON), h(a.cachedForVisitors(a.showEvent))))
 	mux.Handle("GET /events/{uuid}/edit", h(a.showEditEvent))
+	// Addresses to places for the event form's script (app/geocoding.go).
+	mux.Handle("GET /places/suggest", h(a.suggestPlaces))
 	mux.Handle("POST /events/{uuid}/edit", h(a.updateEvent))
 	mux.Handle("POST /events/{uuid}/publish", h(a.publishEvent))
 	mux.Handle("POST /events/{uuid}/cancel", h(a.cancelEvent))

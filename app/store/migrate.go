@@ -25,6 +25,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateMaps,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +421,18 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateMaps adds the geocoder's answers, kept so that an address is
+// asked once (app/geocode).
+func migrateMaps(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE geocode_cache (
+    query      TEXT    PRIMARY KEY,
+    places     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;`)
 	return err
 }
 
