@@ -132,6 +132,8 @@ CREATE INDEX events_published ON events(visibility, draft, published_at, updated
 -- The longest duration of any event, read at once by lists of upcoming
 -- events to bound their scan of events_listed (see store.notEndedSQL).
 CREATE INDEX events_duration ON events(ends_at - starts_at);
+-- "Near" searches look in a latitude/longitude box first (app/geo).
+CREATE INDEX events_position ON events(latitude, longitude);
 
 CREATE TABLE event_tags (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,

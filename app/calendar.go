@@ -73,7 +73,8 @@ func calendarPeriod(v url.Values, now time.Time) (calgrid.Period, bool) {
 // field gets its message; the form keeps what was typed.
 func (a *App) readEventFilters(r *http.Request, p views.Page, q *store.SearchQuery) (views.EventFilters, views.FieldErrors) {
 	v := r.URL.Query()
-	f := views.EventFilters{Category: v.Get("category"), Tag: strings.TrimSpace(v.Get("tag")), Attend: v.Get("attend")}
+	f := views.EventFilters{Category: v.Get("category"), Tag: strings.TrimSpace(v.Get("tag")), Attend: v.Get("attend"),
+		Near: v.Get("near"), Km: v.Get("km")}
 	errs := views.FieldErrors{}
 	if f.Category != "" && !slices.Contains(store.Categories, f.Category) {
 		errs["category"] = p.T("This category does not exist. Choose one from the list.")
@@ -91,6 +92,7 @@ func (a *App) readEventFilters(r *http.Request, p views.Page, q *store.SearchQue
 	default:
 		errs["attend"] = p.T("Choose online, in person or either.")
 	}
+	q.Near = a.readNear(r.Context(), p.L, f.Near, f.Km, errs)
 	return f, errs
 }
 

@@ -42,9 +42,19 @@ func (n *localNominatim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			{"place_id":124,"lat":"45.7710000","lon":"4.8900000",
 			"display_name":"Rue de la République, Villeurbanne, Métropole de Lyon, Rhône, France",
 			"class":"highway","type":"residential","importance":0.4}]`))
+	case strings.HasPrefix(q, "Villeurbanne"):
+		w.Write([]byte(`[{"place_id":125,"osm_type":"relation","osm_id":120972,"lat":"45.7719","lon":"4.8902",
+			"display_name":"Villeurbanne, Métropole de Lyon, Rhône, France","class":"boundary","type":"administrative"}]`))
 	default:
 		w.Write([]byte(`[]`))
 	}
+}
+
+// newNominatimServer serves n on loopback and returns its URL.
+func newNominatimServer(t *testing.T, n *localNominatim) string {
+	srv := httptest.NewServer(n)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func (n *localNominatim) count() int {
@@ -58,10 +68,9 @@ func (n *localNominatim) count() int {
 func geocodedInstance(t *testing.T) (*testInstance, *localNominatim, *http.Client) {
 	t.Helper()
 	n := &localNominatim{}
-	srv := httptest.NewServer(n)
-	t.Cleanup(srv.Close)
+	srv := newNominatimServer(t, n)
 	clock := newTestClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	ti := newTestInstance(t, func(c *Config) { c.Now = clock.Now; c.GeocoderURL = srv.URL })
+	ti := newTestInstance(t, func(c *Config) { c.Now = clock.Now; c.GeocoderURL = srv })
 	ti.createAccount(t, "alice@example.org", "alice", "alice-password", false)
 	return ti, n, ti.login(t, "alice", "alice-password")
 }

@@ -425,14 +425,16 @@ ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
 }
 
 // migrateMaps adds the geocoder's answers, kept so that an address is
-// asked once (app/geocode).
+// asked once (app/geocode), and the index of events' positions for
+// "near" searches.
 func migrateMaps(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 CREATE TABLE geocode_cache (
     query      TEXT    PRIMARY KEY,
     places     TEXT    NOT NULL,
     created_at INTEGER NOT NULL
-) WITHOUT ROWID;`)
+) WITHOUT ROWID;
+CREATE INDEX events_position ON events(latitude, longitude);`)
 	return err
 }
 

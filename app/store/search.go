@@ -2,12 +2,44 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"strings"
 	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+	"modernc.org/sqlite"
+
+	"convene/app/geo"
 )
+
+// Near is a point and a radius around it.
+type Near struct {
+	geo.Point
+	Km float64
+}
+
+// distance_km(lat1, lon1, lat2, lon2) is the great-circle distance, for
+// "near" searches; NULL when a position is missing.
+func init() {
+	err := sqlite.RegisterDeterministicScalarFunction("distance_km", 4, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		var v [4]float64
+		for i, a := range args {
+			switch x := a.(type) {
+			case float64:
+				v[i] = x
+			case int64:
+				v[i] = float64(x)
+			default:
+				return nil, nil
+			}
+		}
+		return geo.DistanceKm(geo.Point{Lat: v[0], Lon: v[1]}, geo.Point{Lat: v[2], Lon: v[3]}), nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
 
 // Where an event can be attended, for search filters.
 const (
@@ -29,8 +61,10 @@ type SearchQuery struct {
 	OrganizerID int64  // only this identity's events
 	GroupID     int64  // only the events organised for this group
 	Attend      string // AttendAny, AttendOnline or AttendInPerson
-	IncludePast bool   // also events that ended before Now
-	LocalOnly   bool   // leave out events from other servers
+	// Near keeps events whose place is within Near.Km of a point.
+	Near        *Near
+	IncludePast bool // also events that ended before Now
+	LocalOnly   bool // leave out events from other servers
 	Limit       int
 	Offset      int
 }
@@ -114,6 +148,22 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if q.LocalOnly {
 		where = append(where, localOnlySQL)
 	}
+	if q.Near != nil {
+		// The box, on the events_position index, narrows the events to a
+		// few; the exact distance decides among them.
+		box := geo.BoxAround(q.Near.Point, q.Near.Km)
+		inBox := []string{"latitude BETWEEN ? AND ?"}
+		args = append(args, box.MinLat, box.MaxLat)
+		var lons []string
+		for _, r := range box.Lons {
+			lons = append(lons, "longitude BETWEEN ? AND ?")
+			args = append(args, r[0], r[1])
+		}
+		inBox = append(inBox, "("+strings.Join(lons, " OR ")+")")
+		where = append(where, "e.id IN (SELECT id FROM events WHERE "+strings.Join(inBox, " AND ")+")",
+			"distance_km(e.latitude, e.longitude, ?, ?) <= ?")
+		args = append(args, q.Near.Lat, q.Near.Lon, q.Near.Km)
+	}
 	switch q.Attend {
 	case AttendOnline:
 		where = append(where, "e.online_url <> ''")
@@ -152,6 +202,12 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	out, err := s.queryEvents(ctx, "search events", query, args...)
 	if err != nil {
 		return nil, err
+	}
+	if q.Near != nil {
+		for _, e := range out {
+			d := geo.DistanceKm(q.Near.Point, geo.Point{Lat: *e.Address.Latitude, Lon: *e.Address.Longitude})
+			e.DistanceKm = &d
+		}
 	}
 	if len(terms) > 0 {
 		// FTS5's highlight() and snippet() would run the whole query
