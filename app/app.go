@@ -19,6 +19,7 @@ import (
 	"convene/app/geocode"
 	"convene/app/store"
 	"convene/static"
+	"convene/views"
 )
 
 // Version is the program's version, set at build time with -ldflags.
@@ -49,6 +50,10 @@ type Config struct {
 	// GeocoderURL is a Nominatim-compatible service turning addresses into
 	// coordinates (app/geocode); empty turns geocoding off.
 	GeocoderURL string
+	// TileURL is the map tile server visitors' browsers load tiles from,
+	// after they ask for a map ({z}/{x}/{y} in it); empty: no maps.
+	// TileAttribution is the credit its terms ask for.
+	TileURL, TileAttribution string
 }
 
 // App is one running Convene instance.
@@ -75,6 +80,7 @@ type App struct {
 	pending pendingImports // import previews waiting for confirmation
 
 	geocoder *geocode.Client // nil when no geocoder is configured
+	mapTiles views.MapTiles  // where maps come from; zero: no maps
 }
 
 // New opens the database (creating and migrating it as needed) and builds
@@ -114,6 +120,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:     newPageCache(),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
+	if a.mapTiles, err = mapTiles(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if a.geocoder, err = newGeocoder(cfg, st); err != nil {
 		st.Close()
 		return nil, err

@@ -134,6 +134,7 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		SiteName: a.setting(ctx, SettingName),
 		Path:     r.URL.RequestURI(),
 		Asset:    a.assets.URL,
+		Map:      a.mapTiles,
 	}
 	if rs != nil {
 		p.Account = rs.Account

@@ -252,7 +252,7 @@ func (a *App) routes() http.Handler {
 	handler = a.refuseDeniedSigners(handler)
 	handler = crossOriginProtection(handler, a)
 	handler = limitBody(handler)
-	handler = securityHeaders(handler)
+	handler = securityHeaders(handler, a.mapTiles.Origin)
 	handler = a.logRequests(handler)
 	return handler
 }
