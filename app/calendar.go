@@ -105,7 +105,7 @@ func (a *App) renderCalendar(w http.ResponseWriter, r *http.Request, of *store.A
 	}
 	p := a.page(r, "")
 	p.NoIndex = true
-	q := store.SearchQuery{Now: a.now(), IncludePast: true, From: period.From, To: period.To, Limit: maxCalendarEvents + 1}
+	q := store.SearchQuery{Now: a.now(), IncludePast: true, From: period.From, To: period.To, Limit: maxCalendarEvents + 1, Bare: true}
 	v := views.CalendarView{Path: "/calendar", Now: now}
 	if of != nil {
 		v.Of = of

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"convene/app/store"
 )
@@ -59,5 +60,41 @@ func TestTileURLChecked(t *testing.T) {
 	m, err := mapTiles(Config{TileURL: DefaultTileURL})
 	if err != nil || m.Origin != "https://tile.openstreetmap.org" || m.Attribution != DefaultTileAttribution {
 		t.Errorf("default tiles: %+v %v", m, err)
+	}
+}
+
+func TestMapPage(t *testing.T) {
+	ti := nearInstance(t, func(c *Config) { c.TileURL = "https://tiles.example.org/{z}/{x}/{y}.png" })
+	_, alice := ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	addEvent(t, ti, alice.ID, "Second Lyon dance", 11*24*time.Hour, placedAt(atLyon, "Lyon"))
+	c := ti.client()
+	body := getOK(t, ti, c, "/map")
+	text := pageText(body)
+	// Without JavaScript: the events grouped by place; online events
+	// (no place) are not on a map.
+	first, second := strings.Index(body, "Lyon folk ball"), strings.Index(body, "Second Lyon dance")
+	if first < 0 || second < first || strings.Contains(body[first:second], "<h2>") || strings.Contains(text, "Online talk") {
+		t.Errorf("not grouped by place: %s", text)
+	}
+	if strings.Count(body, "<h2>Lyon</h2>") != 2 { // the remote march's position differs: its own place
+		t.Errorf("places: %d Lyon headings", strings.Count(body, "<h2>Lyon</h2>"))
+	}
+	for _, want := range []string{`class="events-map"`, `data-markers="[{`, `leaflet.markercluster`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	// The same filters as search.
+	near := getOK(t, ti, c, "/map?near=45.7640,4.8357&km=25")
+	if !strings.Contains(near, "Villeurbanne picnic") || strings.Contains(near, "Grenoble hike") || !strings.Contains(near, "4.3 km away") {
+		t.Errorf("the map ignores near")
+	}
+	if res, body := ti.get(t, c, "/map?near=91,4"); res.StatusCode != http.StatusBadRequest || fieldErrorsIn(body)["near"] == "" {
+		t.Errorf("bad near on the map: %d", res.StatusCode)
+	}
+	// Titles reach the script as data, not markup.
+	addEvent(t, ti, alice.ID, `<img src=x onerror=alert(1)>`, 12*24*time.Hour, placedAt(atLyon, "Lyon"))
+	if body := getOK(t, ti, c, "/map"); strings.Contains(body, "<img src=x") {
+		t.Errorf("a title reaches the page as markup")
 	}
 }

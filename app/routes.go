@@ -83,6 +83,8 @@ func (a *App) routes() http.Handler {
 	// identity's or group's (/calendar/@name).
 	mux.Handle("GET /calendar", h(a.showCalendar))
 	mux.Handle("GET /calendar/{handle}", h(a.showActorCalendar))
+	// The map of upcoming events (app/maps.go).
+	mux.Handle("GET /map", h(a.showMap))
 
 	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
 	// whole segment, so "@alice.rss" is one file name under /feeds/.

@@ -62,7 +62,12 @@ type SearchQuery struct {
 	GroupID     int64  // only the events organised for this group
 	Attend      string // AttendAny, AttendOnline or AttendInPerson
 	// Near keeps events whose place is within Near.Km of a point.
-	Near        *Near
+	Near *Near
+	// Placed keeps events with coordinates (for a map).
+	Placed bool
+	// Bare leaves out organizers, tags and links: a calendar shows
+	// titles and times only, of many events.
+	Bare        bool
 	IncludePast bool // also events that ended before Now
 	LocalOnly   bool // leave out events from other servers
 	Limit       int
@@ -148,20 +153,27 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if q.LocalOnly {
 		where = append(where, localOnlySQL)
 	}
+	// A "near" search starts from the events in the box: a few among
+	// many, where walking the events in time order would read them all.
+	var boxQuery string
+	var boxArgs []any
+	if q.Placed {
+		where = append(where, "e.latitude IS NOT NULL AND e.longitude IS NOT NULL")
+	}
 	if q.Near != nil {
 		// The box, on the events_position index, narrows the events to a
 		// few; the exact distance decides among them.
 		box := geo.BoxAround(q.Near.Point, q.Near.Km)
 		inBox := []string{"latitude BETWEEN ? AND ?"}
-		args = append(args, box.MinLat, box.MaxLat)
+		boxArgs = append(boxArgs, box.MinLat, box.MaxLat)
 		var lons []string
 		for _, r := range box.Lons {
 			lons = append(lons, "longitude BETWEEN ? AND ?")
-			args = append(args, r[0], r[1])
+			boxArgs = append(boxArgs, r[0], r[1])
 		}
 		inBox = append(inBox, "("+strings.Join(lons, " OR ")+")")
-		where = append(where, "e.id IN (SELECT id FROM events WHERE "+strings.Join(inBox, " AND ")+")",
-			"distance_km(e.latitude, e.longitude, ?, ?) <= ?")
+		boxQuery = "SELECT id FROM events WHERE " + strings.Join(inBox, " AND ")
+		where = append(where, "distance_km(e.latitude, e.longitude, ?, ?) <= ?")
 		args = append(args, q.Near.Lat, q.Near.Lon, q.Near.Km)
 	}
 	switch q.Attend {
@@ -181,10 +193,19 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 			// Only punctuation was typed: nothing can match it.
 			return nil, nil
 		}
-		query = `SELECT ` + eventColumns + ` FROM events e WHERE ` + strings.Join(where, " AND ") +
+		from := "events e"
+		if boxQuery != "" {
+			from = "(" + boxQuery + ") AS nearby CROSS JOIN events e ON e.id = nearby.id"
+			args = append(boxArgs, args...)
+		}
+		query = `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
 		args = append(args, limit, q.Offset)
 	} else {
+		if boxQuery != "" {
+			where = append(where, "e.id IN ("+boxQuery+")")
+			args = append(args, boxArgs...)
+		}
 		// The index finds the matches first (CROSS JOIN fixes that order),
 		// then the filters narrow them and bm25 ranks them; its weights
 		// follow the columns: title, description, place, tags. Only the
@@ -199,7 +220,11 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		args = append([]any{matchExpression(q.Words)}, args...)
 		args = append(args, limit, q.Offset)
 	}
-	out, err := s.queryEvents(ctx, "search events", query, args...)
+	read := s.queryEvents
+	if q.Bare {
+		read = s.scanEvents
+	}
+	out, err := read(ctx, "search events", query, args...)
 	if err != nil {
 		return nil, err
 	}
