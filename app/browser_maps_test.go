@@ -80,3 +80,47 @@ func TestBrowserShowMapLoadsTilesOnlyAfterTheClick(t *testing.T) {
 	}
 	screenshot(t, ctx, "event-map.png")
 }
+
+// The map of upcoming events: a list by place until "Show map", then
+// clustered markers on tiles from the local server.
+func TestBrowserEventsMapClustersAfterTheClick(t *testing.T) {
+	tiles := &tileServer{}
+	tileSrv := httptest.NewServer(tiles)
+	t.Cleanup(tileSrv.Close)
+	ti := nearInstance(t, func(c *Config) { c.TileURL = tileSrv.URL + "/{z}/{x}/{y}.png" })
+	ctx := newBrowser(t)
+	browserDo(t, ctx, "open the map page", chromedp.Navigate(ti.URL+"/map?near=45.7640,4.8357&km=25"),
+		chromedp.WaitVisible(chromedp.CSS(`.show-map`)))
+	if list := browserText(t, ctx, `.map-places`); !strings.Contains(list, "Villeurbanne picnic") {
+		t.Errorf("the list by place: %q", list)
+	}
+	if n := tiles.count(); n != 0 {
+		t.Fatalf("%d tiles asked for before the click", n)
+	}
+	browserDo(t, ctx, "press Show map", chromedp.Click(chromedp.CSS(`.show-map`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-tile-loaded`)),
+		chromedp.WaitVisible(chromedp.CSS(`.marker-cluster, .leaflet-marker-icon`)))
+	if tiles.count() == 0 {
+		t.Errorf("no tile asked for after the click")
+	}
+}
+
+// A visitor on a phone types coordinates in the home page's "near" field
+// and finds the event nearby, with its distance.
+func TestBrowserPhoneFindsAnEventNear(t *testing.T) {
+	ti := nearInstance(t)
+	ctx := newBrowser(t)
+	browserDo(t, ctx, "search near Villeurbanne at phone width",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(ti.URL+"/"),
+		chromedp.SendKeys(chromedp.CSS(`#f-near`), "45.7719,4.8902"),
+		chromedp.SendKeys(chromedp.CSS(`#f-km`), "10"),
+		chromedp.Submit(chromedp.CSS(`#f-near`)),
+		chromedp.WaitVisible(chromedp.CSS(`.cards`)))
+	results := browserText(t, ctx, `.cards`)
+	if !strings.Contains(results, "Villeurbanne picnic") || !strings.Contains(results, "0.0 km away") ||
+		!strings.Contains(results, "Lyon folk ball") || strings.Contains(results, "Grenoble") {
+		t.Errorf("results near Villeurbanne on a phone: %q", results)
+	}
+	screenshot(t, ctx, "near-phone.png")
+}
