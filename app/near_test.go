@@ -120,6 +120,19 @@ func TestSearchNear(t *testing.T) {
 	}
 }
 
+// Words and distance together (the full-text path).
+func TestSearchWordsNear(t *testing.T) {
+	ti := nearInstance(t)
+	body := getOK(t, ti, ti.client(), "/search?q=picnic&near=45.7640,4.8357&km=25")
+	if text := pageText(body); !strings.Contains(text, "Villeurbanne picnic") || !strings.Contains(text, "4.3 km away") {
+		t.Errorf("words near Lyon: %s", text)
+	}
+	body = getOK(t, ti, ti.client(), "/search?q=hike&near=45.7640,4.8357&km=25")
+	if strings.Contains(body, "Grenoble hike") {
+		t.Errorf("a match 94 km away found within 25 km")
+	}
+}
+
 func TestSearchNearBadInput(t *testing.T) {
 	ti := nearInstance(t)
 	tests := []struct {
