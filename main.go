@@ -108,6 +108,9 @@ type serveOptions struct {
 	// unsafeFederation lets federation reach loopback and private addresses
 	// over plain http, for local trials; never in production.
 	unsafeFederation bool
+	geocoderURL      string // a Nominatim-compatible service; empty: no geocoding
+	tileURL          string // map tiles, loaded by visitors' browsers when they ask; empty: no maps
+	tileAttribution  string
 }
 
 func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
@@ -125,6 +128,9 @@ func serveFlags(o *serveOptions, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.verbose, "verbose", false, "log every request")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("CONVENE_SMTP_URL", ""), "SMTP server for email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (env CONVENE_SMTP_URL; empty: no email)")
 	fs.StringVar(&o.mailFrom, "mail-from", env("CONVENE_MAIL_FROM", ""), "sender address of emails (env CONVENE_MAIL_FROM; default noreply@ the instance's host)")
+	fs.StringVar(&o.geocoderURL, "geocoder-url", env("CONVENE_GEOCODER_URL", ""), "Nominatim-compatible service turning addresses into map positions, e.g. https://nominatim.openstreetmap.org (env CONVENE_GEOCODER_URL; empty: off; at most 1 request per second is sent)")
+	fs.StringVar(&o.tileURL, "tile-url", env("CONVENE_TILE_URL", app.DefaultTileURL), "map tiles, with {z}, {x} and {y}; visitors' browsers load them only after pressing Show map; a busy instance should use its own or a commercial tile server (env CONVENE_TILE_URL; empty: no maps)")
+	fs.StringVar(&o.tileAttribution, "tile-attribution", env("CONVENE_TILE_ATTRIBUTION", app.DefaultTileAttribution), "the credit the tile server asks to show on maps (env CONVENE_TILE_ATTRIBUTION)")
 	fs.BoolVar(&o.unsafeFederation, "unsafe-allow-private-federation", false, "UNSAFE, for tests and local trials only: let federation use http:// and loopback or private addresses (any peer could then make this server request internal services)")
 	fs.Usage = func() {
 		fmt.Fprint(out, usage)
@@ -220,7 +226,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, app.Config{DataPath: o.data, BaseURL: o.baseURL, Schema: schema, Logger: logger,
-		SMTPURL: o.smtpURL, MailFrom: o.mailFrom, UnsafeAllowPrivateFederation: o.unsafeFederation})
+		SMTPURL: o.smtpURL, MailFrom: o.mailFrom, UnsafeAllowPrivateFederation: o.unsafeFederation,
+		GeocoderURL: o.geocoderURL, TileURL: o.tileURL, TileAttribution: o.tileAttribution})
 	if err != nil {
 		closeListeners()
 		return app.ExplainOpenError(o.data, err)

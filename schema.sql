@@ -162,6 +162,8 @@ CREATE INDEX events_published ON events(visibility, draft, published_at, updated
 -- The longest duration of any event, read at once by lists of upcoming
 -- events to bound their scan of events_listed (see store.notEndedSQL).
 CREATE INDEX events_duration ON events(ends_at - starts_at);
+-- "Near" searches look in a latitude/longitude box first (app/geo).
+CREATE INDEX events_position ON events(latitude, longitude);
 
 CREATE TABLE event_tags (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
@@ -803,3 +805,11 @@ CREATE TABLE probation_accounts (
     account_id  INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     events_left INTEGER NOT NULL
 );
+
+-- The geocoder's answers by normalised query (app/geocode): an address is
+-- asked once. places is a JSON array of {name, lat, lon}; [] is "not found".
+CREATE TABLE geocode_cache (
+    query      TEXT    PRIMARY KEY,
+    places     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;

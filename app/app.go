@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"convene/app/doccache"
+	"convene/app/geocode"
 	"convene/app/picture"
 	"convene/app/store"
 	"convene/static"
+	"convene/views"
 )
 
 // Version is the program's version, set at build time with -ldflags.
@@ -52,6 +54,13 @@ type Config struct {
 	// certificates: tests and benchmarks trust their own loopback TLS
 	// peers this way.
 	FederationRootCAs *x509.CertPool
+	// GeocoderURL is a Nominatim-compatible service turning addresses into
+	// coordinates (app/geocode); empty turns geocoding off.
+	GeocoderURL string
+	// TileURL is the map tile server visitors' browsers load tiles from,
+	// after they ask for a map ({z}/{x}/{y} in it); empty: no maps.
+	// TileAttribution is the credit its terms ask for.
+	TileURL, TileAttribution string
 }
 
 // App is one running Convene instance.
@@ -81,6 +90,9 @@ type App struct {
 	settings map[string]string // cached instance settings; nil when stale
 
 	pending pendingImports // import previews waiting for confirmation
+
+	geocoder *geocode.Client // nil when no geocoder is configured
+	mapTiles views.MapTiles  // where maps come from; zero: no maps
 }
 
 // New opens the database (creating and migrating it as needed) and builds
@@ -125,6 +137,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)
 	_, _ = rand.Read(a.deviceKey[:])
+	if a.mapTiles, err = mapTiles(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.geocoder, err = newGeocoder(cfg, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

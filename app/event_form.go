@@ -253,6 +253,10 @@ func parseEventForm(l *i18n.Printer, form url.Values, defaultLoc *time.Location)
 		}
 		*p.dest = cleanSpace(p.value)
 	}
+	if pick := form.Get("place_pick"); pick != "" && f.Latitude == "" && f.Longitude == "" {
+		// A place chosen among "Find on map"'s candidates.
+		f.Latitude, f.Longitude, _ = strings.Cut(pick, ",")
+	}
 	if f.Latitude != "" || f.Longitude != "" {
 		lat, msgLat := parseCoordinate(l, f.Latitude, 90)
 		lon, msgLon := parseCoordinate(l, f.Longitude, 180)

@@ -181,6 +181,7 @@ func (a *App) showNewEvent(w http.ResponseWriter, r *http.Request) error {
 
 func (a *App) renderEventForm(w http.ResponseWriter, r *http.Request, status int, title string, f views.EventForm, errs views.FieldErrors) error {
 	f.Zones = commonZones
+	f.PlaceFinder.On = a.geocoder != nil
 	p := a.page(r, title)
 	p.NoIndex = true
 	return a.render(w, r, status, views.EventFormPage(p, f, errs))
@@ -203,6 +204,9 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Group = form.Get("group")
 	if err := a.eventGroupChoices(r, &f); err != nil {
 		return err
+	}
+	if form.Has("find_place") {
+		return a.findPlaceInForm(w, r, l.T("New event"), f)
 	}
 	groupID, msg, err := a.eventGroup(r, identity, f.Group)
 	if err != nil {
@@ -229,6 +233,7 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	if !e.Draft && e.PublishedAt == nil {
 		e.PublishedAt = &now
 	}
+	mapNote := a.geocodeOnSave(r.Context(), l, &e.Address)
 	held, err := a.holdIfNew(r.Context(), identity.ID, &e)
 	if err != nil {
 		return err
@@ -240,14 +245,22 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 		if err := a.store.HoldEvent(r.Context(), e.ID); err != nil {
 			return err
 		}
-		return a.redirect(w, r, "/events/"+e.UUID, l.T("Your event is saved. The first events of a new account are reviewed by a moderator: it will be listed once approved."))
+		return a.redirect(w, r, "/events/"+e.UUID, withNote(l.T("Your event is saved. The first events of a new account are reviewed by a moderator: it will be listed once approved."), mapNote))
 	}
 	if repeat != nil {
 		if _, err := a.makeSeries(r.Context(), &e, *repeat); err != nil {
 			return err
 		}
 	}
-	return a.redirect(w, r, "/events/"+e.UUID, publicationFlash(l, &e, now))
+	return a.redirect(w, r, "/events/"+e.UUID, withNote(publicationFlash(l, &e, now), mapNote))
+}
+
+// withNote adds a second sentence to a flash message, when there is one.
+func withNote(flash, note string) string {
+	if note == "" {
+		return flash
+	}
+	return flash + " " + note
 }
 
 // eventBanner turns the uploaded banner into a stored picture, only when
@@ -402,6 +415,9 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Repeat.Scope = form.Get("series_scope")
 	now := a.now().UTC().Truncate(time.Second)
 	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
+	if form.Has("find_place") {
+		return a.findPlaceInForm(w, r, l.T("Edit “%s”", old.Title), f)
+	}
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
 	if err != nil {
 		return err
@@ -429,6 +445,7 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 			e.PublishedAt = &now
 		}
 	}
+	mapNote := a.geocodeOnSave(r.Context(), l, &e.Address)
 	held, err := a.holdOnEdit(r.Context(), old, &e)
 	if err != nil {
 		return err
@@ -448,7 +465,7 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	if held {
 		flash = l.T("Your changes are saved. The first events of a new account are reviewed by a moderator: it will be listed once approved.")
 	}
-	return a.redirect(w, r, "/events/"+e.UUID, flash)
+	return a.redirect(w, r, "/events/"+e.UUID, withNote(flash, mapNote))
 }
 
 func (a *App) publishEvent(w http.ResponseWriter, r *http.Request) error {

@@ -134,6 +134,7 @@ func (a *App) readSearch(r *http.Request, p views.Page) (views.SearchForm, store
 	f := views.SearchForm{
 		Q: v.Get("q"), From: v.Get("from"), To: v.Get("to"), Category: v.Get("category"),
 		Attend: v.Get("attend"), Past: v.Get("past") != "", Origin: v.Get("origin"),
+		Near: v.Get("near"), Km: v.Get("km"),
 	}
 	errs := views.FieldErrors{}
 	loc := a.instanceLocation(r.Context())
@@ -182,6 +183,7 @@ func (a *App) readSearch(r *http.Request, p views.Page) (views.SearchForm, store
 	default:
 		errs["attend"] = p.T("Choose online, in person or either.")
 	}
+	q.Near = a.readNear(r.Context(), p.L, f.Near, f.Km, errs)
 	switch f.Origin {
 	case "", "local":
 		q.LocalOnly = f.Origin == "local"

@@ -144,6 +144,7 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		Asset:    a.assets.URL,
 		LogoURL:  a.logoURL(ctx),
 		ThemeURL: a.themeURL(ctx),
+		Map:      a.mapTiles,
 	}
 	if rs != nil {
 		p.Account = rs.Account

@@ -109,14 +109,21 @@ func setFlash(w http.ResponseWriter, msg string, secure bool) {
 // securityHeaders sets a strict Content-Security-Policy (no third-party
 // request at all, no inline script) and refuses framing. Routes meant to
 // be framed (the widget, later) override frame-ancestors themselves.
-func securityHeaders(next http.Handler) http.Handler {
+// tileOrigin, when set, is the map tile server the administrator chose:
+// pictures (only) may come from it, once a visitor asks for a map.
+func securityHeaders(next http.Handler, tileOrigin string) http.Handler {
+	imgSrc := "img-src 'self' data:"
+	if tileOrigin != "" {
+		imgSrc += " " + tileOrigin
+	}
+	csp := "default-src 'self'; " + imgSrc + "; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if r.URL.Path == embedPath {
 			// The widget, and only it, is made to be framed by any site.
 			h.Set("Content-Security-Policy", embedCSP)
 		} else {
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+			h.Set("Content-Security-Policy", csp)
 			h.Set("X-Frame-Options", "DENY")
 		}
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -76,6 +76,8 @@ func (a *App) routes() http.Handler {
 	// Peers asking for ActivityStreams get the event at the same URL.
 	mux.Handle("GET /events/{uuid}", negotiate(h(a.showEventJSON), h(a.cachedForVisitors(a.showEvent))))
 	mux.Handle("GET /events/{uuid}/edit", h(a.showEditEvent))
+	// Addresses to places for the event form's script (app/geocoding.go).
+	mux.Handle("GET /places/suggest", h(a.suggestPlaces))
 	mux.Handle("POST /events/{uuid}/edit", h(a.updateEvent))
 	mux.Handle("POST /events/{uuid}/publish", h(a.publishEvent))
 	mux.Handle("POST /events/{uuid}/cancel", h(a.cancelEvent))
@@ -90,6 +92,12 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /tags/{tag}", h(a.cachedForVisitors(a.showTag)))
 	mux.Handle("GET /categories", h(a.cachedForVisitors(a.showCategories)))
 	mux.Handle("GET /categories/{category}", h(a.cachedForVisitors(a.showCategory)))
+	// The month calendar (app/calendar.go), the instance's or one
+	// identity's or group's (/calendar/@name).
+	mux.Handle("GET /calendar", h(a.showCalendar))
+	mux.Handle("GET /calendar/{handle}", h(a.showActorCalendar))
+	// The map of upcoming events (app/maps.go).
+	mux.Handle("GET /map", h(a.showMap))
 
 	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
 	// whole segment, so "@alice.rss" is one file name under /feeds/.
@@ -264,7 +272,7 @@ func (a *App) routes() http.Handler {
 	handler = a.refuseDeniedSigners(handler)
 	handler = crossOriginProtection(handler, a)
 	handler = limitBody(handler)
-	handler = securityHeaders(handler)
+	handler = securityHeaders(handler, a.mapTiles.Origin)
 	handler = a.logRequests(mux, handler)
 	return handler
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed *.css *.svg
+//go:embed *.css *.svg *.js leaflet
 var files embed.FS
 
 // Assets serves the embedded files and knows their checksum URLs.
@@ -24,11 +24,11 @@ type Assets struct {
 // Load computes the checksum URL of every embedded file.
 func Load() *Assets {
 	a := &Assets{byURL: map[string]string{}, urls: map[string]string{}}
-	entries, _ := fs.ReadDir(files, ".")
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasSuffix(name, ".go") {
-			continue
+	// Leaflet's files live in their folder (leaflet/leaflet.js), with
+	// its licence.
+	_ = fs.WalkDir(files, ".", func(name string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || strings.HasSuffix(name, ".go") || !strings.Contains(name, ".") {
+			return err
 		}
 		b, _ := files.ReadFile(name)
 		sum := sha256.Sum256(b)
@@ -36,7 +36,8 @@ func Load() *Assets {
 		u := "/static/" + name[:dot] + "." + hex.EncodeToString(sum[:4]) + name[dot:]
 		a.byURL[u] = name
 		a.urls[name] = u
-	}
+		return nil
+	})
 	return a
 }
 
@@ -58,6 +59,10 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/svg+xml")
 	case strings.HasSuffix(name, ".js"):
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".png"):
+		w.Header().Set("Content-Type", "image/png")
+	case strings.HasSuffix(name, ".txt"):
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	_, _ = w.Write(b)

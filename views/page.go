@@ -31,6 +31,8 @@ type Page struct {
 	// Head is extra <head> content a handler brings (link previews and
 	// structured data), rendered by Layout after the page's own head.
 	Head templ.Component
+	// Map is where the tiles of maps come from (views/maps.templ).
+	Map MapTiles
 }
 
 // FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).

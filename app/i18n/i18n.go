@@ -180,3 +180,20 @@ func (p *Printer) Number(n int) string {
 	}
 	return b.String()
 }
+
+// MonthYear names a month of a year ("January 2027", "janvier 2027").
+func (p *Printer) MonthYear(t time.Time) string {
+	if p != nil && p.Lang == "fr" {
+		return fmt.Sprintf("%s %d", monthsFR[t.Month()-1], t.Year())
+	}
+	return t.Format("January 2006")
+}
+
+// Weekday is a day's short name, for a calendar's column heads ("Mon",
+// "lun.").
+func (p *Printer) Weekday(t time.Time) string {
+	if p != nil && p.Lang == "fr" {
+		return weekdaysFR[t.Weekday()][:3] + "."
+	}
+	return t.Format("Mon")
+}

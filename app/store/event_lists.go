@@ -149,6 +149,19 @@ func nextOfSeriesSQL(now int64, listed bool) (string, []any) {
 // queryEvents runs a query selecting eventColumns and returns its events
 // with their organizers, tags and links; what names the query in errors.
 func (s *Store) queryEvents(ctx context.Context, what, query string, args ...any) ([]*Event, error) {
+	out, err := s.scanEvents(ctx, what, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fillEvents(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanEvents runs a query selecting eventColumns and returns its events
+// as the rows hold them: no organizers, tags or links.
+func (s *Store) scanEvents(ctx context.Context, what, query string, args ...any) ([]*Event, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -164,11 +177,6 @@ func (s *Store) queryEvents(ctx context.Context, what, query string, args ...any
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	// fillEvents queries again: free this connection first.
-	rows.Close()
-	if err := s.fillEvents(ctx, out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

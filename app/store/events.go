@@ -134,6 +134,9 @@ type Event struct {
 	Snippet string
 	// TitleMarked is the title marked likewise, filled by a search only.
 	TitleMarked string
+	// DistanceKm is how far the event's place is from where a "near"
+	// search looked; nil otherwise.
+	DistanceKm *float64
 }
 
 // Location returns the event's time zone, UTC when it is unknown.

@@ -34,6 +34,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateWaitingSeen,
 	migrateNotificationPrefs,
 	migrateParticipationReminders,
+	migrateMaps,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -555,6 +556,20 @@ CREATE TABLE participation_reminders (
     sent_at           INTEGER,
     cancel_token_hash TEXT    UNIQUE
 );`)
+	return err
+}
+
+// migrateMaps adds the geocoder's answers, kept so that an address is
+// asked once (app/geocode), and the index of events' positions for
+// "near" searches.
+func migrateMaps(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE geocode_cache (
+    query      TEXT    PRIMARY KEY,
+    places     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX events_position ON events(latitude, longitude);`)
 	return err
 }
 

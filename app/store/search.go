@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,38 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
+	"modernc.org/sqlite"
+
+	"convene/app/geo"
 )
+
+// Near is a point and a radius around it.
+type Near struct {
+	geo.Point
+	Km float64
+}
+
+// distance_km(lat1, lon1, lat2, lon2) is the great-circle distance, for
+// "near" searches; NULL when a position is missing.
+func init() {
+	err := sqlite.RegisterDeterministicScalarFunction("distance_km", 4, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		var v [4]float64
+		for i, a := range args {
+			switch x := a.(type) {
+			case float64:
+				v[i] = x
+			case int64:
+				v[i] = float64(x)
+			default:
+				return nil, nil
+			}
+		}
+		return geo.DistanceKm(geo.Point{Lat: v[0], Lon: v[1]}, geo.Point{Lat: v[2], Lon: v[3]}), nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
 
 // Where an event can be attended, for search filters.
 const (
@@ -27,31 +59,45 @@ type SearchQuery struct {
 	// overlaps [From, To). Zero means unbounded.
 	From, To    time.Time
 	Category    string
+	Tag         string
+	OrganizerID int64  // only this identity's events
+	GroupID     int64  // only the events organised for this group
 	Attend      string // AttendAny, AttendOnline or AttendInPerson
-	IncludePast bool   // also events that ended before Now
-	LocalOnly   bool   // leave out events from other servers
+	// Near keeps events whose place is within Near.Km of a point.
+	Near *Near
+	// Placed keeps events with coordinates (for a map).
+	Placed bool
+	// Bare leaves out organizers, tags and links: a calendar shows
+	// titles and times only, of many events.
+	Bare        bool
+	IncludePast bool // also events that ended before Now
+	LocalOnly   bool // leave out events from other servers
 	Limit       int
 	Offset      int
 }
 
-// filter is the WHERE of q's events (words aside), with its arguments.
-func (q SearchQuery) filter() (string, []any) {
+// filter is the WHERE of q's events (words aside), with its arguments;
+// for a "near" search also the query of the ids in the box around the
+// point, with its own arguments, to start from (see SearchEvents).
+func (q SearchQuery) filter() (where string, args []any, box string, boxArgs []any) {
 	now := q.Now.Unix()
-	where := []string{listedSQL}
-	args := []any{now}
+	conds := []string{listedSQL}
+	args = []any{now}
 	var from, to int64 // bounds of the time window, 0 when open
 	if !q.From.IsZero() {
 		from = q.From.Unix()
-		where = append(where, "e.ends_at >= ?")
-		args = append(args, from)
+		// As in notEndedSQL: no event ending after From started before
+		// From minus the longest duration, which bounds the index scan.
+		conds = append(conds, "e.ends_at >= ? AND e.starts_at >= ? - (SELECT coalesce(max(ends_at - starts_at), 0) FROM events)")
+		args = append(args, from, from)
 	}
 	if !q.To.IsZero() {
 		to = q.To.Unix()
-		where = append(where, "e.starts_at < ?")
+		conds = append(conds, "e.starts_at < ?")
 		args = append(args, to)
 	}
 	if !q.IncludePast {
-		where = append(where, notEndedSQL)
+		conds = append(conds, notEndedSQL)
 		args = append(args, now, now)
 		// A recurring series is found once: its next listed occurrence
 		// in the window asked for.
@@ -60,37 +106,86 @@ func (q SearchQuery) filter() (string, []any) {
 			c = strings.Replace(c, "ORDER BY o.starts_at", "AND o.starts_at < ? ORDER BY o.starts_at", 1)
 			a = append(a, to)
 		}
-		where = append(where, c)
+		conds = append(conds, c)
 		args = append(args, a...)
 	}
 	if q.Category != "" {
-		where = append(where, "e.category = ?")
+		conds = append(conds, "e.category = ?")
 		args = append(args, q.Category)
 	}
+	if q.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM event_tags t WHERE t.event_id = e.id AND t.tag = ?)")
+		args = append(args, q.Tag)
+	}
+	if q.OrganizerID != 0 {
+		conds = append(conds, "e.organizer_id = ?")
+		args = append(args, q.OrganizerID)
+	}
+	if q.GroupID != 0 {
+		conds = append(conds, "e.attributed_to_id = ?")
+		args = append(args, q.GroupID)
+	}
 	if q.LocalOnly {
-		where = append(where, localOnlySQL)
+		conds = append(conds, localOnlySQL)
+	}
+	if q.Placed {
+		conds = append(conds, "e.latitude IS NOT NULL AND e.longitude IS NOT NULL")
+	}
+	if q.Near != nil {
+		// The box, on the events_position index, narrows the events to a
+		// few; the exact distance decides among them.
+		b := geo.BoxAround(q.Near.Point, q.Near.Km)
+		inBox := []string{"latitude BETWEEN ? AND ?"}
+		boxArgs = append(boxArgs, b.MinLat, b.MaxLat)
+		var lons []string
+		for _, r := range b.Lons {
+			lons = append(lons, "longitude BETWEEN ? AND ?")
+			boxArgs = append(boxArgs, r[0], r[1])
+		}
+		inBox = append(inBox, "("+strings.Join(lons, " OR ")+")")
+		box = "SELECT id FROM events WHERE " + strings.Join(inBox, " AND ")
+		conds = append(conds, "distance_km(e.latitude, e.longitude, ?, ?) <= ?")
+		args = append(args, q.Near.Lat, q.Near.Lon, q.Near.Km)
 	}
 	switch q.Attend {
 	case AttendOnline:
-		where = append(where, "e.online_url <> ''")
+		conds = append(conds, "e.online_url <> ''")
 	case AttendInPerson:
-		where = append(where, "((e.venue || e.street || e.postal_code || e.locality || e.region || e.country) <> '' OR e.latitude IS NOT NULL)")
+		conds = append(conds, "((e.venue || e.street || e.postal_code || e.locality || e.region || e.country) <> '' OR e.latitude IS NOT NULL)")
 	}
-	return strings.Join(where, " AND "), args
+	return strings.Join(conds, " AND "), args, box, boxArgs
+}
+
+// fromEvents is the FROM of a search without words: the events, or for a
+// "near" search the box's ids first (a few among many, where walking the
+// events in time order would read them all).
+func fromEvents(box string, boxArgs, args []any) (string, []any) {
+	if box == "" {
+		return "events e", args
+	}
+	return "(" + box + ") AS nearby CROSS JOIN events e ON e.id = nearby.id", append(append([]any(nil), boxArgs...), args...)
 }
 
 // CountSearch is how many events SearchEvents would find for q without a
 // limit, at most CountCap.
 func (s *Store) CountSearch(ctx context.Context, q SearchQuery) (int, error) {
-	where, args := q.filter()
+	where, args, box, boxArgs := q.filter()
 	terms := searchTerms(q.Words)
-	query := `SELECT count(*) FROM (SELECT 1 FROM events e WHERE ` + where + ` LIMIT ?)`
+	var query string
 	if len(terms) > 0 {
+		if box != "" {
+			where += " AND e.id IN (" + box + ")"
+			args = append(args, boxArgs...)
+		}
 		query = `SELECT count(*) FROM (SELECT 1 FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
 			WHERE events_fts MATCH ? AND ` + where + ` LIMIT ?)`
 		args = append([]any{matchExpression(q.Words)}, args...)
 	} else if strings.TrimSpace(q.Words) != "" {
 		return 0, nil
+	} else {
+		var from string
+		from, args = fromEvents(box, boxArgs, args)
+		query = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, query, append(args, CountCap)...).Scan(&n); err != nil {
@@ -142,7 +237,7 @@ func matchExpression(words string) string {
 // then the soonest, and TitleMarked and Snippet show the matched words
 // between \x02 and \x03. Without words it lists events in time order.
 func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, error) {
-	where, args := q.filter()
+	where, args, box, boxArgs := q.filter()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 20
@@ -154,7 +249,9 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 			// Only punctuation was typed: nothing can match it.
 			return nil, nil
 		}
-		query = `SELECT ` + eventColumns + ` FROM events e WHERE ` + where +
+		var from string
+		from, args = fromEvents(box, boxArgs, args)
+		query = `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + where +
 			` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
 		args = append(args, limit, q.Offset)
 	} else {
@@ -164,6 +261,10 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		// within each part, its weights following the columns: title,
 		// description, place, tags. Only the page's rows are then read
 		// in full.
+		if box != "" {
+			where += " AND e.id IN (" + box + ")"
+			args = append(args, boxArgs...)
+		}
 		expr := matchExpression(q.Words)
 		query = `WITH ranked AS (
 			SELECT events_fts.rowid AS id, bm25(events_fts, 10.0, 1.0, 3.0, 5.0) AS rank, e.starts_at AS starts_at,
@@ -176,9 +277,19 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		args = append([]any{"title : (" + expr + ")", expr}, args...)
 		args = append(args, limit, q.Offset)
 	}
-	out, err := s.queryEvents(ctx, "search events", query, args...)
+	read := s.queryEvents
+	if q.Bare {
+		read = s.scanEvents
+	}
+	out, err := read(ctx, "search events", query, args...)
 	if err != nil {
 		return nil, err
+	}
+	if q.Near != nil {
+		for _, e := range out {
+			d := geo.DistanceKm(q.Near.Point, geo.Point{Lat: *e.Address.Latitude, Lon: *e.Address.Longitude})
+			e.DistanceKm = &d
+		}
 	}
 	if len(terms) > 0 {
 		// FTS5's highlight() and snippet() would run the whole query
