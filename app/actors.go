@@ -268,6 +268,9 @@ var (
 // eventDocument is a local event in the Mobilizon dialect, with every
 // field DESIGN.md lists.
 func (a *App) eventDocument(e *store.Event) *ap.Event {
+	// The object goes to followers and anyone who fetches it: it never
+	// carries what the event keeps for accepted participants.
+	e = e.WithoutPrivateDetails()
 	loc := e.Location()
 	organizer := a.actorURI(e.Organizer)
 	doc := ap.NewEvent(a.eventURI(e), organizer, e.Title, e.StartsAt, e.EndsAt, loc)
@@ -289,7 +292,7 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		}
 	}
 	place := e.Address.OneLine()
-	if place == "" && e.OnlineURL != "" {
+	if place == "" && e.HasOnlineAddress() {
 		place = "online"
 	}
 	doc.Summary = ap.SummaryLine(e.StartsAt, e.EndsAt, loc, place)
@@ -298,6 +301,8 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	}
 	if e.OnlineURL != "" {
 		doc.SetOnlineAddress(e.OnlineURL, e.IsOnline())
+	} else {
+		doc.IsOnline = e.IsOnline()
 	}
 	for _, l := range e.Links {
 		name := l.Title

@@ -107,13 +107,18 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	l := a.printer(r)
 	now := a.now()
 	loc := e.Location()
+	shown := e
+	if !a.seesPrivateDetails(r, e, owner) {
+		shown = e.WithoutPrivateDetails()
+	}
 	v := views.EventView{
-		Event: e,
-		Owner: owner,
-		Start: e.StartsAt.In(loc),
-		End:   e.EndsAt.In(loc),
-		When:  formatWhen(l, e.StartsAt, e.EndsAt, loc),
-		Draft: e.Draft || e.PublishedAt == nil,
+		Event:           shown,
+		DetailsWithheld: shown != e,
+		Owner:           owner,
+		Start:           e.StartsAt.In(loc),
+		End:             e.EndsAt.In(loc),
+		When:            formatWhen(l, e.StartsAt, e.EndsAt, loc),
+		Draft:           e.Draft || e.PublishedAt == nil,
 	}
 	if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
 		v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
@@ -123,6 +128,7 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		at := e.PublishedAt.In(loc)
 		v.Scheduled = l.Date(at) + ", " + l.Time(at)
 	}
+	a.fillEventPage(r, &v)
 	v.Participation = a.participationComponent(r, e)
 	v.Series = a.seriesComponent(r, e, owner)
 	if !v.Draft && announced(e) {

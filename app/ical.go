@@ -236,6 +236,13 @@ func (a *App) vevent(e *store.Event) *ics.VEvent {
 	case e.OnlineURL != "":
 		ev.SetLocation(e.OnlineURL)
 	}
+	if e.OnlineURL != "" {
+		// RFC 7986: calendar apps show a "join" button for it.
+		ev.AddProperty(ics.ComponentProperty("CONFERENCE"), e.OnlineURL, ics.WithValue("URI"))
+	}
+	for _, l := range e.Links {
+		ev.AddProperty(ics.ComponentPropertyAttach, l.URL)
+	}
 	if e.Address.Latitude != nil && e.Address.Longitude != nil {
 		ev.SetProperty(ics.ComponentPropertyGeo, fmt.Sprintf("%.6f;%.6f", *e.Address.Latitude, *e.Address.Longitude), ics.WithValue("FLOAT"))
 	}
@@ -259,7 +266,9 @@ func (a *App) writeCalendar(w http.ResponseWriter, r *http.Request, scope feedSc
 	}
 	w.Header().Set("Content-Type", typeICS+"; charset=utf-8")
 	return a.streamCalendar(ctx, w, scope.title, a.setting(ctx, SettingDescription), zones,
-		func(fn func(*store.Event) error) error { return a.store.EachCalendarEvent(ctx, scope.query, fn) })
+		func(fn func(*store.Event) error) error {
+			return a.store.EachCalendarEvent(ctx, scope.query, func(e *store.Event) error { return fn(e.WithoutPrivateDetails()) })
+		})
 }
 
 // streamCalendar writes a VCALENDAR whose events come from each.
@@ -285,12 +294,17 @@ func (a *App) streamCalendar(ctx context.Context, w io.Writer, name, description
 
 // showEventCalendar serves one event as an .ics file ("Add to calendar").
 func (a *App) showEventCalendar(w http.ResponseWriter, r *http.Request) error {
-	// Whoever may see the event page may take its .ics.
-	e, _, err := a.eventForVisitor(r)
+	// Whoever may see the event page may take its .ics, with what that
+	// page shows them.
+	e, owner, err := a.eventForVisitor(r)
 	if err != nil {
 		return err
 	}
-	etag := feedETag("event", e.UUID, fmt.Sprint(e.Sequence), fmt.Sprint(e.UpdatedAt.Unix()), e.Organizer.Name(), Version)
+	letIn := a.seesPrivateDetails(r, e, owner)
+	if !letIn {
+		e = e.WithoutPrivateDetails()
+	}
+	etag := feedETag("event", e.UUID, fmt.Sprint(e.Sequence), fmt.Sprint(e.UpdatedAt.Unix()), e.Organizer.Name(), fmt.Sprint(letIn), Version)
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	if notModified(w, r, etag, e.UpdatedAt) {
 		return nil

@@ -88,6 +88,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /feeds/categories/{file}", h(a.showCategoryFeed))
 	mux.Handle("GET /feeds/private/{file}", h(a.showPrivateCalendar))
 	mux.Handle("GET /events/{uuid}/calendar.ics", h(a.showEventCalendar))
+	mux.Handle("GET /events/{uuid}/share", h(a.shareEvent))
 	mux.Handle("GET /me/calendar", h(a.showCalendarSettings))
 	mux.Handle("GET "+embedPath, h(a.showEmbed))
 	mux.Handle("GET /import", h(a.showCalendarImport))

@@ -25,6 +25,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateProbation,
 	migrateGroupSyncs,
 	migrateMessageSources,
+	migrateParticipantListing,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -420,6 +421,14 @@ func migrateMessageSources(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `
 ALTER TABLE discussion_messages ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE discussion_messages ADD COLUMN edited_at INTEGER;`)
+	return err
+}
+
+// migrateParticipantListing keeps the name of a visitor who stays
+// anonymous (organisers still need it) and records the choice apart, so
+// the public list of participants can leave them out.
+func migrateParticipantListing(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE participations ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;`)
 	return err
 }
 
