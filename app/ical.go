@@ -407,12 +407,25 @@ func (a *App) showCalendarSettings(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	p := a.page(r, a.printer(r).T("Calendars"))
+	return a.renderMyCalendar(w, r, views.CalendarSettings{Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: has}, "")
+}
+
+// renderMyCalendar is "My calendar", the one place for calendars: the
+// upcoming events of the accounts one follows, the calendars to subscribe
+// to (the private one included), and importing from another calendar.
+func (a *App) renderMyCalendar(w http.ResponseWriter, r *http.Request, s views.CalendarSettings, flash string) error {
+	events, err := a.store.EventsFollowedByAccount(r.Context(), currentAccount(r).ID, a.now(), 200)
+	if err != nil {
+		return err
+	}
+	s.Following = events
+	p := a.page(r, a.printer(r).T("My calendar"))
 	p.NoIndex = true
+	if flash != "" {
+		p.Flash = flash
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, views.CalendarSettings{
-		Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: has,
-	}))
+	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, s))
 }
 
 // regenerateCalendarSecret makes a new private calendar link; the old one
@@ -430,13 +443,10 @@ func (a *App) regenerateCalendarSecret(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	path := "/feeds/private/" + secret + ".ics"
-	p := a.page(r, a.printer(r).T("Calendars"))
-	p.NoIndex = true
-	p.Flash = p.T("Here is your new private calendar link. The previous one no longer works.")
-	w.Header().Set("Cache-Control", "no-store")
+	l := a.printer(r)
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, views.CalendarSettings{
+	return a.renderMyCalendar(w, r, views.CalendarSettings{
 		Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: true,
-		Private: &views.CalendarLink{Title: p.T("Events I'm going to"), HTTPS: a.URL(path), Webcal: a.webcalURL(path)},
-	}))
+		Private: &views.CalendarLink{Title: l.T("Events I'm going to"), HTTPS: a.URL(path), Webcal: a.webcalURL(path)},
+	}, l.T("Here is your new private calendar link. The previous one no longer works."))
 }

@@ -230,6 +230,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /report", h(a.submitReport))
 	mux.Handle("GET /admin/reports", h(a.adminOnly(a.showAdminReports)))
 	mux.Handle("GET /admin/reports/{id}", h(a.adminOnly(a.showAdminReport)))
+	mux.Handle("GET /admin/reports/{id}/confirm/{action}", h(a.adminOnly(a.confirmReportAction)))
 	mux.Handle("POST /admin/reports/{id}/{action}", h(a.adminOnly(a.actOnReport)))
 	mux.Handle("GET /admin/moderation-log", h(a.adminOnly(a.showModerationLog)))
 	mux.Handle("POST /admin/held-events/{uuid}/approve", h(a.adminOnly(a.approveHeldEvent)))
