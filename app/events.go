@@ -143,6 +143,14 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
 }
 
+// renderWithAnotherLinkRow answers "Add another link": the form as typed,
+// nothing saved, with an empty row after the filled ones (the form read
+// keeps exactly one).
+func (a *App) renderWithAnotherLinkRow(w http.ResponseWriter, r *http.Request, title string, f views.EventForm) error {
+	f.Links = withOneEmptyLinkRow(f.Links)
+	return a.renderEventForm(w, r, http.StatusOK, title, f, views.FieldErrors{})
+}
+
 // formatWhen writes the date line of an event in loc, naming the zone:
 // "Saturday 14 March 2026, 19:00 – 21:00 (Europe/Paris)".
 func formatWhen(l *i18n.Printer, start, end time.Time, loc *time.Location) string {
@@ -208,6 +216,9 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Group = form.Get("group")
 	if err := a.eventGroupChoices(r, &f); err != nil {
 		return err
+	}
+	if form.Get("add_link") != "" {
+		return a.renderWithAnotherLinkRow(w, r, l.T("New event"), f)
 	}
 	groupID, msg, err := a.eventGroup(r, identity, f.Group)
 	if err != nil {
@@ -407,6 +418,9 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Repeat.Scope = form.Get("series_scope")
 	now := a.now().UTC().Truncate(time.Second)
 	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
+	if form.Get("add_link") != "" {
+		return a.renderWithAnotherLinkRow(w, r, l.T("Edit “%s”", old.Title), f)
+	}
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
 	if err != nil {
 		return err

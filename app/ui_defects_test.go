@@ -200,3 +200,24 @@ func TestMyCalendarIsOnePlace(t *testing.T) {
 		t.Errorf("the old address answers %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// Item 6: "Add another link" is a submit button that brings the form back
+// as typed, nothing saved, with one more link row.
+func TestEventFormAddAnotherLink(t *testing.T) {
+	ti := newTestInstance(t)
+	org := ti.newPerson(t, "organiser")
+	res, page := ti.postFormBody(t, org.Client, "/events", url.Values{
+		"title": {"Atelier"}, "link_kind_0": {"pad"}, "link_url_0": {"https://pad.example.org/x"}, "add_link": {"1"},
+	})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("add a link row: %d", res.StatusCode)
+	}
+	if !strings.Contains(page, `value="Atelier"`) || !strings.Contains(page, `value="https://pad.example.org/x"`) ||
+		!strings.Contains(page, `name="link_url_1"`) || strings.Contains(page, `name="link_url_2"`) {
+		t.Errorf("the form did not come back as typed with one more row:\n%s", page)
+	}
+	var n int
+	if err := ti.App.store.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d events saved by adding a link row (%v)", n, err)
+	}
+}
