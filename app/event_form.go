@@ -18,19 +18,19 @@ import (
 
 // Limits of the event form, in characters.
 const (
-	maxTitle        = 200
-	maxDescription  = 20000
-	maxPlacePart    = 200
-	maxPostalCode   = 20
-	maxURL          = 2000
-	maxPartMessage  = 1000
-	maxLinkTitle    = 100
-	maxTags         = 20
-	maxTagLength    = 40
-	maxCapacity     = 1_000_000
+	maxTitle       = 200
+	maxDescription = 20000
+	maxPlacePart   = 200
+	maxPostalCode  = 20
+	maxURL         = 2000
+	maxPartMessage = 1000
+	maxLinkTitle   = 100
+	maxTags        = 20
+	maxTagLength   = 40
+	maxCapacity    = 1_000_000
 	// maxLinkRows bounds the typed links of an event; the form shows one
 	// empty row, and "Add another link" brings one more each time.
-	maxLinkRows = 10
+	maxLinkRows     = 10
 	defaultDuration = 2 * time.Hour
 )
 
@@ -66,11 +66,11 @@ func newEventForm(now time.Time, loc *time.Location) views.EventForm {
 	t := now.In(loc).AddDate(0, 0, 1)
 	start := time.Date(t.Year(), t.Month(), t.Day(), 19, 0, 0, 0, loc)
 	return views.EventForm{
-		Action:                 "/events",
-		Category:               "other",
-		StartsAt:               start.Format(datetimeLocal),
+		Action:   "/events",
+		Category: "other",
+		StartsAt: start.Format(datetimeLocal),
 		// Ends stays empty: its hint says empty means two hours later.
-		Timezone: loc.String(),
+		Timezone:               loc.String(),
 		Visibility:             store.VisibilityPublic,
 		JoinMode:               store.JoinFree,
 		Status:                 store.StatusConfirmed,
