@@ -93,3 +93,35 @@ func TestBrowserGroupTabsWithoutScript(t *testing.T) {
 	browserDo(t, member, "the group page at desktop width", chromedp.Navigate(ti.URL+"/@velo"), chromedp.WaitVisible(chromedp.CSS(`.group-tabs`)))
 	screenshot(t, member, "group-page-1280")
 }
+
+// Item 6: on the event form, the repetition details appear only once
+// "Repeats" is chosen, with JavaScript off. Screenshots at both widths.
+func TestBrowserEventFormRepeatFolds(t *testing.T) {
+	ti := newTestInstance(t)
+	org := ti.newPerson(t, "organiser")
+	b := browserAs(t, ti, org)
+	shown := func(css string) bool {
+		t.Helper()
+		v, err := chromedp.Run(b, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("`+css+`")).display !== "none"`))
+		if err != nil {
+			t.Fatalf("display of %s: %v", css, err)
+		}
+		return v
+	}
+	browserDo(t, b, "open the event form on a phone, JavaScript off",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		scriptsOff(true),
+		chromedp.Navigate(ti.URL+"/events/new"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-title`)),
+	)
+	if shown("#f-repeat_days") || shown("#f-repeat_ends") {
+		t.Error("the repetition details show before 'Repeats' is chosen")
+	}
+	screenshot(t, b, "event-form-390")
+	browserDo(t, b, "choose weekly", chromedp.Click(chromedp.CSS(`#f-repeat input[value="weekly"]`)))
+	if !shown("#f-repeat_days") || !shown("#f-repeat_ends") {
+		t.Error("choosing 'every week' does not show its details")
+	}
+	browserDo(t, b, "desktop width", scriptsOff(false), chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ti.URL+"/events/new"), chromedp.WaitVisible(chromedp.CSS(`#f-title`)))
+	screenshot(t, b, "event-form-1280")
+}
