@@ -293,6 +293,7 @@ CREATE TABLE participations (
     cancel_token_hash  TEXT    UNIQUE,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
+    anonymous          INTEGER NOT NULL DEFAULT 0,
     CHECK ((actor_id IS NULL) <> (email IS NULL))
 );
 CREATE UNIQUE INDEX participations_actor ON participations(event_id, actor_id) WHERE actor_id IS NOT NULL;

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/mail"
 
+	"convene/app/i18n"
 	"convene/views"
 )
 
@@ -42,14 +43,32 @@ func isEmailAddress(s string) bool {
 	return err == nil && addr.Address == s
 }
 
+// federationInForce says, in one sentence, with whom the instance
+// exchanges events under the policy in force.
+func federationInForce(l *i18n.Printer, p *policySnapshot) string {
+	if p.mode == ModeAllowlist {
+		return l.N(len(p.allows), "This instance exchanges events only with the %d server its administrators allowed.",
+			"This instance exchanges events only with the %d servers its administrators allowed.")
+	}
+	if len(p.blocks) == 0 {
+		return l.T("This instance exchanges events with every other server of the fediverse; its administrators block none so far.")
+	}
+	return l.N(len(p.blocks), "This instance exchanges events with every other server of the fediverse, except %d server its administrators limit or block.",
+		"This instance exchanges events with every other server of the fediverse, except %d servers its administrators limit or block.")
+}
+
 // showAbout is the public page where the instance describes itself: who
 // runs it, its rules, its moderation and federation policies.
 func (a *App) showAbout(w http.ResponseWriter, r *http.Request) error {
 	v := a.aboutView(r)
 	a.aboutModeration(r, &v)
 	l := a.printer(r)
+	v.FederationInForce = federationInForce(l, a.currentPolicy())
 	if v.FederationPolicy == settingDefaults[SettingFederationPolicy] {
-		v.FederationPolicy = l.T(v.FederationPolicy) // our words, not the admin's: translate them
+		// The default words were written before federation worked; the
+		// sentence above says what is in force. Only an administrator's
+		// own text adds to it.
+		v.FederationPolicy = ""
 	}
 	p := a.page(r, l.T("About %s", v.Name))
 	p.Description = v.Description

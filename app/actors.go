@@ -272,6 +272,9 @@ var (
 // eventDocument is a local event in the Mobilizon dialect, with every
 // field DESIGN.md lists.
 func (a *App) eventDocument(e *store.Event) *ap.Event {
+	// The object goes to followers and anyone who fetches it: it never
+	// carries what the event keeps for accepted participants.
+	e = e.WithoutPrivateDetails()
 	loc := e.Location()
 	organizer := a.actorURI(e.Organizer)
 	doc := ap.NewEvent(a.eventURI(e), organizer, e.Title, e.StartsAt, e.EndsAt, loc)
@@ -306,6 +309,10 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		}
 	case e.OnlineURL != "":
 		doc.Location = ap.NewOnlinePlace(l.T("Online"), e.OnlineURL)
+	case e.OnlineWithheld:
+		// The address is for accepted participants: the place names the
+		// event's page, where they find it (Gancio needs a location).
+		doc.Location = ap.NewOnlinePlace(l.T("Online"), a.eventURI(e))
 	}
 	// The picture comes first: Gancio takes attachment[0] as the picture
 	// of an updated event (and fails on a link there).
@@ -314,6 +321,8 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 	}
 	if e.OnlineURL != "" {
 		doc.SetOnlineAddress(e.OnlineURL, e.IsOnline())
+	} else {
+		doc.IsOnline = e.IsOnline()
 	}
 	for _, l := range e.Links {
 		name := l.Title

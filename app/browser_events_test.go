@@ -77,7 +77,7 @@ func TestBrowserOwnerPublishesVisitorFinds(t *testing.T) {
 	if got := browserText(t, owner, `article.event h1`); got != "Bal folk du printemps" {
 		t.Fatalf("after publishing the page title is %q", got)
 	}
-	if got := browserText(t, owner, `dd.organizer`); !strings.Contains(got, "@folk_club") || strings.Contains(got, "claire") {
+	if got := browserText(t, owner, `.event-keyfacts .by`); !strings.Contains(got, "@folk_club") || strings.Contains(got, "claire") {
 		t.Fatalf("organiser shown as %q, want the second identity only", got)
 	}
 
@@ -91,10 +91,10 @@ func TestBrowserOwnerPublishesVisitorFinds(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//a[contains(., "Bal folk du printemps")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.event h1`)),
 	)
-	if when := browserText(t, visitor, `dd.when`); !strings.Contains(when, "19:30") || !strings.Contains(when, "22:30") {
+	if when := browserText(t, visitor, `.event-keyfacts .when`); !strings.Contains(when, "19:30") || !strings.Contains(when, "22:30") {
 		t.Errorf("the date block says %q, want 19:30 – 22:30 in the event's zone", when)
 	}
-	place := browserText(t, visitor, `dd.place`)
+	place := browserText(t, visitor, `#place`)
 	for _, want := range []string{"Salle des fêtes", "12 rue des Lilas", "Lyon"} {
 		if !strings.Contains(place, want) {
 			t.Errorf("place on the event page is %q, lacks %q", place, want)

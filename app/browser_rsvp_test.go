@@ -34,6 +34,7 @@ func TestBrowserJoinWithoutAccountApprovedThenCancelled(t *testing.T) {
 	}
 
 	browserDo(t, visitor, "join without an account",
+		chromedp.Click(chromedp.CSS(`[data-testid="join-open"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Camille"),
 		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
 		chromedp.Click(chromedp.CSS(`form.join-anonymous button[type="submit"]`)),

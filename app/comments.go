@@ -55,21 +55,10 @@ func sanitizeComment(html string) string {
 	return strings.TrimSpace(commentPolicy().Sanitize(strings.ToValidUTF8(html, "\uFFFD")))
 }
 
-// commentHTML turns what someone typed into HTML: paragraphs at blank
-// lines, line breaks at single ones, everything escaped.
+// commentHTML turns what someone typed into HTML the way every other
+// text here is: Markdown, sanitised (pictures become links).
 func commentHTML(text string) string {
-	text = strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n")
-	var b strings.Builder
-	for para := range strings.SplitSeq(text, "\n\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		b.WriteString("<p>")
-		b.WriteString(strings.ReplaceAll(htmlEscape(para), "\n", "<br>"))
-		b.WriteString("</p>")
-	}
-	return b.String()
+	return renderMarkdown(strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n"))
 }
 
 // chainedHandler is an inbox handler that says: handled (the

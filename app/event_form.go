@@ -18,17 +18,19 @@ import (
 
 // Limits of the event form, in characters.
 const (
-	maxTitle        = 200
-	maxDescription  = 20000
-	maxPlacePart    = 200
-	maxPostalCode   = 20
-	maxURL          = 2000
-	maxPartMessage  = 1000
-	maxLinkTitle    = 100
-	maxTags         = 20
-	maxTagLength    = 40
-	maxCapacity     = 1_000_000
-	eventLinkRows   = 5
+	maxTitle       = 200
+	maxDescription = 20000
+	maxPlacePart   = 200
+	maxPostalCode  = 20
+	maxURL         = 2000
+	maxPartMessage = 1000
+	maxLinkTitle   = 100
+	maxTags        = 20
+	maxTagLength   = 40
+	maxCapacity    = 1_000_000
+	// maxLinkRows bounds the typed links of an event; the form shows one
+	// empty row, and "Add another link" brings one more each time.
+	maxLinkRows     = 10
 	defaultDuration = 2 * time.Hour
 )
 
@@ -64,10 +66,10 @@ func newEventForm(now time.Time, loc *time.Location) views.EventForm {
 	t := now.In(loc).AddDate(0, 0, 1)
 	start := time.Date(t.Year(), t.Month(), t.Day(), 19, 0, 0, 0, loc)
 	return views.EventForm{
-		Action:                 "/events",
-		Category:               "other",
-		StartsAt:               start.Format(datetimeLocal),
-		EndsAt:                 start.Add(defaultDuration).Format(datetimeLocal),
+		Action:   "/events",
+		Category: "other",
+		StartsAt: start.Format(datetimeLocal),
+		// Ends stays empty: its hint says empty means two hours later.
 		Timezone:               loc.String(),
 		Visibility:             store.VisibilityPublic,
 		JoinMode:               store.JoinFree,
@@ -75,8 +77,25 @@ func newEventForm(now time.Time, loc *time.Location) views.EventForm {
 		CommentModeration:      store.CommentsAllowAll,
 		AnonymousParticipation: true,
 		Publish:                publishNow,
-		Links:                  make([]views.LinkRow, eventLinkRows),
+		Links:                  make([]views.LinkRow, 1),
 	}
+}
+
+// withOneEmptyLinkRow keeps the link rows of a form up to the last filled
+// one (rows keep their numbers, which errors refer to) and adds one empty
+// row, while there is room, for the next link.
+func withOneEmptyLinkRow(rows []views.LinkRow) []views.LinkRow {
+	last := -1
+	for i, r := range rows {
+		if r.Title != "" || r.URL != "" {
+			last = i
+		}
+	}
+	out := slices.Clone(rows[:last+1])
+	if len(out) < maxLinkRows {
+		out = append(out, views.LinkRow{})
+	}
+	return out
 }
 
 // eventFormFrom fills the form with a stored event, for editing.
@@ -129,9 +148,7 @@ func eventFormFrom(e *store.Event, now time.Time) views.EventForm {
 	for _, l := range e.Links {
 		f.Links = append(f.Links, views.LinkRow{Kind: l.Kind, Title: l.Title, URL: l.URL})
 	}
-	for len(f.Links) < eventLinkRows {
-		f.Links = append(f.Links, views.LinkRow{})
-	}
+	f.Links = withOneEmptyLinkRow(f.Links)
 	return f
 }
 
@@ -330,7 +347,7 @@ func parseEventForm(l *i18n.Printer, form url.Values, defaultLoc *time.Location)
 		errs["comment_moderation"] = l.T("Choose how comments work.")
 	}
 	e.CommentModeration = f.CommentModeration
-	for i := 0; i < eventLinkRows; i++ {
+	for i := 0; i < maxLinkRows; i++ {
 		n := strconv.Itoa(i)
 		row := views.LinkRow{
 			Kind:  form.Get("link_kind_" + n),
@@ -357,6 +374,7 @@ func parseEventForm(l *i18n.Printer, form url.Values, defaultLoc *time.Location)
 		}
 		e.Links = append(e.Links, store.Link{Kind: row.Kind, Title: cleanSpace(row.Title), URL: row.URL})
 	}
+	f.Links = withOneEmptyLinkRow(f.Links)
 
 	// Publication.
 	switch f.Publish {

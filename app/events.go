@@ -107,13 +107,18 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	l := a.printer(r)
 	now := a.now()
 	loc := e.Location()
+	shown := e
+	if !a.seesPrivateDetails(r, e, owner) {
+		shown = e.WithoutPrivateDetails()
+	}
 	v := views.EventView{
-		Event: e,
-		Owner: owner,
-		Start: e.StartsAt.In(loc),
-		End:   e.EndsAt.In(loc),
-		When:  formatWhen(l, e.StartsAt, e.EndsAt, loc),
-		Draft: e.Draft || e.PublishedAt == nil,
+		Event:           shown,
+		DetailsWithheld: shown != e,
+		Owner:           owner,
+		Start:           e.StartsAt.In(loc),
+		End:             e.EndsAt.In(loc),
+		When:            formatWhen(l, e.StartsAt, e.EndsAt, loc),
+		Draft:           e.Draft || e.PublishedAt == nil,
 	}
 	if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
 		v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
@@ -123,6 +128,7 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		at := e.PublishedAt.In(loc)
 		v.Scheduled = l.Date(at) + ", " + l.Time(at)
 	}
+	a.fillEventPage(r, &v)
 	v.Participation = a.participationComponent(r, e)
 	v.Series = a.seriesComponent(r, e, owner)
 	if !v.Draft && announced(e) {
@@ -135,6 +141,14 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	// reachable by its link, and not meant to be found.
 	p.NoIndex = !e.IsListed(now)
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+}
+
+// renderWithAnotherLinkRow answers "Add another link": the form as typed,
+// nothing saved, with an empty row after the filled ones (the form read
+// keeps exactly one).
+func (a *App) renderWithAnotherLinkRow(w http.ResponseWriter, r *http.Request, title string, f views.EventForm) error {
+	f.Links = withOneEmptyLinkRow(f.Links)
+	return a.renderEventForm(w, r, http.StatusOK, title, f, views.FieldErrors{})
 }
 
 // formatWhen writes the date line of an event in loc, naming the zone:
@@ -207,6 +221,9 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if form.Has("find_place") {
 		return a.findPlaceInForm(w, r, l.T("New event"), f)
+	}
+	if form.Get("add_link") != "" {
+		return a.renderWithAnotherLinkRow(w, r, l.T("New event"), f)
 	}
 	groupID, msg, err := a.eventGroup(r, identity, f.Group)
 	if err != nil {
@@ -417,6 +434,9 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
 	if form.Has("find_place") {
 		return a.findPlaceInForm(w, r, l.T("Edit “%s”", old.Title), f)
+	}
+	if form.Get("add_link") != "" {
+		return a.renderWithAnotherLinkRow(w, r, l.T("Edit “%s”", old.Title), f)
 	}
 	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
 	if err != nil {

@@ -304,11 +304,15 @@ func TestEventFormDefaults(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	// The clock reads 1 March 2026: tomorrow 19:00 to 21:00, in the
-	// instance's zone, public, free, confirmed, published at once.
+	// The clock reads 1 March 2026: tomorrow 19:00, "Ends" empty (two hours
+	// later, says its hint), in the instance's zone, public, free,
+	// confirmed, published at once; one empty link row (issue 12, item 6).
+	if strings.Contains(body, `name="link_url_1"`) || !strings.Contains(body, `name="link_url_0"`) {
+		t.Error("a new event's form should have exactly one link row")
+	}
 	for _, want := range []string{
 		`name="starts_at" type="datetime-local" value="2026-03-02T19:00"`,
-		`name="ends_at" type="datetime-local" value="2026-03-02T21:00"`,
+		`name="ends_at" type="datetime-local" value=""`,
 		`name="timezone" type="text" value="Europe/Paris"`,
 		`name="visibility" value="public" checked`,
 		`name="join_mode" value="free" checked`,
@@ -464,7 +468,8 @@ func TestEventHTMLIsText(t *testing.T) {
 	form.Set("title", `<script>alert("t")</script>`)
 	form.Set("venue", `<img src=x onerror=alert(1)>`)
 	form.Set("participation_message", `<b onclick="x()">hi</b>`)
-	form.Set("link_title_0", `"><script>alert(2)</script>`)
+	// The tickets link: the pad's is kept for accepted participants.
+	form.Set("link_title_1", `"><script>alert(2)</script>`)
 	uuid := ti.createEvent(t, ti.alice, form)
 	_, page := ti.get(t, ti.client(), "/events/"+uuid)
 	for _, bad := range []string{"<script>alert", "<img src=x", `"><script>`} {

@@ -306,11 +306,11 @@ func eventWhen(l *i18n.Printer, e *store.Event) string {
 // eventPlace is where an event is, on one line: its address, or "Online".
 func eventPlace(l *i18n.Printer, e *store.Event) string {
 	switch {
-	case !e.Address.IsZero() && e.OnlineURL != "":
+	case !e.Address.IsZero() && e.HasOnlineAddress():
 		return e.Address.OneLine() + " · " + l.T("Online")
 	case !e.Address.IsZero():
 		return e.Address.OneLine()
-	case e.OnlineURL != "":
+	case e.HasOnlineAddress():
 		return l.T("Online")
 	}
 	return ""
@@ -332,6 +332,7 @@ func eventSummaryLine(l *i18n.Printer, e *store.Event) string {
 // feedItemHTML is a feed entry's body: when, where, then the description
 // (already sanitised HTML).
 func feedItemHTML(l *i18n.Printer, e *store.Event) string {
+	e = e.WithoutPrivateDetails() // feeds are read by anyone
 	var b strings.Builder
 	if e.Status == store.StatusCancelled {
 		fmt.Fprintf(&b, "<p><strong>%s</strong></p>", html.EscapeString(l.T("This event is cancelled.")))

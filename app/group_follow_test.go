@@ -46,17 +46,17 @@ func TestGroupFollowFromItsPage(t *testing.T) {
 
 	publishGroupEvent(t, b, alice.Identity, g, "Bike repair evening")
 	drain(t, a, b)
-	if _, cal := b.ti.get(t, local.Client, "/me/calendar-sources"); !strings.Contains(cal, "Bike repair evening") {
+	if _, cal := b.ti.get(t, local.Client, "/me/calendar"); !strings.Contains(cal, "Bike repair evening") {
 		t.Errorf("the group's event is not in lou's calendar:\n%s", cal)
 	}
-	if _, cal := a.ti.get(t, remote.Client, "/me/calendar-sources"); !strings.Contains(cal, "Bike repair evening") {
+	if _, cal := a.ti.get(t, remote.Client, "/me/calendar"); !strings.Contains(cal, "Bike repair evening") {
 		t.Errorf("the group's event is not in bob's calendar on A:\n%s", cal)
 	}
 
 	b.ti.postForm(t, local.Client, "/groups/velo/unfollow", nil)
 	a.ti.postForm(t, remote.Client, remotePath+"/unfollow", nil)
 	drain(t, a, b)
-	if _, cal := b.ti.get(t, local.Client, "/me/calendar-sources"); strings.Contains(cal, "Bike repair evening") {
+	if _, cal := b.ti.get(t, local.Client, "/me/calendar"); strings.Contains(cal, "Bike repair evening") {
 		t.Errorf("lou's calendar keeps the event of a group lou stopped following")
 	}
 	if n := count(t, b, `SELECT count(*) FROM follows WHERE followed_id = ?`, g.ID); n != 0 {

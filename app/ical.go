@@ -263,6 +263,13 @@ func (a *App) vevent(e *store.Event) *ics.VEvent {
 	case e.OnlineURL != "":
 		ev.SetLocation(e.OnlineURL)
 	}
+	if e.OnlineURL != "" {
+		// RFC 7986: calendar apps show a "join" button for it.
+		ev.AddProperty(ics.ComponentProperty("CONFERENCE"), e.OnlineURL, ics.WithValue("URI"))
+	}
+	for _, l := range e.Links {
+		ev.AddProperty(ics.ComponentPropertyAttach, l.URL)
+	}
 	if e.Address.Latitude != nil && e.Address.Longitude != nil {
 		ev.SetProperty(ics.ComponentPropertyGeo, fmt.Sprintf("%.6f;%.6f", *e.Address.Latitude, *e.Address.Longitude), ics.WithValue("FLOAT"))
 	}
@@ -286,7 +293,9 @@ func (a *App) writeCalendar(w http.ResponseWriter, r *http.Request, scope feedSc
 	}
 	w.Header().Set("Content-Type", typeICS+"; charset=utf-8")
 	return a.streamCalendar(ctx, w, scope.title, a.setting(ctx, SettingDescription), zones,
-		func(fn func(*store.Event) error) error { return a.store.EachCalendarEvent(ctx, scope.query, fn) })
+		func(fn func(*store.Event) error) error {
+			return a.store.EachCalendarEvent(ctx, scope.query, func(e *store.Event) error { return fn(e.WithoutPrivateDetails()) })
+		})
 }
 
 // streamCalendar writes a VCALENDAR whose events come from each.
@@ -312,12 +321,17 @@ func (a *App) streamCalendar(ctx context.Context, w io.Writer, name, description
 
 // showEventCalendar serves one event as an .ics file ("Add to calendar").
 func (a *App) showEventCalendar(w http.ResponseWriter, r *http.Request) error {
-	// Whoever may see the event page may take its .ics.
-	e, _, err := a.eventForVisitor(r)
+	// Whoever may see the event page may take its .ics, with what that
+	// page shows them.
+	e, owner, err := a.eventForVisitor(r)
 	if err != nil {
 		return err
 	}
-	etag := feedETag("event", e.UUID, fmt.Sprint(e.Sequence), fmt.Sprint(e.UpdatedAt.Unix()), e.Organizer.Name(), Version)
+	letIn := a.seesPrivateDetails(r, e, owner)
+	if !letIn {
+		e = e.WithoutPrivateDetails()
+	}
+	etag := feedETag("event", e.UUID, fmt.Sprint(e.Sequence), fmt.Sprint(e.UpdatedAt.Unix()), e.Organizer.Name(), fmt.Sprint(letIn), Version)
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	if notModified(w, r, etag, e.UpdatedAt) {
 		return nil
@@ -420,12 +434,25 @@ func (a *App) showCalendarSettings(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	p := a.page(r, a.printer(r).T("Calendars"))
+	return a.renderMyCalendar(w, r, views.CalendarSettings{Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: has}, "")
+}
+
+// renderMyCalendar is "My calendar", the one place for calendars: the
+// upcoming events of the accounts one follows, the calendars to subscribe
+// to (the private one included), and importing from another calendar.
+func (a *App) renderMyCalendar(w http.ResponseWriter, r *http.Request, s views.CalendarSettings, flash string) error {
+	events, err := a.store.EventsFollowedByAccount(r.Context(), currentAccount(r).ID, a.now(), 200)
+	if err != nil {
+		return err
+	}
+	s.Following = events
+	p := a.page(r, a.printer(r).T("My calendar"))
 	p.NoIndex = true
+	if flash != "" {
+		p.Flash = flash
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, views.CalendarSettings{
-		Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: has,
-	}))
+	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, s))
 }
 
 // regenerateCalendarSecret makes a new private calendar link; the old one
@@ -443,13 +470,10 @@ func (a *App) regenerateCalendarSecret(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	path := "/feeds/private/" + secret + ".ics"
-	p := a.page(r, a.printer(r).T("Calendars"))
-	p.NoIndex = true
-	p.Flash = p.T("Here is your new private calendar link. The previous one no longer works.")
-	w.Header().Set("Cache-Control", "no-store")
+	l := a.printer(r)
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	return a.render(w, r, http.StatusOK, views.CalendarSettingsPage(p, views.CalendarSettings{
+	return a.renderMyCalendar(w, r, views.CalendarSettings{
 		Identity: identity, Public: a.calendarLinks(r, identity), HasPrivate: true,
-		Private: &views.CalendarLink{Title: p.T("Events I'm going to"), HTTPS: a.URL(path), Webcal: a.webcalURL(path)},
-	}))
+		Private: &views.CalendarLink{Title: l.T("Events I'm going to"), HTTPS: a.URL(path), Webcal: a.webcalURL(path)},
+	}, l.T("Here is your new private calendar link. The previous one no longer works."))
 }

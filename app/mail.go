@@ -155,7 +155,7 @@ func (a *App) mailEvent(l *i18n.Printer, e *store.Event) *views.MailEvent {
 	start := e.StartsAt.In(loc)
 	when := l.T("%s at %s (%s)", l.Date(start), l.Time(start), e.Timezone)
 	place := e.Address.OneLine()
-	if place == "" && e.OnlineURL != "" {
+	if place == "" && e.HasOnlineAddress() {
 		place = l.T("Online")
 	}
 	return &views.MailEvent{Title: e.Title, When: when, Place: place, URL: a.URL("/events/" + e.UUID)}

@@ -94,6 +94,34 @@ func (a *App) showAdminReport(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, views.AdminReportPage(p, v, nil))
 }
 
+// confirmReportAction asks before an action that cannot be undone
+// (deleting an event, suspending an account or a server).
+func (a *App) confirmReportAction(w http.ResponseWriter, r *http.Request) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	v, err := a.adminReportView(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	l := a.printer(r)
+	var title, target, consequence string
+	switch action := r.PathValue("action"); {
+	case action == "delete" && v.Event != nil && v.Event.URI == "":
+		title, target = l.T("Delete the event"), v.Event.Title
+		consequence = l.T("The event, its participants and its comments are deleted for everyone, here and on the servers that follow it. This cannot be undone.")
+	case action == "suspend-actor" && v.Actor != nil:
+		title, target = l.T("Suspend %s", v.Actor.Handle()), v.Actor.Name()+" ("+v.Actor.Handle()+")"
+		consequence = l.T("They can no longer log in or publish, and their events leave the lists. Undoing it takes an administrator's action.")
+	case action == "suspend-domain" && v.Domain != "":
+		title, target = l.T("Suspend %s", v.Domain), v.Domain
+		consequence = l.T("Nothing more is exchanged with this server: its events, comments and participants are no longer received, and it receives nothing.")
+	default:
+		return errNotFound()
+	}
+	p := a.adminPage(r, title)
+	p.Title = title
+	return a.render(w, r, http.StatusOK, views.ConfirmReportActionPage(p, v.Report.ID, r.PathValue("action"), target, consequence))
+}
+
 // actOnReport carries out one moderation action from a report's page;
 // each writes one row of the log in its own transaction.
 func (a *App) actOnReport(w http.ResponseWriter, r *http.Request) error {
@@ -112,6 +140,10 @@ func (a *App) actOnReport(w http.ResponseWriter, r *http.Request) error {
 		return a.render(w, r, http.StatusUnprocessableEntity, views.AdminReportPage(p, v, views.FieldErrors{"note": msg}))
 	}
 	back := "/admin/reports/" + strconv.FormatInt(rep.ID, 10)
+	if action := r.PathValue("action"); views.DestructiveReportAction(action) && r.PostFormValue("confirmed") != "1" {
+		// Only the confirmation page's button carries "confirmed".
+		return a.redirect(w, r, back+"/confirm/"+action, "")
+	}
 	var flash string
 	switch action := r.PathValue("action"); action {
 	case "resolve", "close", "reopen":

@@ -150,7 +150,8 @@ func TestModerationLogOneRowPerAction(t *testing.T) {
 	act := func(action string) {
 		t.Helper()
 		before := logged()
-		res := us.ti.postForm(t, admin, "/admin/reports/"+itoa(int64(reportID))+"/"+action, url.Values{})
+		// "confirmed": what the confirmation page of a destructive action sends.
+		res := us.ti.postForm(t, admin, "/admin/reports/"+itoa(int64(reportID))+"/"+action, url.Values{"confirmed": {"1"}})
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s: %d", action, res.StatusCode)
 		}

@@ -24,7 +24,7 @@ func TestMyCalendarShowsFollowedRemoteEventsOnlyToTheFollower(t *testing.T) {
 	if _, page := b.ti.get(t, b.ti.client(), "/"); !strings.Contains(page, "Bal folk des Monts") {
 		t.Fatalf("the event is not public on its own instance:\n%s", page)
 	}
-	_, page := a.ti.get(t, alice, "/me/calendar-sources")
+	_, page := a.ti.get(t, alice, "/me/calendar")
 	if !strings.Contains(page, "Bal folk des Monts") {
 		t.Fatalf("alice's calendar does not show bob's event:\n%s", page)
 	}
@@ -39,11 +39,11 @@ func TestMyCalendarShowsFollowedRemoteEventsOnlyToTheFollower(t *testing.T) {
 			t.Fatalf("%s on A lists, for alice, an event no instance source brought:\n%s", path, page)
 		}
 	}
-	if _, page := a.ti.get(t, carol, "/me/calendar-sources"); strings.Contains(page, "Bal folk des Monts") ||
+	if _, page := a.ti.get(t, carol, "/me/calendar"); strings.Contains(page, "Bal folk des Monts") ||
 		!strings.Contains(page, "Nothing coming up from the accounts you follow.") {
 		t.Fatalf("carol, who follows nobody, sees alice's calendar:\n%s", page)
 	}
-	if res, _ := a.ti.get(t, a.ti.client(), "/me/calendar-sources"); res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+	if res, _ := a.ti.get(t, a.ti.client(), "/me/calendar"); res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 		t.Fatalf("an anonymous visitor reached a personal calendar: status %d, location %q", res.StatusCode, res.Header.Get("Location"))
 	}
 }

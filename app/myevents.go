@@ -31,7 +31,7 @@ func (a *App) showMyEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := views.MyEventsView{Identities: rs.Identities, Filter: filter}
+	v := views.MyEventsView{Identities: rs.Identities, Filter: filter, Now: a.now()}
 	for _, id := range rs.Identities {
 		if filter != 0 && id.ID != filter {
 			continue

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"convene/app/i18n"
 	"convene/app/store"
 	"convene/views"
 )
@@ -154,11 +155,30 @@ func (a *App) tellDecisionTx(ctx context.Context, tx *sql.Tx, e *store.Event, p 
 	if accepted {
 		m.Subject = l.T("You are in: “%s”", e.Title)
 		m.Paragraphs = []string{l.T("The organisers accepted your participation. See you there! To cancel, use the cancel link from the first email.")}
+		// A visitor without an account cannot see them on the page: the
+		// address and tools kept for participants come with the answer.
+		m.Links = privateDetailLinks(l, e)
 	} else {
 		m.Subject = l.T("Your participation in “%s”", e.Title)
 		m.Paragraphs = []string{l.T("Sorry: the organisers could not accept your participation.")}
 	}
 	return a.queueMail(ctx, tx, p.Email, m)
+}
+
+// privateDetailLinks are what an event keeps for accepted participants
+// (its online address, pad, video room, stream), as links for an email.
+func privateDetailLinks(l *i18n.Printer, e *store.Event) []views.MailLink {
+	if !e.KeepsDetailsPrivate() {
+		return nil
+	}
+	var out []views.MailLink
+	if e.OnlineURL != "" {
+		out = append(out, views.MailLink{Label: l.T("Online:"), URL: e.OnlineURL})
+	}
+	for _, link := range e.PrivateLinks() {
+		out = append(out, views.MailLink{Label: views.LinkKindLabel(l, link.Kind) + ":", URL: link.URL})
+	}
+	return out
 }
 
 // participantName is how organisers see a participant.

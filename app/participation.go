@@ -92,6 +92,30 @@ func (a *App) organises(r *http.Request, e *store.Event) bool {
 	return false
 }
 
+// seesPrivateDetails tells whether the visitor may read what an event
+// keeps for those it let in (its online address, its pad, video room and
+// stream): its organisers, and people one of whose identities was
+// accepted. owner is what eventForVisitor said.
+func (a *App) seesPrivateDetails(r *http.Request, e *store.Event, owner bool) bool {
+	if !e.KeepsDetailsPrivate() || owner || a.organises(r, e) {
+		return true
+	}
+	rs := requestStateFrom(r.Context())
+	if rs == nil || rs.Account == nil {
+		return false
+	}
+	for _, id := range rs.Identities {
+		p, err := a.store.ParticipationOf(r.Context(), e.ID, id.ID)
+		if err == nil && p.State == store.ParticipationConfirmed {
+			return true
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.log.Warn("participation", "event", e.UUID, "err", err)
+		}
+	}
+	return false
+}
+
 // anonymousOffReason says why a visitor cannot join this event without an
 // account, or "" when they can.
 func (a *App) anonymousOffReason(ctx context.Context, l *i18n.Printer, e *store.Event) string {
@@ -394,9 +418,6 @@ func (a *App) joinWithoutAccount(w http.ResponseWriter, r *http.Request) error {
 		!a.limits.allow("join-anon-event:"+e.UUID, anonJoinEventEvery, anonJoinEventBurst) {
 		return &publicError{Status: http.StatusTooManyRequests, Message: "Too many attempts to join from here. Please wait a few minutes and try again."}
 	}
-	if f.Anonymous {
-		f.Name = ""
-	}
 	err = a.store.Tx(ctx, func(tx *sql.Tx) error { return a.joinAnonymouslyTx(ctx, tx, e, f) })
 	var refusal *participationRefusal
 	if errors.As(err, &refusal) {
@@ -432,7 +453,7 @@ func (a *App) joinAnonymouslyTx(ctx context.Context, tx *sql.Tx, e *store.Event,
 	cancelSecret := store.NewSecret()
 	confirmSecret := store.NewSecret()
 	fresh := &store.Participation{
-		EventID: e.ID, Name: f.Name, Email: f.Email, State: store.ParticipationUnconfirmed, Message: f.Message,
+		EventID: e.ID, Name: f.Name, Anonymous: f.Anonymous, Email: f.Email, State: store.ParticipationUnconfirmed, Message: f.Message,
 		ConfirmTokenHash: store.HashSecret(confirmSecret), ConfirmExpiresAt: a.now().Add(confirmLinkTTL),
 		CancelTokenHash: store.HashSecret(cancelSecret),
 	}

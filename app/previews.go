@@ -66,9 +66,9 @@ func schemaEventStatus(status string) string {
 
 func schemaAttendanceMode(e *store.Event) string {
 	switch {
-	case !e.Address.IsZero() && e.OnlineURL != "":
+	case !e.Address.IsZero() && e.HasOnlineAddress():
 		return "https://schema.org/MixedEventAttendanceMode"
-	case e.OnlineURL != "":
+	case e.HasOnlineAddress():
 		return "https://schema.org/OnlineEventAttendanceMode"
 	}
 	return "https://schema.org/OfflineEventAttendanceMode"
@@ -76,6 +76,7 @@ func schemaAttendanceMode(e *store.Event) string {
 
 // eventStructuredData is the schema.org Event of an event.
 func (a *App) eventStructuredData(e *store.Event) map[string]any {
+	e = e.WithoutPrivateDetails() // search engines and link previews are public
 	loc := e.Location()
 	d := map[string]any{
 		"@context":            "https://schema.org",

@@ -45,6 +45,9 @@ type reportTarget struct {
 	Event  *store.Event // nil when an identity is reported
 	Actor  *store.Actor // the event's organiser, or the reported identity
 	Domain string       // the remote host, "" for local content
+	// Comment is the comment reported, when the report is about one (its
+	// writer is then Actor).
+	Comment *store.Comment
 }
 
 // resolveReportTarget reads ?event=<uuid> or ?actor=<handle>.
@@ -57,6 +60,14 @@ func (a *App) resolveReportTarget(ctx context.Context, q url.Values) (*reportTar
 		t := &reportTarget{Event: e, Actor: e.Organizer}
 		if e.URI != "" {
 			t.Domain = e.Organizer.Domain
+		}
+		if id := q.Get("comment_uuid"); id != "" {
+			// A comment: its writer is the one reported, on this event.
+			c, err := a.store.CommentByUUID(ctx, id)
+			if err != nil || c.EventID != e.ID || c.Author == nil || c.State != store.CommentVisible {
+				return nil, errNotFound()
+			}
+			t.Comment, t.Actor, t.Domain = c, c.Author, c.Author.Domain
 		}
 		return t, nil
 	}
@@ -74,7 +85,7 @@ func (a *App) resolveReportTarget(ctx context.Context, q url.Values) (*reportTar
 
 func (a *App) reportFormView(r *http.Request, t *reportTarget) (views.ReportForm, error) {
 	rules, err := a.store.Rules(r.Context())
-	return views.ReportForm{Event: t.Event, Actor: t.Actor, Domain: t.Domain, Rules: rules, Category: store.ReportOther}, err
+	return views.ReportForm{Event: t.Event, Actor: t.Actor, Domain: t.Domain, ReportedComment: t.Comment, Rules: rules, Category: store.ReportOther}, err
 }
 
 // showReportForm: "Report this event / identity".
@@ -147,7 +158,13 @@ func (a *App) submitReport(w http.ResponseWriter, r *http.Request) error {
 	rep := &store.Report{Local: true, Comment: f.Comment, Category: f.Category, RuleIDs: strings.Join(ruleIDs, ","),
 		Forward: f.Forward, TargetActorID: t.Actor.ID, TargetActorURI: a.actorURI(t.Actor), TargetTitle: t.Actor.Handle()}
 	rep.TargetKey = rep.TargetActorURI
-	if t.Event != nil {
+	switch {
+	case t.Comment != nil:
+		// About a comment: its writer is the target (the event is not at
+		// fault), and the moderators read what was written.
+		rep.TargetTitle = l.T("Comment by %s on “%s”", t.Actor.Handle(), t.Event.Title)
+		rep.Comment = clipRunes("«"+plainText(t.Comment.ContentHTML)+"»\n\n"+f.Comment, maxReportComment)
+	case t.Event != nil:
 		rep.TargetEventID, rep.TargetEventURI, rep.TargetTitle = t.Event.ID, a.eventURI(t.Event), t.Event.Title
 		rep.TargetKey = rep.TargetEventURI
 	}

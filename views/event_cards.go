@@ -56,11 +56,11 @@ func pageURL(list EventList, n int) templ.SafeURL {
 func cardPlace(p Page, e *store.Event) string {
 	place := shortPlace(e.Address)
 	switch {
-	case place != "" && e.OnlineURL != "":
+	case place != "" && e.HasOnlineAddress():
 		return place + " · " + p.T("Online too")
 	case place != "":
 		return place
-	case e.OnlineURL != "":
+	case e.HasOnlineAddress():
 		return p.T("Online")
 	}
 	return ""

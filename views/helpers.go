@@ -2,6 +2,8 @@ package views
 
 import (
 	"net/url"
+	"strings"
+	"unicode"
 
 	"github.com/a-h/templ"
 
@@ -24,3 +26,24 @@ func webURL(s string) templ.SafeURL {
 
 // isWebURL reports whether s would be a live link (see webURL).
 func isWebURL(s string) bool { return weburl.Is(s) }
+
+// nameInitials are the first letters of the first two words of a name, for
+// an avatar without a picture.
+func nameInitials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}

@@ -2,6 +2,7 @@ package views
 
 import (
 	"convene/app/store"
+	"time"
 )
 
 // ParticipationBox is the "I'm coming" block of an event page: counts,
@@ -79,6 +80,7 @@ type MyEventsView struct {
 	Filter        int64 // the identity shown, 0 for all
 	Groups        []MyEventsGroup
 	Notifications []store.Notification
+	Now           time.Time // tells a scheduled event from a published one
 }
 
 // MyEventsGroup is one identity's part of "My events".

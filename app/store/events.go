@@ -91,15 +91,19 @@ type Event struct {
 	Organizer   *Actor // filled by reads
 	// AttributedToID is the group the event is organised for (0: none);
 	// its organiser is then one of the group's moderators.
-	AttributedToID         int64
-	Title                  string
-	DescriptionMD          string
-	DescriptionHTML        string
-	StartsAt               time.Time
-	EndsAt                 time.Time
-	Timezone               string
-	Address                Address
-	OnlineURL              string
+	AttributedToID  int64
+	Title           string
+	DescriptionMD   string
+	DescriptionHTML string
+	StartsAt        time.Time
+	EndsAt          time.Time
+	Timezone        string
+	Address         Address
+	OnlineURL       string
+	// OnlineWithheld: the event has an online address this copy does not
+	// carry, because it is kept for accepted participants (see
+	// WithoutPrivateDetails).
+	OnlineWithheld         bool
 	Category               string
 	BannerID               int64  // set on writes
 	BannerUUID             string // filled by reads
@@ -207,7 +211,55 @@ func parseOffsetZone(name string) (int, bool) {
 }
 
 // IsOnline tells whether the event has an online address and no place.
-func (e *Event) IsOnline() bool { return e.OnlineURL != "" && e.Address.IsZero() }
+func (e *Event) IsOnline() bool { return e.HasOnlineAddress() && e.Address.IsZero() }
+
+// HasOnlineAddress tells whether people meet online too, whether or not
+// this copy of the event carries the address.
+func (e *Event) HasOnlineAddress() bool { return e.OnlineURL != "" || e.OnlineWithheld }
+
+// privateLinkKinds are the tools of an event that let someone in: a
+// members-only event keeps them for those it accepted.
+var privateLinkKinds = map[string]bool{"pad": true, "video": true, "stream": true}
+
+// KeepsDetailsPrivate tells whether the event gives its online address
+// and the links to its pad, video room and stream only to accepted
+// participants and its organisers: so it is when the organisers choose
+// who comes (approval or invitation).
+func (e *Event) KeepsDetailsPrivate() bool {
+	return e.JoinMode == JoinApproval || e.JoinMode == JoinInvite
+}
+
+// WithoutPrivateDetails returns the event as anyone may see it: for an
+// event that keeps its details private, a copy without the online address
+// (OnlineWithheld says there is one) and without the private tool links.
+// Otherwise e itself.
+func (e *Event) WithoutPrivateDetails() *Event {
+	if !e.KeepsDetailsPrivate() || e.OnlineWithheld {
+		return e
+	}
+	c := *e
+	c.OnlineWithheld = c.OnlineURL != ""
+	c.OnlineURL = ""
+	c.Links = nil
+	for _, l := range e.Links {
+		if !privateLinkKinds[l.Kind] {
+			c.Links = append(c.Links, l)
+		}
+	}
+	return &c
+}
+
+// PrivateLinks are the links WithoutPrivateDetails leaves out, for the
+// message that tells an accepted participant how to get in.
+func (e *Event) PrivateLinks() []Link {
+	var out []Link
+	for _, l := range e.Links {
+		if privateLinkKinds[l.Kind] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 // IsListed tells whether the event may appear in lists, feeds and search
 // for everybody at time now.

@@ -35,6 +35,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateNotificationPrefs,
 	migrateParticipationReminders,
 	migrateMaps,
+	migrateParticipantListing,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -570,6 +571,14 @@ CREATE TABLE geocode_cache (
     created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX events_position ON events(latitude, longitude);`)
+	return err
+}
+
+// migrateParticipantListing keeps the name of a visitor who stays
+// anonymous (organisers still need it) and records the choice apart, so
+// the public list of participants can leave them out.
+func migrateParticipantListing(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE participations ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;`)
 	return err
 }
 

@@ -26,12 +26,14 @@ type Participation struct {
 	EventID int64
 	ActorID int64  // 0 for a visitor without an account
 	Actor   *Actor // filled by reads when ActorID is set
-	// Name is the name a visitor gave; empty when they stay anonymous to
-	// other visitors.
-	Name    string
-	Email   string // visitors only; shown to organisers only
-	State   string
-	Message string // to the organiser
+	// Name is the name a visitor gave (possibly empty).
+	Name string
+	// Anonymous: the participant asked not to appear in the public list
+	// of participants; organisers still see who they are.
+	Anonymous bool
+	Email     string // visitors only; shown to organisers only
+	State     string
+	Message   string // to the organiser
 
 	// Hashes of the visitor's one-time links; empty when none.
 	ConfirmTokenHash string
@@ -50,13 +52,13 @@ func (p *Participation) Counts() bool { return p.State == ParticipationConfirmed
 
 const participationColumns = `p.id, p.event_id, coalesce(p.actor_id, 0), p.name, coalesce(p.email, ''), p.state, p.message,
 	coalesce(p.confirm_token_hash, ''), coalesce(p.confirm_expires_at, 0), coalesce(p.cancel_token_hash, ''),
-	p.created_at, p.updated_at`
+	p.created_at, p.updated_at, p.anonymous`
 
 func scanParticipation(row interface{ Scan(...any) error }) (*Participation, error) {
 	var p Participation
 	var expires, created, updated int64
 	err := row.Scan(&p.ID, &p.EventID, &p.ActorID, &p.Name, &p.Email, &p.State, &p.Message,
-		&p.ConfirmTokenHash, &expires, &p.CancelTokenHash, &created, &updated)
+		&p.ConfirmTokenHash, &expires, &p.CancelTokenHash, &created, &updated, &p.Anonymous)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -172,10 +174,10 @@ func (s *Store) InsertParticipationTx(ctx context.Context, tx *sql.Tx, p *Partic
 	p.CreatedAt, p.UpdatedAt = now, now
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO participations (event_id, actor_id, name, email, state, message, confirm_token_hash,
-		  confirm_expires_at, cancel_token_hash, created_at, updated_at)
-		VALUES (?, nullif(?, 0), ?, nullif(?, ''), ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, ?)`,
+		  confirm_expires_at, cancel_token_hash, created_at, updated_at, anonymous)
+		VALUES (?, nullif(?, 0), ?, nullif(?, ''), ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, ?, ?)`,
 		p.EventID, p.ActorID, p.Name, p.Email, p.State, p.Message, p.ConfirmTokenHash, unixOrZero(p.ConfirmExpiresAt),
-		p.CancelTokenHash, now.Unix(), now.Unix())
+		p.CancelTokenHash, now.Unix(), now.Unix(), p.Anonymous)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -187,15 +189,15 @@ func (s *Store) InsertParticipationTx(ctx context.Context, tx *sql.Tx, p *Partic
 }
 
 // UpdateParticipationTx writes what may change in a participation: state,
-// name, message and link hashes.
+// name, listing, message and link hashes.
 func (s *Store) UpdateParticipationTx(ctx context.Context, tx *sql.Tx, p *Participation) error {
 	now := s.now().UTC().Truncate(time.Second)
 	p.UpdatedAt = now
 	_, err := tx.ExecContext(ctx, `
 		UPDATE participations SET state = ?, name = ?, message = ?, confirm_token_hash = nullif(?, ''),
-		  confirm_expires_at = nullif(?, 0), cancel_token_hash = nullif(?, ''), updated_at = ?
+		  confirm_expires_at = nullif(?, 0), cancel_token_hash = nullif(?, ''), updated_at = ?, anonymous = ?
 		WHERE id = ?`,
-		p.State, p.Name, p.Message, p.ConfirmTokenHash, unixOrZero(p.ConfirmExpiresAt), p.CancelTokenHash, now.Unix(), p.ID)
+		p.State, p.Name, p.Message, p.ConfirmTokenHash, unixOrZero(p.ConfirmExpiresAt), p.CancelTokenHash, now.Unix(), p.Anonymous, p.ID)
 	if err != nil {
 		return fmt.Errorf("update participation: %w", err)
 	}
@@ -230,6 +232,12 @@ func (s *Store) listParticipations(ctx context.Context, q queryer, eventID int64
 		}
 	}
 	query += ` ORDER BY p.created_at, p.id`
+	return s.queryParticipations(ctx, q, query, args...)
+}
+
+// queryParticipations runs a SELECT of participationColumns and fills in
+// the identities of those who have one.
+func (s *Store) queryParticipations(ctx context.Context, q queryer, query string, args ...any) ([]*Participation, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list participations: %w", err)
@@ -251,6 +259,15 @@ func (s *Store) listParticipations(ctx context.Context, q queryer, eventID int64
 		return nil, err
 	}
 	return out, nil
+}
+
+// ListedParticipants returns, for an event's public page, up to limit
+// people coming who agreed to be listed: identities, and visitors who gave
+// a name and did not ask to stay anonymous. Oldest first.
+func (s *Store) ListedParticipants(ctx context.Context, eventID int64, limit int) ([]*Participation, error) {
+	return s.queryParticipations(ctx, s.db, `SELECT `+participationColumns+` FROM participations p
+		WHERE p.event_id = ? AND p.state = ? AND p.anonymous = 0 AND (p.actor_id IS NOT NULL OR p.name <> '')
+		ORDER BY p.created_at, p.id LIMIT ?`, eventID, ParticipationConfirmed, limit)
 }
 
 // MyParticipation is one line of "My events": an identity's participation
@@ -285,7 +302,7 @@ func (s *Store) ParticipationsOfAccount(ctx context.Context, accountID, actorID 
 		var p Participation
 		var expires, created, updated int64
 		e, err := scanEvent(rows, &p.ID, &p.EventID, &p.ActorID, &p.Name, &p.Email, &p.State, &p.Message,
-			&p.ConfirmTokenHash, &expires, &p.CancelTokenHash, &created, &updated)
+			&p.ConfirmTokenHash, &expires, &p.CancelTokenHash, &created, &updated, &p.Anonymous)
 		if err != nil {
 			return nil, err
 		}
