@@ -41,6 +41,12 @@ const localOnlySQL = `NOT EXISTS (SELECT 1 FROM remote_events r WHERE r.event_id
 
 // ListEvents returns events matching q, with organizers, tags and links.
 func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) {
+	query, args := q.listSQL()
+	return s.queryEvents(ctx, "list events", query, args...)
+}
+
+// listSQL is the query ListEvents runs for q, with its arguments.
+func (q EventQuery) listSQL() (string, []any) {
 	from, where, args := q.filter()
 	order := "e.starts_at ASC, e.id ASC"
 	if q.Past {
@@ -52,8 +58,7 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	}
 	query := `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + where +
 		` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	args = append(args, limit, q.Offset)
-	return s.queryEvents(ctx, "list events", query, args...)
+	return query, append(args, limit, q.Offset)
 }
 
 // CountCap bounds how far a list's events are counted: a count walks
