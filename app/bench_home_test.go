@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -27,6 +28,64 @@ import (
 func BenchmarkHomePageOwnBytes(b *testing.B) {
 	ti := newTestInstance(b)
 	seedEvents(b, ti, 10000)
+	benchHomeOwnBytes(b, ti)
+}
+
+// BenchmarkHomePageOwnBytesSeries is BenchmarkHomePageOwnBytes with a
+// quarter of the 10,000 events made occurrences of 40 recurring series,
+// so that showing each series once (its next occurrence) costs what it
+// costs on an instance with weekly workshops.
+//
+//	go test ./app -run '^$' -bench BenchmarkHomePageOwnBytesSeries -benchtime 2s
+func BenchmarkHomePageOwnBytesSeries(b *testing.B) {
+	ti := newTestInstance(b)
+	seedEvents(b, ti, 10000)
+	seedSeries(b, ti, 4, 40)
+	benchHomeOwnBytes(b, ti)
+}
+
+// seedSeries makes every everyNth stored event an occurrence of one of
+// the given number of weekly series, in turn.
+func seedSeries(b *testing.B, ti *testInstance, everyNth, series int) {
+	b.Helper()
+	ctx := context.Background()
+	st := ti.App.Store()
+	// Every event, whether ended or not: none ends before three years ago.
+	all, err := st.ListEvents(ctx, store.EventQuery{Now: ti.App.now().AddDate(-3, 0, 0), Limit: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = st.Tx(ctx, func(tx *sql.Tx) error {
+		ids := make([]int64, series)
+		for i, e := range all {
+			if i%everyNth != 0 {
+				continue
+			}
+			k := i / everyNth % series
+			if ids[k] == 0 {
+				sr := &store.Series{OrganizerID: e.OrganizerID, Rule: "FREQ=WEEKLY", Timezone: e.Timezone,
+					FirstStart: e.StartsAt.Format(store.SeriesLocalLayout), Duration: e.EndsAt.Sub(e.StartsAt),
+					GeneratedUntil: e.StartsAt}
+				if err := st.CreateSeriesTx(ctx, tx, sr, e.ID); err != nil {
+					return err
+				}
+				ids[k] = sr.ID
+				continue
+			}
+			if err := st.SetEventSeriesTx(ctx, tx, e.ID, ids[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchHomeOwnBytes reads ti's home page rendered every time against the
+// same bytes written with no database and no template.
+func benchHomeOwnBytes(b *testing.B, ti *testInstance) {
 	ti.App.pages = nil
 	h := ti.App.Handler()
 	page := benchServe(b, h, "/")

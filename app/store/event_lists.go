@@ -41,6 +41,12 @@ const localOnlySQL = `NOT EXISTS (SELECT 1 FROM remote_events r WHERE r.event_id
 
 // ListEvents returns events matching q, with organizers, tags and links.
 func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) {
+	query, args := q.listSQL()
+	return s.queryEvents(ctx, "list events", query, args...)
+}
+
+// listSQL is the query ListEvents runs for q, with its arguments.
+func (q EventQuery) listSQL() (string, []any) {
 	from, where, args := q.filter()
 	order := "e.starts_at ASC, e.id ASC"
 	if q.Past {
@@ -52,8 +58,7 @@ func (s *Store) ListEvents(ctx context.Context, q EventQuery) ([]*Event, error) 
 	}
 	query := `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + where +
 		` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	args = append(args, limit, q.Offset)
-	return s.queryEvents(ctx, "list events", query, args...)
+	return query, append(args, limit, q.Offset)
 }
 
 // CountCap bounds how far a list's events are counted: a count walks
@@ -136,14 +141,23 @@ const listedSQL = `e.visibility = 'public' AND e.draft = 0 AND e.published_at <=
 // nextOfSeriesSQL keeps an event that stands alone, or the next
 // occurrence of its series that has not ended (a listed one, when
 // listed): a weekly workshop fills one card of a list, not the list.
+//
+// The subquery runs for every occurrence the list walks, so it must be a
+// seek, not a scan. Left to itself SQLite picks events_published (two
+// equalities) and sorts every public event of the instance per row; the
+// series index gives the series' occurrences in start order, and the same
+// lower bound as notEndedSQL (its scalar subquery is computed once per
+// statement) skips the series' past occurrences: the first row that
+// passes is the answer. 165 ms → 0.8 ms for a count of 100 at 10,000
+// events, a quarter of them in 40 series.
 func nextOfSeriesSQL(now int64, listed bool) (string, []any) {
-	cond := `o.series_id = e.series_id AND o.ends_at >= ?`
-	args := []any{now}
+	cond := `o.series_id = e.series_id AND o.starts_at >= ? - (SELECT coalesce(max(ends_at - starts_at), 0) FROM events) AND o.ends_at >= ?`
+	args := []any{now, now}
 	if listed {
 		cond += ` AND o.visibility = 'public' AND o.draft = 0 AND o.published_at <= ?`
 		args = append(args, now)
 	}
-	return `(e.series_id IS NULL OR e.id = (SELECT o.id FROM events o WHERE ` + cond + ` ORDER BY o.starts_at, o.id LIMIT 1))`, args
+	return `(e.series_id IS NULL OR e.id = (SELECT o.id FROM events o INDEXED BY events_series WHERE ` + cond + ` ORDER BY o.starts_at, o.id LIMIT 1))`, args
 }
 
 // queryEvents runs a query selecting eventColumns and returns its events
