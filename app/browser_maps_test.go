@@ -116,8 +116,8 @@ func TestBrowserPhoneFindsAnEventNear(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-near`), "45.7719,4.8902"),
 		chromedp.SendKeys(chromedp.CSS(`#f-km`), "10"),
 		chromedp.Submit(chromedp.CSS(`#f-near`)),
-		chromedp.WaitVisible(chromedp.CSS(`.cards`)))
-	results := browserText(t, ctx, `.cards`)
+		chromedp.WaitVisible(chromedp.CSS(`.event-cards`)))
+	results := browserText(t, ctx, `.event-cards`)
 	if !strings.Contains(results, "Villeurbanne picnic") || !strings.Contains(results, "0.0 km away") ||
 		!strings.Contains(results, "Lyon folk ball") || strings.Contains(results, "Grenoble") {
 		t.Errorf("results near Villeurbanne on a phone: %q", results)

@@ -56,9 +56,14 @@ func sanitizeComment(html string) string {
 }
 
 // commentHTML turns what someone typed into HTML the way every other
-// text here is: Markdown, sanitised (pictures become links).
+// text here is: Markdown, sanitised (pictures become links). A comment is
+// written like a message, so what looks like a tag stays text (Markdown
+// would drop it as raw HTML) and each line break is kept.
 func commentHTML(text string) string {
-	return renderMarkdown(strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n"))
+	text = strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n")
+	text = strings.ReplaceAll(text, "<", "&lt;")
+	text = strings.ReplaceAll(text, "\n", "  \n")
+	return renderMarkdown(text)
 }
 
 // chainedHandler is an inbox handler that says: handled (the

@@ -257,7 +257,7 @@ func TestLocalCommentsAreFederated(t *testing.T) {
 		t.Fatalf("comment form: %d", res.StatusCode)
 	}
 	page := eventPage(t, b, e)
-	if !strings.Contains(page, "Can I bring &lt;my&gt; fiddle?<br>Or two?") || !strings.Contains(page, `href="/@carol"`) {
+	if !strings.Contains(page, "Can I bring &lt;my&gt; fiddle?<br>\nOr two?") || !strings.Contains(page, `href="/@carol"`) {
 		t.Fatalf("the local comment is not on the page:\n%s", page)
 	}
 	// It went to bob's follower on A, as a Create Note in reply to the event.

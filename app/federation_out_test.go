@@ -230,6 +230,9 @@ func TestOnlineEventHasAVirtualLocation(t *testing.T) {
 	form := fullEventForm()
 	form.Set("starts_at", "2031-03-14T19:00")
 	form.Set("ends_at", "2031-03-14T21:00")
+	// Free to join: an approval event keeps its address for those it
+	// accepts (its location is then its own page, below).
+	form.Set("join_mode", "free")
 	for _, k := range []string{"venue", "street", "postal_code", "locality", "region", "country", "latitude", "longitude"} {
 		form.Set(k, "")
 	}
@@ -247,6 +250,13 @@ func TestOnlineEventHasAVirtualLocation(t *testing.T) {
 	if loc == nil || loc["type"] != gancio["type"] || loc["name"] == "" || address["type"] != gancio["address"].(map[string]any)["type"] ||
 		address["url"] != "https://video.example.org/room/folk" {
 		t.Fatalf("online event's location %v, want the shape of Gancio's %v", loc, gancio)
+	}
+	form.Set("join_mode", "approval")
+	private := b.URL + "/events/" + b.ti.createEvent(t, bob, form)
+	loc, _ = servedEvent(t, private)["location"].(map[string]any)
+	address, _ = loc["address"].(map[string]any)
+	if address["type"] != "VirtualLocation" || address["url"] != private {
+		t.Fatalf("an approval event's online location %v, want a VirtualLocation naming its own page", loc)
 	}
 	// Gancio finds the picture with attachment.find(a =>
 	// a.mediaType.includes("image") && a.url): every attachment needs a
