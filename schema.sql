@@ -147,9 +147,10 @@ CREATE TABLE events (
     published_at            INTEGER, -- NULL while a draft; in the future when scheduled
     created_at              INTEGER NOT NULL,
     updated_at              INTEGER NOT NULL
-    , series_id             INTEGER REFERENCES series(id) ON DELETE SET NULL, attributed_to_id INTEGER REFERENCES actors(id) ON DELETE SET NULL);
+    , series_id             INTEGER REFERENCES series(id) ON DELETE SET NULL, attributed_to_id INTEGER REFERENCES actors(id) ON DELETE SET NULL, place_id INTEGER REFERENCES places(id) ON DELETE SET NULL);
 -- series_id (the recurring series an occurrence belongs to) and
--- attributed_to_id (the group an event is organised for) were added by
+-- attributed_to_id (the group an event is organised for) and place_id (its
+-- venue, places below) were added by
 -- ALTER TABLE, so they are written the way SQLite records an added column.
 CREATE INDEX events_listed ON events(visibility, draft, starts_at);
 CREATE INDEX events_organizer ON events(organizer_id, starts_at);
@@ -164,6 +165,7 @@ CREATE INDEX events_published ON events(visibility, draft, published_at, updated
 CREATE INDEX events_duration ON events(ends_at - starts_at);
 -- "Near" searches look in a latitude/longitude box first (app/geo).
 CREATE INDEX events_position ON events(latitude, longitude);
+CREATE INDEX events_place ON events(place_id, starts_at);
 
 CREATE TABLE event_tags (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
@@ -814,3 +816,23 @@ CREATE TABLE geocode_cache (
     places     TEXT    NOT NULL,
     created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- The venues this instance's events were held at, one per name and town
+-- however they are spelt (app/store/places.go).
+CREATE TABLE places (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    name_key     TEXT    NOT NULL, -- lower case, no accents: one place however it is spelt
+    street       TEXT    NOT NULL DEFAULT '',
+    postal_code  TEXT    NOT NULL DEFAULT '',
+    locality     TEXT    NOT NULL DEFAULT '',
+    locality_key TEXT    NOT NULL DEFAULT '',
+    region       TEXT    NOT NULL DEFAULT '',
+    country      TEXT    NOT NULL DEFAULT '',
+    latitude     REAL,
+    longitude    REAL,
+    created_by   INTEGER REFERENCES actors(id) ON DELETE SET NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (name_key, locality_key)
+);

@@ -196,6 +196,9 @@ func (a *App) showNewEvent(w http.ResponseWriter, r *http.Request) error {
 func (a *App) renderEventForm(w http.ResponseWriter, r *http.Request, status int, title string, f views.EventForm, errs views.FieldErrors) error {
 	f.Zones = commonZones
 	f.PlaceFinder.On = a.geocoder != nil
+	if err := a.knownPlaces(r.Context(), &f); err != nil {
+		return err
+	}
 	p := a.page(r, title)
 	p.NoIndex = true
 	return a.render(w, r, status, views.EventFormPage(p, f, errs))
@@ -249,6 +252,9 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	now := a.now().UTC().Truncate(time.Second)
 	if !e.Draft && e.PublishedAt == nil {
 		e.PublishedAt = &now
+	}
+	if err := a.placeOfEvent(r.Context(), identity.ID, &e); err != nil {
+		return err
 	}
 	mapNote := a.geocodeOnSave(r.Context(), l, &e.Address)
 	held, err := a.holdIfNew(r.Context(), identity.ID, &e)
@@ -464,6 +470,9 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			e.PublishedAt = &now
 		}
+	}
+	if err := a.placeOfEvent(r.Context(), old.OrganizerID, &e); err != nil {
+		return err
 	}
 	mapNote := a.geocodeOnSave(r.Context(), l, &e.Address)
 	held, err := a.holdOnEdit(r.Context(), old, &e)

@@ -29,10 +29,10 @@ type eventsInstance struct {
 	bob   *http.Client
 }
 
-func newEventsInstance(t *testing.T) *eventsInstance {
+func newEventsInstance(t *testing.T, configure ...func(*Config)) *eventsInstance {
 	t.Helper()
 	clock := newTestClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	ti := newTestInstance(t, func(c *Config) { c.Now = clock.Now })
+	ti := newTestInstance(t, append([]func(*Config){func(c *Config) { c.Now = clock.Now }}, configure...)...)
 	ti.createAccount(t, "alice@example.org", "alice", "alice-password", false)
 	ti.createAccount(t, "bob@example.org", "bob", "bob-password-1", false)
 	return &eventsInstance{

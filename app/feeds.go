@@ -7,6 +7,7 @@ package app
 //	/feeds/@alice.rss|.atom|.ics                         one identity
 //	/feeds/tags/folk.rss|.atom|.ics                      one tag
 //	/feeds/categories/music.rss|.atom|.ics               one category
+//	/places/3/feed.rss|feed.atom|calendar.ics            one place (app/places.go)
 //	/feeds/private/SECRET.ics                            "events I'm going to"
 //	/events/{uuid}/calendar.ics                          one event
 //
@@ -58,17 +59,20 @@ type feedScope struct {
 	title    string
 	pageURL  string // the HTML page the feed mirrors (absolute)
 	basePath string // the feeds' path without the extension
-	query    store.FeedQuery
+	// dir, without basePath, is the folder of feed.rss, feed.atom and
+	// calendar.ics ("": the instance's, at the root).
+	dir   string
+	query store.FeedQuery
 }
 
 func (s feedScope) path(format string) string {
-	if s.basePath == "" {
-		if format == formatICS {
-			return "/calendar.ics"
-		}
-		return "/feed." + format
+	if s.basePath != "" {
+		return s.basePath + "." + format
 	}
-	return s.basePath + "." + format
+	if format == formatICS {
+		return s.dir + "/calendar.ics"
+	}
+	return s.dir + "/feed." + format
 }
 
 // feedPrinter is the language feeds are written in: the instance's, not the

@@ -98,6 +98,13 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /calendar/{handle}", h(a.showActorCalendar))
 	// The map of upcoming events (app/maps.go).
 	mux.Handle("GET /map", h(a.showMap))
+	// Places events were held at, with their feeds (app/places.go).
+	mux.Handle("GET /places/{id}", h(a.showPlace))
+	mux.Handle("GET /places/{id}/feed.rss", h(a.showPlaceFeed(formatRSS)))
+	mux.Handle("GET /places/{id}/feed.atom", h(a.showPlaceFeed(formatAtom)))
+	mux.Handle("GET /places/{id}/calendar.ics", h(a.showPlaceFeed(formatICS)))
+	mux.Handle("GET /places/{id}/edit", h(a.showEditPlace))
+	mux.Handle("POST /places/{id}/edit", h(a.updatePlace))
 
 	// Feeds and calendars (app/feeds.go, app/ical.go): a wildcard takes a
 	// whole segment, so "@alice.rss" is one file name under /feeds/.

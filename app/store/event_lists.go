@@ -16,6 +16,7 @@ type EventQuery struct {
 	GroupID     int64     // only the events organised for this group
 	Tag         string
 	Category    string
+	PlaceID     int64 // only the events held at this place
 	// LocalOnly leaves out events from other servers.
 	LocalOnly bool
 	// Listed restricts to public, published, non-draft events: what anyone
@@ -127,6 +128,10 @@ func (q EventQuery) filter() (from, where string, args []any) {
 	if q.Category != "" {
 		conds = append(conds, "e.category = ?")
 		args = append(args, q.Category)
+	}
+	if q.PlaceID != 0 {
+		conds = append(conds, "e.place_id = ?")
+		args = append(args, q.PlaceID)
 	}
 	if q.LocalOnly {
 		conds = append(conds, localOnlySQL)

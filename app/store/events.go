@@ -122,8 +122,10 @@ type Event struct {
 	PublishedAt            *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
-	Tags                   []string
-	Links                  []Link
+	// PlaceID is the venue (places) of a local event, 0 when none.
+	PlaceID int64
+	Tags    []string
+	Links   []Link
 
 	// Filled by list reads (queryEvents) for cards: the group the event
 	// is organised for, how many are coming, and the recurring series it
@@ -274,7 +276,7 @@ const eventColumns = `e.id, e.uuid, coalesce(e.uri, ''), e.organizer_id, e.title
 	e.join_mode, e.external_url, e.capacity, e.participation_message, e.comment_moderation,
 	e.anonymous_participation, e.language, e.sequence, e.published_at, e.created_at, e.updated_at,
 	coalesce(e.attributed_to_id, 0), coalesce((SELECT content_type FROM media WHERE id = e.banner_id), ''),
-	coalesce(e.series_id, 0), coalesce((SELECT rule FROM series WHERE id = e.series_id), '')`
+	coalesce(e.series_id, 0), coalesce((SELECT rule FROM series WHERE id = e.series_id), ''), coalesce(e.place_id, 0)`
 
 func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error) {
 	var e Event
@@ -286,7 +288,7 @@ func scanEvent(row interface{ Scan(...any) error }, extra ...any) (*Event, error
 		&e.OnlineURL, &e.Category, &e.BannerID, &e.BannerUUID, &e.Status, &e.Visibility, &e.Draft,
 		&e.JoinMode, &e.ExternalURL, &e.Capacity, &e.ParticipationMessage, &e.CommentModeration,
 		&e.AnonymousParticipation, &e.Language, &e.Sequence, &published, &created, &updated, &e.AttributedToID, &e.BannerType,
-		&e.SeriesID, &e.SeriesRule}
+		&e.SeriesID, &e.SeriesRule, &e.PlaceID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, notFound(err)
 	}
@@ -320,13 +322,13 @@ func (s *Store) CreateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
 		  timezone, venue, street, postal_code, locality, region, country, latitude, longitude, online_url,
 		  category, banner_id, status, visibility, draft, join_mode, external_url, capacity,
 		  participation_message, comment_moderation, anonymous_participation, language, sequence,
-		  published_at, created_at, updated_at, attributed_to_id)
-		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0))`,
+		  published_at, created_at, updated_at, attributed_to_id, place_id)
+		VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), nullif(?, 0))`,
 		e.UUID, e.URI, e.OrganizerID, e.Title, e.DescriptionMD, e.DescriptionHTML, e.StartsAt.Unix(), e.EndsAt.Unix(),
 		e.Timezone, e.Address.Venue, e.Address.Street, e.Address.PostalCode, e.Address.Locality, e.Address.Region,
 		e.Address.Country, e.Address.Latitude, e.Address.Longitude, e.OnlineURL, e.Category, e.BannerID, e.Status,
 		e.Visibility, e.Draft, e.JoinMode, e.ExternalURL, e.Capacity, e.ParticipationMessage, e.CommentModeration,
-		e.AnonymousParticipation, e.Language, e.Sequence, unixOrNil(e.PublishedAt), now.Unix(), now.Unix(), e.AttributedToID)
+		e.AnonymousParticipation, e.Language, e.Sequence, unixOrNil(e.PublishedAt), now.Unix(), now.Unix(), e.AttributedToID, e.PlaceID)
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
@@ -367,13 +369,13 @@ func (s *Store) UpdateEventTx(ctx context.Context, tx *sql.Tx, e *Event) error {
 		  latitude = ?, longitude = ?, online_url = ?, category = ?, banner_id = nullif(?, 0), status = ?,
 		  visibility = ?, draft = ?, join_mode = ?, external_url = ?, capacity = ?, participation_message = ?,
 		  comment_moderation = ?, anonymous_participation = ?, language = ?, sequence = sequence + 1,
-		  published_at = ?, updated_at = ?
+		  published_at = ?, updated_at = ?, place_id = nullif(?, 0)
 		WHERE id = ?`,
 		e.Title, e.DescriptionMD, e.DescriptionHTML, e.StartsAt.Unix(), e.EndsAt.Unix(), e.Timezone,
 		e.Address.Venue, e.Address.Street, e.Address.PostalCode, e.Address.Locality, e.Address.Region,
 		e.Address.Country, e.Address.Latitude, e.Address.Longitude, e.OnlineURL, e.Category, e.BannerID,
 		e.Status, e.Visibility, e.Draft, e.JoinMode, e.ExternalURL, e.Capacity, e.ParticipationMessage,
-		e.CommentModeration, e.AnonymousParticipation, e.Language, unixOrNil(e.PublishedAt), now.Unix(), e.ID)
+		e.CommentModeration, e.AnonymousParticipation, e.Language, unixOrNil(e.PublishedAt), now.Unix(), e.PlaceID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update event: %w", err)
 	}

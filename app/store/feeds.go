@@ -15,6 +15,7 @@ type FeedQuery struct {
 	GroupID     int64 // the events organised for a group
 	Tag         string
 	Category    string
+	PlaceID     int64 // only the events held at this place
 }
 
 func (q FeedQuery) where() (string, []any) {
@@ -35,6 +36,10 @@ func (q FeedQuery) where() (string, []any) {
 	if q.Category != "" {
 		where = append(where, "e.category = ?")
 		args = append(args, q.Category)
+	}
+	if q.PlaceID != 0 {
+		where = append(where, "e.place_id = ?")
+		args = append(args, q.PlaceID)
 	}
 	return strings.Join(where, " AND "), args
 }

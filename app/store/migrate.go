@@ -36,6 +36,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateParticipationReminders,
 	migrateMaps,
 	migrateParticipantListing,
+	migratePlaces,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -579,6 +580,32 @@ CREATE INDEX events_position ON events(latitude, longitude);`)
 // the public list of participants can leave them out.
 func migrateParticipantListing(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `ALTER TABLE participations ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;`)
+	return err
+}
+
+// migratePlaces adds the venues events were held at, one per name and
+// town, and each event's place.
+func migratePlaces(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+CREATE TABLE places (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    name_key     TEXT    NOT NULL, -- lower case, no accents: one place however it is spelt
+    street       TEXT    NOT NULL DEFAULT '',
+    postal_code  TEXT    NOT NULL DEFAULT '',
+    locality     TEXT    NOT NULL DEFAULT '',
+    locality_key TEXT    NOT NULL DEFAULT '',
+    region       TEXT    NOT NULL DEFAULT '',
+    country      TEXT    NOT NULL DEFAULT '',
+    latitude     REAL,
+    longitude    REAL,
+    created_by   INTEGER REFERENCES actors(id) ON DELETE SET NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (name_key, locality_key)
+);
+ALTER TABLE events ADD COLUMN place_id INTEGER REFERENCES places(id) ON DELETE SET NULL;
+CREATE INDEX events_place ON events(place_id, starts_at);`)
 	return err
 }
 
