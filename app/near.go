@@ -51,6 +51,9 @@ func (a *App) readNear(ctx context.Context, l *i18n.Printer, near, km string, er
 		at = p
 	} else if len(near) > 200 {
 		errs["near"] = l.T("A place's name has at most %d characters.", 200)
+	} else if known := a.knownPlaceAt(ctx, near); known != nil {
+		// A venue this instance knows (places) needs no geocoder.
+		at = *known
 	} else if a.geocoder == nil {
 		errs["near"] = l.T("This instance cannot look places up: type coordinates like 45.76,4.83.")
 	} else {
@@ -65,4 +68,14 @@ func (a *App) readNear(ctx context.Context, l *i18n.Printer, near, km string, er
 		return nil
 	}
 	return &store.Near{Point: at, Km: radius}
+}
+
+// knownPlaceAt is the position of a venue events here were held at, named
+// as people write it ("salle des fetes"), or nil when none has one.
+func (a *App) knownPlaceAt(ctx context.Context, name string) *geo.Point {
+	p, err := a.store.PlaceNamed(ctx, name, "")
+	if err != nil || p.Address.Latitude == nil || p.Address.Longitude == nil {
+		return nil
+	}
+	return &geo.Point{Lat: *p.Address.Latitude, Lon: *p.Address.Longitude}
 }

@@ -170,3 +170,27 @@ func TestPlaceEditRights(t *testing.T) {
 		t.Errorf("an empty name: status %d, want 422", got)
 	}
 }
+
+// "Near" a venue this instance knows needs no geocoder: the place's own
+// position is the centre (Lyon's hall; Villeurbanne is 4 km away, Grenoble
+// 95 km).
+func TestNearAKnownPlace(t *testing.T) {
+	ti := newEventsInstance(t)
+	hall := placeEventForm("Folk ball", "Salle des Fêtes", "3 rue de la Paix", "Lyon")
+	hall.Set("latitude", "45.7640")
+	hall.Set("longitude", "4.8357")
+	ti.createEvent(t, ti.alice, hall)
+	picnic := placeEventForm("Villeurbanne picnic", "Parc de la Feyssine", "", "Villeurbanne")
+	picnic.Set("latitude", "45.7719")
+	picnic.Set("longitude", "4.8902")
+	ti.createEvent(t, ti.alice, picnic)
+	hike := placeEventForm("Grenoble hike", "Bastille", "", "Grenoble")
+	hike.Set("latitude", "45.1885")
+	hike.Set("longitude", "5.7245")
+	ti.createEvent(t, ti.alice, hike)
+	res, body := ti.get(t, ti.client(), "/search?near="+url.QueryEscape("salle des fetes")+"&km=25")
+	text := pageText(body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(text, "Villeurbanne picnic") || strings.Contains(text, "Grenoble hike") {
+		t.Fatalf("near the known hall: %d %v\n%s", res.StatusCode, fieldErrorsIn(body), text)
+	}
+}
