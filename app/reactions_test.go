@@ -60,7 +60,7 @@ func TestLikesAndSharesOfAnEvent(t *testing.T) {
 	if got := counts(); got != (store.ReactionCounts{Likes: 1}) {
 		t.Fatalf("after eve's Undos: %+v, want 1 like", got)
 	}
-	if page := eventPage(t, us, e); !strings.Contains(page, "1 like") || strings.Contains(page, "share") {
+	if page := eventPage(t, us, e); !strings.Contains(page, "1 like") || strings.Contains(page, "1 share") {
 		t.Fatal("the page does not follow the Undos")
 	}
 
