@@ -169,11 +169,11 @@ func goldenDocuments() map[string]any {
 			p.SetCoordinates(0, 0)
 			return p
 		}(),
-		"place_bare":       NewPlace("", "Somewhere", PostalAddress{}),
-		"place_online":     NewOnlinePlace("Online", "https://visio.example/x"),
-		"image":            NewImage("https://convene.test/media/i", "image/webp"),
-		"hashtag":          NewHashtag("walks", "https://convene.test/tags/walks"),
-		"attachment_typed": NewTypedLink(LinkVideoRoom, "Video", "https://visio.example/r"),
+		"place_bare":        NewPlace("", "Somewhere", PostalAddress{}),
+		"place_online":      NewOnlinePlace("Online", "https://visio.example/x"),
+		"image":             NewImage("https://convene.test/media/i", "image/webp"),
+		"hashtag":           NewHashtag("walks", "https://convene.test/tags/walks"),
+		"attachment_typed":  NewTypedLink(LinkVideoRoom, "Video", "https://visio.example/r"),
 		"attachment_banner": NewBanner("https://convene.test/media/b", "image/png"),
 		"attachment_online": NewOnlineAddress("https://visio.example/o"),
 		"create_event":      fixed(NewCreate("https://convene.test/events/u1#create", "https://convene.test/@alice", goldenEventFull(), []string{Public}, followers)),
