@@ -303,3 +303,27 @@ func show(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The legacy structs write exactly the golden documents: the benchmark
+// baseline serialises what peers received.
+func TestLegacyBaselineMatchesGolden(t *testing.T) {
+	for name, v := range map[string]any{
+		"event_full":    toLegacyEvent(goldenEventFull()),
+		"event_minimal": toLegacyEvent(goldenEventMinimal()),
+		"event_online":  toLegacyEvent(goldenEventOnline()),
+		"actor_person":  toLegacyActor(goldenPerson()),
+		"actor_group":   toLegacyActor(goldenGroup()),
+	} {
+		got, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(goldenPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diffs := jsonDiff(want, got); len(diffs) > 0 {
+			t.Errorf("legacy %s: %s", name, strings.Join(diffs, "\n"))
+		}
+	}
+}
