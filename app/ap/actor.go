@@ -1,6 +1,10 @@
 package ap
 
-import "time"
+import (
+	"time"
+
+	vocab "github.com/go-ap/activitypub"
+)
 
 // PublicKey is the key an actor signs with, as the security/v1 vocabulary
 // publishes it.
@@ -53,6 +57,94 @@ type Actor struct {
 	Members     string `json:"members,omitempty"`
 	MemberCount *int   `json:"memberCount,omitempty"`
 	Events      string `json:"events,omitempty"`
+}
+
+// MarshalJSON writes the actor, with its @context if it is the top-level
+// document.
+func (a Actor) MarshalJSON() ([]byte, error) { return marshalDoc(a.Context, a.item()) }
+
+// item is the actor on go-ap's vocab.Actor (Person, Application, Group:
+// inbox, outbox, publicKey, endpoints, ...), with Mastodon's
+// discoverable, manuallyApprovesFollowers and suspended and Mobilizon's
+// group fields.
+func (a Actor) item() vocab.Item {
+	v := &vocab.Actor{Type: asType(a.Type), ID: asIRI(a.ID)}
+	x := ext{Item: v}
+	f := &x.f
+	if a.Type == "" {
+		f.str("type", "")
+	}
+	if a.ID == "" {
+		f.str("id", "")
+	}
+	if a.URL != "" {
+		v.URL = asIRI(a.URL)
+	}
+	if n, ok := asNL(a.PreferredUsername); ok {
+		v.PreferredUsername = n
+	} else {
+		f.str("preferredUsername", a.PreferredUsername)
+	}
+	if n, ok := asNL(a.Name); ok {
+		v.Name = n
+	} else {
+		f.strOmit("name", a.Name)
+	}
+	if n, ok := asNL(a.Summary); ok {
+		v.Summary = n
+	} else {
+		f.strOmit("summary", a.Summary)
+	}
+	if a.Icon != nil {
+		v.Icon = a.Icon.item()
+	}
+	if a.Image != nil {
+		v.Image = a.Image.item()
+	}
+	for _, c := range []struct {
+		name string
+		iri  string
+		dst  *vocab.Item
+	}{{"inbox", a.Inbox, &v.Inbox}, {"outbox", a.Outbox, &v.Outbox}, {"followers", a.Followers, &v.Followers}, {"following", a.Following, &v.Following}} {
+		if c.iri != "" {
+			*c.dst = asIRI(c.iri)
+		} else {
+			f.str(c.name, "")
+		}
+	}
+	if a.Endpoints != nil {
+		if a.Endpoints.SharedInbox != "" {
+			v.Endpoints = &vocab.Endpoints{SharedInbox: asIRI(a.Endpoints.SharedInbox)}
+		} else {
+			f.raw("endpoints", "{}")
+		}
+	}
+	if k := a.PublicKey; k.ID != "" && k.Owner != "" && k.PublicKeyPEM != "" {
+		v.PublicKey = vocab.PublicKey{ID: asIRI(k.ID), Owner: asIRI(k.Owner), PublicKeyPem: k.PublicKeyPEM}
+	} else {
+		// go-ap leaves out an empty id, owner or key.
+		f.json("publicKey", k)
+	}
+	if len(a.Attachment) > 0 {
+		v.Attachment = attachmentList(a.Attachment)
+	}
+	if goapWritesTime(a.Published) {
+		v.Published = a.Published
+	} else {
+		f.time("published", a.Published)
+	}
+	f.boolean("discoverable", a.Discoverable)
+	f.boolean("manuallyApprovesFollowers", a.ManuallyApprovesFollowers)
+	if a.Suspended {
+		f.boolean("suspended", true)
+	}
+	f.strOmit("openness", a.Openness)
+	f.strOmit("members", a.Members)
+	if a.MemberCount != nil {
+		f.int("memberCount", *a.MemberCount)
+	}
+	f.strOmit("events", a.Events)
+	return x
 }
 
 // KeyID is the id of an actor's key: the actor id with a #main-key fragment,

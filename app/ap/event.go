@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	vocab "github.com/go-ap/activitypub"
 )
 
 // Join modes, in Mobilizon's words ("restricted" is what we call approval).
@@ -84,6 +86,114 @@ type Event struct {
 	Updated   time.Time `json:"updated,omitzero"`
 	To        []string  `json:"to"`
 	Cc        []string  `json:"cc"`
+}
+
+// MarshalJSON writes the event, with its @context if it is the top-level
+// document.
+func (e Event) MarshalJSON() ([]byte, error) { return marshalDoc(e.Context, e.item()) }
+
+// item is the event on go-ap's vocab.Object of type Event, with
+// Mobilizon's extensions. startTime and endTime are ours: go-ap would
+// write them in UTC, and the offset is the wall clock of the event's place.
+// contentMap too: go-ap writes a one-language value as content only.
+func (e Event) item() vocab.Item {
+	o := &vocab.Object{Type: asType(e.Type), ID: asIRI(e.ID), MediaType: asMime(e.MediaType)}
+	x := ext{Item: o}
+	f := &x.f
+	if e.Type == "" {
+		f.str("type", "")
+	}
+	if e.ID == "" {
+		f.str("id", "")
+	}
+	if e.URL != "" {
+		o.URL = asIRI(e.URL)
+	} else {
+		f.str("url", "")
+	}
+	if e.MediaType == "" {
+		f.str("mediaType", "")
+	}
+	if n, ok := asNL(e.Name); ok {
+		o.Name = n
+	} else {
+		f.str("name", e.Name)
+	}
+	if n, ok := asNL(e.Content); ok {
+		o.Content = n
+	} else {
+		f.str("content", e.Content)
+	}
+	if n, ok := asNL(e.Summary); ok {
+		o.Summary = n
+	} else {
+		f.str("summary", e.Summary)
+	}
+	if e.AttributedTo != "" {
+		o.AttributedTo = asIRI(e.AttributedTo)
+	} else {
+		f.str("attributedTo", "")
+	}
+	if e.Location != nil {
+		o.Location = e.Location.item()
+	}
+	if len(e.Tag) > 0 {
+		o.Tag = tagList(e.Tag)
+	} else {
+		f.raw("tag", emptyList(e.Tag == nil))
+	}
+	if len(e.Attachment) > 0 {
+		o.Attachment = attachmentList(e.Attachment)
+	} else {
+		f.raw("attachment", emptyList(e.Attachment == nil))
+	}
+	if len(e.To) > 0 {
+		o.To = asIRIs(e.To).ItemCollection
+	} else {
+		f.strings("to", e.To)
+	}
+	if len(e.Cc) > 0 {
+		o.CC = asIRIs(e.Cc).ItemCollection
+	} else {
+		f.strings("cc", e.Cc)
+	}
+	setTimes(o, f, e.Published, e.Updated)
+
+	f.strOmit("uuid", e.UUID)
+	if e.ContentMap != nil {
+		f.json("contentMap", e.ContentMap)
+	}
+	f.time("startTime", e.StartTime)
+	if !e.EndTime.IsZero() {
+		f.time("endTime", e.EndTime)
+	}
+	f.str("timezone", e.Timezone)
+	f.boolean("isOnline", e.IsOnline)
+	f.str("actor", e.Actor)
+	f.strOmit("category", e.Category)
+	f.str("joinMode", e.JoinMode)
+	f.strOmit("externalParticipationUrl", e.ExternalParticipationURL)
+	f.int("maximumAttendeeCapacity", e.MaximumAttendeeCapacity)
+	if e.RemainingAttendeeCapacity != nil {
+		f.int("remainingAttendeeCapacity", *e.RemainingAttendeeCapacity)
+	}
+	f.int("participantCount", e.ParticipantCount)
+	f.boolean("anonymousParticipationEnabled", e.AnonymousParticipationEnabled)
+	f.str("repliesModerationOption", e.RepliesModerationOption)
+	f.boolean("commentsEnabled", e.CommentsEnabled)
+	f.boolean("draft", e.Draft)
+	f.str("status", e.Status)
+	f.str("ical:status", e.ICalStatus)
+	f.strOmit("inLanguage", e.InLanguage)
+	return x
+}
+
+// emptyList is an empty list as encoding/json wrote it: null when nil.
+func emptyList(isNil bool) string {
+	if isNil {
+		return "null"
+	}
+	return "[]"
 }
 
 // NewEvent builds a public, confirmed, freely joinable event with comments

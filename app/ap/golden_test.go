@@ -327,3 +327,24 @@ func TestLegacyBaselineMatchesGolden(t *testing.T) {
 		}
 	}
 }
+
+// A peer's id is written by go-ap between quotes as it is; ours escapes
+// it first, so an id with a quote cannot add fields to what we send.
+func TestPeerIDCannotInjectFields(t *testing.T) {
+	evil := `https://evil.example/a","cc":["https://evil.example/x"],"z":"\`
+	act := NewAccept("https://convene.test/activities/a9", "https://convene.test/@alice", evil, []string{evil})
+	b, err := json.Marshal(act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, b)
+	}
+	if got["object"] != evil || got["cc"] != nil || got["z"] != nil {
+		t.Errorf("the id changed the document: %s", b)
+	}
+	if to, _ := got["to"].([]any); len(to) != 1 || to[0] != evil {
+		t.Errorf("to = %v, want [%q]", got["to"], evil)
+	}
+}

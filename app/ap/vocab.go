@@ -9,8 +9,9 @@
 package ap
 
 import (
-	"encoding/json"
 	"time"
+
+	vocab "github.com/go-ap/activitypub"
 )
 
 // Public is the special collection meaning "anyone".
@@ -162,16 +163,35 @@ func NewOnlinePlace(name, url string) *Place {
 	return &Place{Type: TypePlace, Name: name, online: &VirtualLocation{Type: TypeVirtualLocation, URL: url}}
 }
 
-// MarshalJSON writes the online address in place of the postal one.
-func (p Place) MarshalJSON() ([]byte, error) {
-	type plain Place
-	if p.online == nil {
-		return json.Marshal(plain(p))
+// MarshalJSON writes the place, with the online address in place of the
+// postal one.
+func (p Place) MarshalJSON() ([]byte, error) { return marshalDoc(nil, p.item()) }
+
+// item is the place on go-ap's vocab.Place; the address (a schema.org
+// PostalAddress or a VirtualLocation) and the coordinates are ours (go-ap
+// drops coordinates <= 0 and rounds the others to six decimals).
+func (p Place) item() vocab.Item {
+	x := ext{Item: &vocab.Place{Type: asType(p.Type), ID: asIRI(p.ID)}}
+	if p.Type == "" {
+		x.f.str("type", "")
 	}
-	return json.Marshal(struct {
-		plain
-		Address *VirtualLocation `json:"address"`
-	}{plain(p), p.online})
+	if n, ok := asNL(p.Name); ok {
+		x.Item.(*vocab.Place).Name = n
+	} else {
+		x.f.strOmit("name", p.Name)
+	}
+	if p.online != nil {
+		x.f.json("address", p.online)
+	} else if p.Address != nil {
+		x.f.json("address", p.Address)
+	}
+	if p.Latitude != nil {
+		x.f.float("latitude", *p.Latitude)
+	}
+	if p.Longitude != nil {
+		x.f.float("longitude", *p.Longitude)
+	}
+	return x
 }
 
 // NewPlace builds a Place; id may be empty (the place is then only a part of
@@ -197,6 +217,25 @@ type Tag struct {
 	Href string `json:"href,omitempty"`
 }
 
+// MarshalJSON writes the tag.
+func (t Tag) MarshalJSON() ([]byte, error) { return marshalDoc(nil, t.item()) }
+
+// item is the tag on go-ap's vocab.Link (a Mention is one; a Hashtag has
+// a Link's shape).
+func (t Tag) item() vocab.Item {
+	l := &vocab.Link{Type: asType(t.Type), Href: asIRI(t.Href)}
+	x := ext{Item: l}
+	if t.Type == "" {
+		x.f.str("type", "")
+	}
+	if n, ok := asNL(t.Name); ok {
+		l.Name = n
+	} else {
+		x.f.str("name", t.Name)
+	}
+	return x
+}
+
 // NewHashtag makes a Hashtag tag; name is given without or with its "#".
 func NewHashtag(name, href string) Tag {
 	if len(name) == 0 || name[0] != '#' {
@@ -212,6 +251,21 @@ type Image struct {
 	URL       string `json:"url"`
 }
 
+// MarshalJSON writes the picture.
+func (i Image) MarshalJSON() ([]byte, error) { return marshalDoc(nil, i.item()) }
+
+// item is the picture on go-ap's vocab.Object.
+func (i Image) item() vocab.Item {
+	x := ext{Item: &vocab.Object{Type: asType(i.Type), MediaType: asMime(i.MediaType), URL: asIRI(i.URL)}}
+	if i.Type == "" {
+		x.f.str("type", "")
+	}
+	if i.URL == "" {
+		x.f.str("url", "")
+	}
+	return x
+}
+
 // NewImage describes a picture at url.
 func NewImage(url, mediaType string) *Image {
 	return &Image{Type: TypeImage, URL: url, MediaType: mediaType}
@@ -219,7 +273,7 @@ func NewImage(url, mediaType string) *Image {
 
 // Attachment is one entry of an object's attachment list. The list mixes
 // kinds: a Document (the banner), PropertyValue (typed links to tools),
-// Link (the online address). Use the constructors, which fill the fields each
+// Link (the online address). Use the constructors, which fill the extras each
 // kind needs.
 type Attachment struct {
 	Type       string `json:"type"`
@@ -229,6 +283,58 @@ type Attachment struct {
 	Href       string `json:"href,omitempty"`
 	PropertyID string `json:"propertyID,omitempty"`
 	Value      string `json:"value,omitempty"`
+}
+
+// MarshalJSON writes the attachment.
+func (a Attachment) MarshalJSON() ([]byte, error) { return marshalDoc(nil, a.item()) }
+
+// item is the attachment on go-ap's vocab.Link (a Link) or vocab.Object
+// (a Document, a PropertyValue); what go-ap has no field for is ours
+// (PropertyValue's schema.org propertyID and value).
+func (a Attachment) item() vocab.Item {
+	var x ext
+	var name *vocab.NaturalLanguageValues
+	if a.Type == TypeLink {
+		l := &vocab.Link{Type: asType(a.Type), MediaType: asMime(a.MediaType), Href: asIRI(a.Href)}
+		x.Item, name = l, &l.Name
+		x.f.strOmit("url", a.URL)
+	} else {
+		o := &vocab.Object{Type: asType(a.Type), MediaType: asMime(a.MediaType)}
+		if a.URL != "" {
+			o.URL = asIRI(a.URL)
+		}
+		x.Item, name = o, &o.Name
+		x.f.strOmit("href", a.Href)
+	}
+	if a.Type == "" {
+		x.f.str("type", "")
+	}
+	if n, ok := asNL(a.Name); ok {
+		*name = n
+	} else {
+		x.f.strOmit("name", a.Name)
+	}
+	x.f.strOmit("propertyID", a.PropertyID)
+	x.f.strOmit("value", a.Value)
+	return x
+}
+
+// attachments is a list of attachments, always written as an array.
+func attachmentList(as []Attachment) list {
+	c := make(vocab.ItemCollection, len(as))
+	for i, a := range as {
+		c[i] = a.item()
+	}
+	return list{c}
+}
+
+// tags is a list of tags, always written as an array.
+func tagList(ts []Tag) vocab.ItemCollection {
+	c := make(vocab.ItemCollection, len(ts))
+	for i, t := range ts {
+		c[i] = t.item()
+	}
+	return c
 }
 
 // BannerName is the name Mobilizon gives, and looks for, on the Document
@@ -279,6 +385,27 @@ type Tombstone struct {
 	Deleted    time.Time `json:"deleted,omitzero"`
 }
 
+// MarshalJSON writes the tombstone.
+func (t Tombstone) MarshalJSON() ([]byte, error) { return marshalDoc(nil, t.item()) }
+
+// item is the tombstone on go-ap's vocab.Tombstone.
+func (t Tombstone) item() vocab.Item {
+	v := &vocab.Tombstone{Type: asType(t.Type), ID: asIRI(t.ID), FormerType: asType(t.FormerType)}
+	x := ext{Item: v}
+	if t.Type == "" {
+		x.f.str("type", "")
+	}
+	if t.ID == "" {
+		x.f.str("id", "")
+	}
+	if goapWritesTime(t.Deleted) {
+		v.Deleted = t.Deleted
+	} else {
+		x.f.time("deleted", t.Deleted)
+	}
+	return x
+}
+
 // Activity is every activity we send. Object is either an id (string) or an
 // embedded object (*Event, *Actor, *Activity, *Tombstone, ...); the
 // constructors strip the @context of embedded objects.
@@ -294,6 +421,47 @@ type Activity struct {
 	To                   []string  `json:"to,omitempty"`
 	Cc                   []string  `json:"cc,omitempty"`
 	Published            time.Time `json:"published,omitzero"`
+}
+
+// MarshalJSON writes the activity, with its @context if it is the
+// top-level document.
+func (a Activity) MarshalJSON() ([]byte, error) { return marshalDoc(a.Context, a.item()) }
+
+// item is the activity on go-ap's vocab.Activity; participationMessage
+// is Mobilizon's.
+func (a Activity) item() vocab.Item {
+	v := &vocab.Activity{Type: asType(a.Type), ID: asIRI(a.ID), Actor: asIRI(a.Actor), Object: asItem(a.Object)}
+	x := ext{Item: v}
+	if a.Type == "" {
+		x.f.str("type", "")
+	}
+	if a.ID == "" {
+		x.f.str("id", "")
+	}
+	if a.Actor == "" {
+		x.f.str("actor", "")
+	}
+	if a.Target != "" {
+		v.Target = asIRI(a.Target)
+	}
+	if n, ok := asNL(a.Content); ok {
+		v.Content = n
+	} else {
+		x.f.strOmit("content", a.Content)
+	}
+	x.f.strOmit("participationMessage", a.ParticipationMessage)
+	if len(a.To) > 0 {
+		v.To = asIRIs(a.To).ItemCollection
+	}
+	if len(a.Cc) > 0 {
+		v.CC = asIRIs(a.Cc).ItemCollection
+	}
+	if goapWritesTime(a.Published) {
+		v.Published = a.Published
+	} else {
+		x.f.time("published", a.Published)
+	}
+	return x
 }
 
 func newActivity(typ, id, actor string, object any, to, cc []string) *Activity {
@@ -416,6 +584,64 @@ type Note struct {
 	Cc           []string  `json:"cc,omitempty"`
 	Published    time.Time `json:"published,omitzero"`
 	Updated      time.Time `json:"updated,omitzero"`
+}
+
+// MarshalJSON writes the comment, with its @context if it is the
+// top-level document.
+func (n Note) MarshalJSON() ([]byte, error) { return marshalDoc(n.Context, n.item()) }
+
+// item is the comment on go-ap's vocab.Object of type Note.
+func (n Note) item() vocab.Item {
+	o := &vocab.Object{Type: asType(n.Type), ID: asIRI(n.ID), MediaType: asMime(n.MediaType)}
+	x := ext{Item: o}
+	if n.Type == "" {
+		x.f.str("type", "")
+	}
+	if n.ID == "" {
+		x.f.str("id", "")
+	}
+	if n.URL != "" {
+		o.URL = asIRI(n.URL)
+	}
+	if n.AttributedTo != "" {
+		o.AttributedTo = asIRI(n.AttributedTo)
+	} else {
+		x.f.str("attributedTo", "")
+	}
+	if n.InReplyTo != "" {
+		o.InReplyTo = asIRI(n.InReplyTo)
+	}
+	if c, ok := asNL(n.Content); ok {
+		o.Content = c
+	} else {
+		x.f.str("content", n.Content)
+	}
+	if len(n.Tag) > 0 {
+		o.Tag = tagList(n.Tag)
+	}
+	if len(n.To) > 0 {
+		o.To = asIRIs(n.To).ItemCollection
+	}
+	if len(n.Cc) > 0 {
+		o.CC = asIRIs(n.Cc).ItemCollection
+	}
+	setTimes(o, &x.f, n.Published, n.Updated)
+	return x
+}
+
+// setTimes gives go-ap published and updated when it writes them as they
+// are (UTC, whole seconds), and writes them otherwise.
+func setTimes(o *vocab.Object, f *extras, published, updated time.Time) {
+	if goapWritesTime(published) {
+		o.Published = published
+	} else {
+		f.time("published", published)
+	}
+	if goapWritesTime(updated) {
+		o.Updated = updated
+	} else {
+		f.time("updated", updated)
+	}
 }
 
 // NewNote builds a comment by author in reply to inReplyTo; content is HTML.
