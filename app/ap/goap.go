@@ -3,8 +3,10 @@ package ap
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -282,6 +284,19 @@ type ldValue struct{ v any }
 // Collapse gives the entry itself.
 func (v ldValue) Collapse() any { return v.v }
 
+// MarshalJSON writes the entry with encoding/json (go-ap/jsonld writes
+// the entries of a context as they are, not collapsed).
+func (v ldValue) MarshalJSON() ([]byte, error) { return json.Marshal(v.v) }
+
+// ldRaw is an entry already encoded.
+type ldRaw []byte
+
+// Collapse gives the entry itself.
+func (r ldRaw) Collapse() any { return r }
+
+// MarshalJSON writes the entry as it is.
+func (r ldRaw) MarshalJSON() ([]byte, error) { return r, nil }
+
 // ldContext turns a document's @context (Context(), usually) into what
 // go-ap/jsonld writes.
 func ldContext(c any) []jsonld.Collapsible {
@@ -295,12 +310,51 @@ func ldContext(c any) []jsonld.Collapsible {
 		case string:
 			out = append(out, jsonld.IRI(v))
 		case map[string]any:
-			out = append(out, ldTerms(v))
+			if isContextTerms(v) {
+				out = append(out, ldRaw(contextTermsJSON()))
+			} else {
+				out = append(out, ldTerms(v))
+			}
 		default:
 			out = append(out, ldValue{v})
 		}
 	}
 	return out
+}
+
+// contextTermsJSON is our term map, encoded once: it is the largest part
+// of every document and never changes.
+var contextTermsJSON = sync.OnceValue(func() json.RawMessage {
+	b, err := json.Marshal(contextTerms)
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// isContextTerms tells whether m is Context()'s copy of the term map,
+// unchanged (a caller may add terms, as group documents do).
+func isContextTerms(m map[string]any) bool {
+	if len(m) != len(contextTerms) {
+		return false
+	}
+	for k, want := range contextTerms {
+		got, ok := m[k]
+		if !ok {
+			return false
+		}
+		switch w := want.(type) {
+		case string:
+			if g, ok := got.(string); !ok || g != w {
+				return false
+			}
+		default:
+			if reflect.ValueOf(got).Kind() != reflect.Map || reflect.ValueOf(got).UnsafePointer() != reflect.ValueOf(w).UnsafePointer() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // marshalDoc writes a document: a top-level one (context set) through

@@ -348,3 +348,19 @@ func TestPeerIDCannotInjectFields(t *testing.T) {
 		t.Errorf("to = %v, want [%q]", got["to"], evil)
 	}
 }
+
+// Terms a caller adds to Context() (group documents add Mobilizon's
+// collections) are written, not the cached term map.
+func TestAddedContextTermsAreWritten(t *testing.T) {
+	a := goldenPerson()
+	c := Context()
+	c[2].(map[string]any)["resources"] = map[string]any{"@id": "mz:resources", "@type": "@id"}
+	a.Context = c
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"resources":{"@id":"mz:resources"`) {
+		t.Errorf("added term missing: %.300s", b)
+	}
+}
