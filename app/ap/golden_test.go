@@ -169,30 +169,60 @@ func goldenDocuments() map[string]any {
 			p.SetCoordinates(0, 0)
 			return p
 		}(),
-		"place_bare":        NewPlace("", "Somewhere", PostalAddress{}),
-		"place_online":      NewOnlinePlace("Online", "https://visio.example/x"),
-		"image":             NewImage("https://convene.test/media/i", "image/webp"),
-		"hashtag":           NewHashtag("walks", "https://convene.test/tags/walks"),
-		"attachment_typed":  NewTypedLink(LinkVideoRoom, "Video", "https://visio.example/r"),
-		"attachment_banner": NewBanner("https://convene.test/media/b", "image/png"),
-		"attachment_online": NewOnlineAddress("https://visio.example/o"),
-		"create_event":      fixed(NewCreate("https://convene.test/events/u1#create", "https://convene.test/@alice", goldenEventFull(), []string{Public}, followers)),
-		"create_note":       fixed(NewCreate("https://convene.test/comments/c1#create", "https://convene.test/@alice", goldenNote(), []string{Public}, nil)),
-		"update_event":      fixed(NewUpdate("https://convene.test/events/u3#update-1", "https://convene.test/@bob", goldenEventOnline(), []string{"https://convene.test/actors/bob/followers"}, []string{})),
-		"update_actor":      fixed(NewUpdate("https://convene.test/activities/up1", "https://convene.test/@alice", goldenPerson(), []string{Public}, followers)),
-		"delete":            fixed(NewDelete("https://convene.test/events/u1#delete", "https://convene.test/@alice", "https://convene.test/events/u1", TypeEvent, []string{Public}, followers)),
-		"follow":            follow,
-		"accept_follow":     fixed(NewAccept("https://convene.test/activities/a1", "https://convene.test/@bob", follow, []string{"https://convene.test/@alice"})),
-		"accept_remote":     fixed(NewAccept("https://convene.test/activities/a2", "https://convene.test/@alice", remoteRef{ID: "https://remote.example/follows/9", Type: TypeFollow, Actor: "https://remote.example/users/bob", Object: "https://convene.test/@alice"}, []string{"https://remote.example/users/bob"})),
-		"reject_join":       fixed(NewReject("https://convene.test/activities/r1", "https://convene.test/@alice", "https://remote.example/joins/3", []string{"https://remote.example/users/bob"})),
-		"undo_follow":       fixed(NewUndo("https://convene.test/activities/u9", "https://convene.test/@alice", follow, []string{"https://remote.example/users/bob"})),
-		"announce":          fixed(NewAnnounce("https://convene.test/activities/an1", "https://convene.test/@walkers", "https://remote.example/events/7", []string{Public}, []string{"https://convene.test/actors/walkers/followers"})),
-		"join":              fixed(NewJoin("https://convene.test/activities/j1", "https://convene.test/@alice", "https://remote.example/events/7", "I'll bring \"cake\"", []string{"https://remote.example/users/org"})),
-		"join_no_message":   fixed(NewJoin("https://convene.test/activities/j2", "https://convene.test/@alice", "https://remote.example/events/7", "", []string{"https://remote.example/users/org"})),
-		"leave":             fixed(NewLeave("https://convene.test/activities/l1", "https://convene.test/@alice", "https://remote.example/events/7", []string{"https://remote.example/users/org"})),
-		"flag":              fixed(NewFlag("https://convene.test/activities/fl1", "https://convene.test/actor", []string{"https://remote.example/users/spam", "https://remote.example/notes/1"}, "Spam <b>links</b>", "https://remote.example/actor")),
-		"flag_one":          fixed(NewFlag("https://convene.test/activities/fl2", "https://convene.test/actor", []string{"https://remote.example/users/spam"}, "", "https://remote.example/actor")),
+		"place_bare":            NewPlace("", "Somewhere", PostalAddress{}),
+		"place_online":          NewOnlinePlace("Online", "https://visio.example/x"),
+		"image":                 NewImage("https://convene.test/media/i", "image/webp"),
+		"hashtag":               NewHashtag("walks", "https://convene.test/tags/walks"),
+		"attachment_typed":      NewTypedLink(LinkVideoRoom, "Video", "https://visio.example/r"),
+		"attachment_banner":     NewBanner("https://convene.test/media/b", "image/png"),
+		"attachment_online":     NewOnlineAddress("https://visio.example/o"),
+		"create_event":          fixed(NewCreate("https://convene.test/events/u1#create", "https://convene.test/@alice", goldenEventFull(), []string{Public}, followers)),
+		"create_note":           fixed(NewCreate("https://convene.test/comments/c1#create", "https://convene.test/@alice", goldenNote(), []string{Public}, nil)),
+		"update_event":          fixed(NewUpdate("https://convene.test/events/u3#update-1", "https://convene.test/@bob", goldenEventOnline(), []string{"https://convene.test/actors/bob/followers"}, []string{})),
+		"update_actor":          fixed(NewUpdate("https://convene.test/activities/up1", "https://convene.test/@alice", goldenPerson(), []string{Public}, followers)),
+		"delete":                fixed(NewDelete("https://convene.test/events/u1#delete", "https://convene.test/@alice", "https://convene.test/events/u1", TypeEvent, []string{Public}, followers)),
+		"follow":                follow,
+		"accept_follow":         fixed(NewAccept("https://convene.test/activities/a1", "https://convene.test/@bob", follow, []string{"https://convene.test/@alice"})),
+		"accept_remote":         fixed(NewAccept("https://convene.test/activities/a2", "https://convene.test/@alice", remoteRef{ID: "https://remote.example/follows/9", Type: TypeFollow, Actor: "https://remote.example/users/bob", Object: "https://convene.test/@alice"}, []string{"https://remote.example/users/bob"})),
+		"reject_join":           fixed(NewReject("https://convene.test/activities/r1", "https://convene.test/@alice", "https://remote.example/joins/3", []string{"https://remote.example/users/bob"})),
+		"undo_follow":           fixed(NewUndo("https://convene.test/activities/u9", "https://convene.test/@alice", follow, []string{"https://remote.example/users/bob"})),
+		"announce":              fixed(NewAnnounce("https://convene.test/activities/an1", "https://convene.test/@walkers", "https://remote.example/events/7", []string{Public}, []string{"https://convene.test/actors/walkers/followers"})),
+		"join":                  fixed(NewJoin("https://convene.test/activities/j1", "https://convene.test/@alice", "https://remote.example/events/7", "I'll bring \"cake\"", []string{"https://remote.example/users/org"})),
+		"join_no_message":       fixed(NewJoin("https://convene.test/activities/j2", "https://convene.test/@alice", "https://remote.example/events/7", "", []string{"https://remote.example/users/org"})),
+		"leave":                 fixed(NewLeave("https://convene.test/activities/l1", "https://convene.test/@alice", "https://remote.example/events/7", []string{"https://remote.example/users/org"})),
+		"flag":                  fixed(NewFlag("https://convene.test/activities/fl1", "https://convene.test/actor", []string{"https://remote.example/users/spam", "https://remote.example/notes/1"}, "Spam <b>links</b>", "https://remote.example/actor")),
+		"collection":            goldenCollection(),
+		"collection_page":       goldenCollectionPage(),
+		"collection_page_empty": goldenCollectionPageEmpty(),
+		"flag_one":              fixed(NewFlag("https://convene.test/activities/fl2", "https://convene.test/actor", []string{"https://remote.example/users/spam"}, "", "https://remote.example/actor")),
 	}
+}
+
+func goldenPageItems() []any {
+	return []any{
+		fixed(NewCreate("https://convene.test/comments/c1#create", "https://convene.test/@alice", goldenNote(), []string{Public}, nil)),
+		"https://remote.example/users/bob",
+		map[string]any{"type": "Follow", "id": "https://remote.example/f/1"},
+	}
+}
+
+func goldenCollection() any {
+	total := 42
+	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollection", ID: "https://convene.test/actors/alice/followers",
+		TotalItems: &total, First: "https://convene.test/actors/alice/followers?page=1"}
+}
+
+func goldenCollectionPage() any {
+	total := 42
+	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollectionPage", ID: "https://convene.test/actors/alice/outbox?page=2",
+		PartOf: "https://convene.test/actors/alice/outbox", TotalItems: &total, OrderedItems: goldenPageItems(),
+		Next: "https://convene.test/actors/alice/outbox?page=3", Prev: "https://convene.test/actors/alice/outbox?page=1"}
+}
+
+func goldenCollectionPageEmpty() any {
+	total := 0
+	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollectionPage", ID: "https://convene.test/actors/alice/outbox?page=1",
+		PartOf: "https://convene.test/actors/alice/outbox", TotalItems: &total, OrderedItems: []any{}}
 }
 
 func goldenPath(name string) string { return filepath.Join("testdata", "golden", name+".json") }

@@ -180,3 +180,17 @@ func toLegacyActor(a *Actor) *legacyActor {
 		Openness: a.Openness, Members: a.Members, MemberCount: a.MemberCount, Events: a.Events,
 	}
 }
+
+// legacyOrderedCollection is app/actors.go's orderedCollection as it was
+// before collections were built on go-ap.
+type legacyOrderedCollection struct {
+	Context      any    `json:"@context,omitempty"`
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	TotalItems   *int   `json:"totalItems,omitempty"`
+	First        string `json:"first,omitempty"`
+	PartOf       string `json:"partOf,omitempty"`
+	Next         string `json:"next,omitempty"`
+	Prev         string `json:"prev,omitempty"`
+	OrderedItems []any  `json:"orderedItems,omitempty"`
+}
