@@ -207,22 +207,15 @@ func goldenPageItems() []any {
 }
 
 func goldenCollection() any {
-	total := 42
-	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollection", ID: "https://convene.test/actors/alice/followers",
-		TotalItems: &total, First: "https://convene.test/actors/alice/followers?page=1"}
+	return NewOrderedCollection("https://convene.test/actors/alice/followers", 42)
 }
 
 func goldenCollectionPage() any {
-	total := 42
-	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollectionPage", ID: "https://convene.test/actors/alice/outbox?page=2",
-		PartOf: "https://convene.test/actors/alice/outbox", TotalItems: &total, OrderedItems: goldenPageItems(),
-		Next: "https://convene.test/actors/alice/outbox?page=3", Prev: "https://convene.test/actors/alice/outbox?page=1"}
+	return NewOrderedCollectionPage("https://convene.test/actors/alice/outbox", 2, 20, 42, goldenPageItems())
 }
 
 func goldenCollectionPageEmpty() any {
-	total := 0
-	return legacyOrderedCollection{Context: Context()[0], Type: "OrderedCollectionPage", ID: "https://convene.test/actors/alice/outbox?page=1",
-		PartOf: "https://convene.test/actors/alice/outbox", TotalItems: &total, OrderedItems: []any{}}
+	return NewOrderedCollectionPage("https://convene.test/actors/alice/outbox", 1, 20, 0, []any{})
 }
 
 func goldenPath(name string) string { return filepath.Join("testdata", "golden", name+".json") }
