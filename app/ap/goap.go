@@ -2,6 +2,7 @@ package ap
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"strconv"
@@ -17,9 +18,9 @@ import (
 // What we serve and send is built on go-ap: each of our document types
 // builds the go-ap value of its standard vocabulary (vocab.Object for an
 // Event or a Note, vocab.Actor, vocab.Activity, vocab.Place,
-// vocab.Tombstone, vocab.Link) and wraps it in an ext, whose MarshalJSON
-// appends the fields go-ap does not know (Mobilizon's and Mastodon's
-// extensions). A top-level document goes through go-ap/jsonld with the one
+// vocab.Tombstone, vocab.Link, vocab.OrderedCollection) and wraps it in an
+// ext, whose MarshalJSON appends the fields go-ap does not know
+// (Mobilizon's and Mastodon's extensions). A top-level document goes through go-ap/jsonld with the one
 // @context of Context().
 //
 // Where go-ap cannot write a value as peers received it before, the ext
@@ -35,7 +36,7 @@ import (
 //     omits them and peers received "content": "".
 //   - coordinates: go-ap writes latitude and longitude only when > 0 and
 //     with six decimals (%f), so anything west of Greenwich or south of
-//     the equator lost its longitude or latitude. Written here.
+//     the equator would lose its longitude or latitude. Written here.
 //   - one-item lists: go-ap writes a single attachment as an object, not
 //     an array; Gancio reads attachment[0]. list keeps the array.
 //   - IRIs and types are written by go-ap without JSON escaping; asIRI()
@@ -60,7 +61,7 @@ func (x ext) MarshalJSON() ([]byte, error) {
 	return x.f.mergeInto(b), nil
 }
 
-var errNoMarshaler = &json.UnsupportedTypeError{}
+var errNoMarshaler = errors.New("ap: a go-ap item without MarshalJSON")
 
 // list is a collection go-ap writes as an array even with one item.
 type list struct{ vocab.ItemCollection }
