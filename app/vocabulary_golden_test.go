@@ -304,7 +304,9 @@ func TestVocabularyGolden(t *testing.T) {
 	checkGolden(t, "post_edit", sent())
 	members := *post
 	members.Visibility = store.PostMembers
-	tx(func(tx *sql.Tx) error { return a.sendTx(ctx, tx, g.Actor, a.postDelete(g, &members, []string{G + "/followers"}), inboxOf(eve)) })
+	tx(func(tx *sql.Tx) error {
+		return a.sendTx(ctx, tx, g.Actor, a.postDelete(g, &members, []string{G + "/followers"}), inboxOf(eve))
+	})
 	checkGolden(t, "post_delete_followers", sent())
 	tx(func(tx *sql.Tx) error { return a.federatePostDeleteTx(ctx, tx, g, post) })
 	checkGolden(t, "post_delete", sent())
