@@ -113,27 +113,13 @@ func (a *App) collectionOwner(r *http.Request) (*store.Actor, error) {
 	return a.instanceActor(r.Context())
 }
 
-// orderedCollection is a collection or one page of it.
-type orderedCollection struct {
-	Context      any    `json:"@context,omitempty"`
-	Type         string `json:"type"`
-	ID           string `json:"id"`
-	TotalItems   *int   `json:"totalItems,omitempty"`
-	First        string `json:"first,omitempty"`
-	PartOf       string `json:"partOf,omitempty"`
-	Next         string `json:"next,omitempty"`
-	Prev         string `json:"prev,omitempty"`
-	OrderedItems []any  `json:"orderedItems,omitempty"`
-}
-
 // serveCollection answers a paged OrderedCollection: without ?page the
 // collection with its size and first page, with ?page=N that page, whose
 // items load(offset, limit) gives.
 func serveCollection(w http.ResponseWriter, r *http.Request, id string, total int, load func(limit, offset int) ([]any, error)) error {
 	pageParam := r.URL.Query().Get("page")
 	if pageParam == "" {
-		return activityJSON(w, orderedCollection{Context: ap.Context()[0], Type: "OrderedCollection", ID: id,
-			TotalItems: &total, First: id + "?page=1"})
+		return activityJSON(w, ap.NewOrderedCollection(id, total))
 	}
 	page, err := strconv.Atoi(pageParam)
 	if err != nil || page < 1 || page > 100000 {
@@ -143,18 +129,7 @@ func serveCollection(w http.ResponseWriter, r *http.Request, id string, total in
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []any{}
-	}
-	c := orderedCollection{Context: ap.Context()[0], Type: "OrderedCollectionPage",
-		ID: id + "?page=" + strconv.Itoa(page), PartOf: id, TotalItems: &total, OrderedItems: items}
-	if page*collectionPageSize < total {
-		c.Next = id + "?page=" + strconv.Itoa(page+1)
-	}
-	if page > 1 {
-		c.Prev = id + "?page=" + strconv.Itoa(page-1)
-	}
-	return activityJSON(w, c)
+	return activityJSON(w, ap.NewOrderedCollectionPage(id, page, collectionPageSize, total, items))
 }
 
 // showOutbox lists an actor's public Create Event activities; the
