@@ -299,6 +299,12 @@ func TestVocabularyGolden(t *testing.T) {
 	// eve follows the group so posts reach followers too.
 	mp.send(t, fi, "eve", map[string]any{"type": "Follow", "id": mp.srv.URL + "/follow/1", "actor": mp.actor("eve"), "object": G})
 	drain(t, fi)
+	for _, acc := range mp.got("Accept") {
+		if obj, _ := acc["object"].(map[string]any); obj["type"] == "Follow" {
+			delete(acc, "_inbox")
+			checkGolden(t, "follow_accept", doc(acc))
+		}
+	}
 	a.store.DB().QueryRow(`SELECT coalesce(max(id), 0) FROM outgoing_activities`).Scan(&last)
 	tx(func(tx *sql.Tx) error { return a.federatePostTx(ctx, tx, g, post, alice.Identity) })
 	checkGolden(t, "post_announce", sent())
