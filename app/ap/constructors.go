@@ -442,3 +442,23 @@ type NoteName struct {
 func NewNoteName(id, name string, attributedTo, to []string) *NoteName {
 	return &NoteName{Type: TypeNote, ID: id, Name: name, AttributedTo: attributedTo, To: to}
 }
+
+// ActivityRef is a peer's activity (a Follow, a Join) embedded whole in
+// our answer to it (Accept, Reject, Undo), so the peer can match it even
+// if it never stored its own activity's id.
+type ActivityRef struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Actor  string `json:"actor"`
+	Object string `json:"object"`
+}
+
+// NewFollowRef is the Follow id by actor of object.
+func NewFollowRef(id, actor, object string) *ActivityRef {
+	return &ActivityRef{ID: id, Type: TypeFollow, Actor: actor, Object: object}
+}
+
+// NewJoinRef is the Join id by actor of object (an event).
+func NewJoinRef(id, actor, object string) *ActivityRef {
+	return &ActivityRef{ID: id, Type: TypeJoin, Actor: actor, Object: object}
+}
