@@ -298,10 +298,11 @@ func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message,
 	}
 	n := ap.NewDiscussionNote(id, a.actorURI(author), a.groupURI(g), did, a.groupCollectionURI(g, "members"), m.BodyHTML, m.CreatedAt)
 	if first {
-		n.Name = d.Title
+		replies := ""
 		if g.IsLocal() {
-			n.Replies = a.URL(groupPath(g) + "/discussions/" + d.Slug + "/replies")
+			replies = a.URL(groupPath(g) + "/discussions/" + d.Slug + "/replies")
 		}
+		n.Opening(d.Title, replies)
 	}
 	n.Updated, n.InReplyTo = m.EditedAt, inReplyTo
 	return n

@@ -196,7 +196,7 @@ type DiscussionNote struct {
 	Context      any       `json:"@context,omitempty"`
 	Type         string    `json:"type"`
 	ID           string    `json:"id"`
-	Name         string    `json:"name,omitempty"`
+	Name         *string   `json:"name,omitempty"` // the opening one's only, even empty: see Opening
 	Content      string    `json:"content"`
 	MediaType    string    `json:"mediaType"`
 	Actor        string    `json:"actor"`
@@ -215,6 +215,13 @@ type DiscussionNote struct {
 func NewDiscussionNote(id, author, group, discussion, members, content string, published time.Time) *DiscussionNote {
 	return &DiscussionNote{Type: TypeNote, ID: id, Content: content, MediaType: "text/html", Actor: author,
 		AttributedTo: group, DiscussionID: discussion, To: []string{members}, Cc: []string{}, Published: published}
+}
+
+// Opening makes n the discussion's opening message, which carries its
+// name (sent even when empty: a thread from elsewhere may have none) and,
+// for our own groups, where its replies are.
+func (n *DiscussionNote) Opening(name, replies string) {
+	n.Name, n.Replies = &name, replies
 }
 
 // NewDiscussionCreate sends a new message to the group's server.

@@ -88,6 +88,11 @@ func TestDiscussionNoteOptionalFields(t *testing.T) {
 	if n["context"] != "https://us/d/1" || n["published"] != "2031-01-02T03:04:05Z" || n["mediaType"] != "text/html" {
 		t.Errorf("note: %v", n)
 	}
+	opening := NewDiscussionNote("https://peer/d/1", "https://us/@a", "https://peer/@g", "https://peer/d/1", "https://peer/m", "", at)
+	opening.Opening("", "")
+	if o := wireFields(t, opening); o["name"] != "" {
+		t.Errorf("an opening message without a name: %v", o)
+	}
 	c := wireFields(t, NewDiscussionCreate("https://us/d/1/activity", "https://us/@a", "https://us/@g", NewDiscussionNote("https://us/d/1", "https://us/@a", "https://us/@g", "https://us/d/1", "https://us/m", "", at)))
 	if !reflect.DeepEqual(c["to"], []any{"https://us/m"}) || c["attributedTo"] != "https://us/@g" {
 		t.Errorf("create: %v", c)
