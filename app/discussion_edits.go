@@ -76,8 +76,7 @@ func (a *App) federateNoteEditTx(ctx context.Context, tx *sql.Tx, g *store.Group
 		// Mobilizon reuses the object's id for its activities; ours are
 		// fresh so that a Create and its Updates are never taken for
 		// replays of each other.
-		update := map[string]any{"type": ap.TypeUpdate, "id": a.URL("/activities/" + uuid.NewString()), "actor": a.actorURI(by),
-			"attributedTo": a.groupURI(g), "object": note, "to": note["to"], "cc": []string{}}
+		update := ap.NewDiscussionUpdate(a.URL("/activities/"+uuid.NewString()), a.actorURI(by), a.groupURI(g), note)
 		return a.sendTx(ctx, tx, by, update, inboxOf(g.Actor))
 	}
 	members, err := a.store.MemberInboxesTx(ctx, tx, g.ID)

@@ -19,15 +19,6 @@ import (
 // followsPerPage bounds the follower and following lists.
 const followsPerPage = 200
 
-// followRef is the Follow an Accept, Reject or Undo carries, embedded
-// whole so a peer that never stored its own activity id can match it.
-type followRef struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Actor  string `json:"actor"`
-	Object string `json:"object"`
-}
-
 // receiveFollow: a remote actor follows one of ours. It is accepted at
 // once, or held for the identity to decide when it approves followers by
 // hand (the instance actor always does).
@@ -66,7 +57,7 @@ func (a *App) receiveFollow(ctx context.Context, in *incoming) error {
 func (a *App) answerFollowTx(ctx context.Context, tx *sql.Tx, f *store.Follow, verb string) error {
 	local := &f.Followed
 	id := a.newActivityURI()
-	follow := followRef{ID: f.ActivityURI, Type: ap.TypeFollow, Actor: f.Follower.URI, Object: a.actorURI(local)}
+	follow := ap.NewFollowRef(f.ActivityURI, f.Follower.URI, a.actorURI(local))
 	var act *ap.Activity
 	if verb == ap.TypeAccept {
 		act = ap.NewAccept(id, a.actorURI(local), follow, []string{f.Follower.URI})
@@ -279,7 +270,7 @@ func (a *App) unfollow(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		undoID := a.newActivityURI()
-		follow := followRef{ID: f.ActivityURI, Type: ap.TypeFollow, Actor: a.actorURI(id), Object: f.Followed.URI}
+		follow := ap.NewFollowRef(f.ActivityURI, a.actorURI(id), f.Followed.URI)
 		undo := ap.NewUndo(undoID, a.actorURI(id), follow, []string{f.Followed.URI})
 		return a.enqueueActivity(ctx, tx, id, undoID, undo, inboxOf(&f.Followed), time.Time{})
 	})

@@ -51,22 +51,9 @@ func (a *App) groupCollectionURI(g *store.Group, which string) string {
 	return a.URL("/actors/" + g.Username + "/" + which)
 }
 
-var groupCollections = []string{"members", "resources", "todos", "posts", "events", "discussions"}
-
-// groupContext is the @context of group documents: Mobilizon's terms for
-// the collections too, so a JSON-LD reader sees them as Mobilizon's.
-func groupContext() []any {
-	c := ap.Context()
-	terms := c[2].(map[string]any)
-	for _, name := range []string{"resources", "todos", "posts", "discussions"} {
-		terms[name] = map[string]any{"@id": "mz:" + name, "@type": "@id"}
-	}
-	return c
-}
-
 // groupActorDocument is a local group as a Group actor with every
 // collection at top level and in endpoints.
-func (a *App) groupActorDocument(ctx context.Context, act *store.Actor) (map[string]any, error) {
+func (a *App) groupActorDocument(ctx context.Context, act *store.Actor) (*ap.GroupActor, error) {
 	g, err := a.store.GroupByID(ctx, act.ID)
 	if err != nil {
 		return nil, store.ErrNotFound
@@ -77,28 +64,17 @@ func (a *App) groupActorDocument(ctx context.Context, act *store.Actor) (map[str
 	}
 	id := a.groupURI(g)
 	base := a.URL("/actors/" + g.Username)
-	endpoints := map[string]any{"sharedInbox": a.URL("/inbox")}
-	doc := map[string]any{
-		"@context": groupContext(), "id": id, "type": ap.TypeGroup, "url": id,
-		"preferredUsername": g.Username, "name": g.Name(),
-		"inbox": base + "/inbox", "outbox": base + "/outbox", "followers": base + "/followers", "following": base + "/following",
-		"memberCount": g.MemberCount, "openness": g.Openness, "discoverable": g.Visibility == store.GroupPublic,
-		"manuallyApprovesFollowers": g.ManuallyApproves, "published": g.CreatedAt,
-		"publicKey": ap.PublicKey{ID: ap.KeyID(id), Owner: id, PublicKeyPEM: pub},
-	}
-	for _, c := range groupCollections {
-		doc[c] = base + "/" + c
-		endpoints[c] = base + "/" + c
-	}
-	doc["endpoints"] = endpoints
+	doc := ap.NewGroupActor(id, base, g.Username, g.Name(), pub, a.URL("/inbox"))
+	doc.MemberCount, doc.Openness, doc.Discoverable = g.MemberCount, g.Openness, g.Visibility == store.GroupPublic
+	doc.ManuallyApprovesFollowers, doc.Published = g.ManuallyApproves, g.CreatedAt
 	if g.Bio != "" {
-		doc["summary"] = "<p>" + strings.ReplaceAll(html.EscapeString(g.Bio), "\n", "<br>") + "</p>"
+		doc.Summary = "<p>" + strings.ReplaceAll(html.EscapeString(g.Bio), "\n", "<br>") + "</p>"
 	}
 	if g.AvatarUUID != "" {
-		doc["icon"] = ap.NewImage(a.URL("/media/"+g.AvatarUUID), "")
+		doc.Icon = ap.NewImage(a.URL("/media/"+g.AvatarUUID), "")
 	}
 	if g.BannerUUID != "" {
-		doc["image"] = ap.NewImage(a.URL("/media/"+g.BannerUUID), "")
+		doc.Image = ap.NewImage(a.URL("/media/"+g.BannerUUID), "")
 	}
 	if !g.Address.IsZero() {
 		ad := g.Address
@@ -107,7 +83,7 @@ func (a *App) groupActorDocument(ctx context.Context, act *store.Actor) (map[str
 		if ad.Latitude != nil && ad.Longitude != nil {
 			place.SetCoordinates(*ad.Latitude, *ad.Longitude)
 		}
-		doc["location"] = place
+		doc.Location = place
 	}
 	return doc, nil
 }
@@ -130,12 +106,12 @@ func (a *App) signedMember(r *http.Request, g *store.Group) bool {
 }
 
 // memberObject is a membership as Mobilizon reads it.
-func (a *App) memberObject(g *store.Group, m *store.Membership, actor *store.Actor) map[string]any {
+func (a *App) memberObject(g *store.Group, m *store.Membership, actor *store.Actor) *ap.Member {
 	role := m.Role
 	if role == store.RolePending {
 		role = "not_approved"
 	}
-	return map[string]any{"type": "Member", "id": m.URI, "actor": a.actorURI(actor), "object": a.groupURI(g), "role": role}
+	return ap.NewMember(m.URI, a.actorURI(actor), a.groupURI(g), role)
 }
 
 // showGroupCollection serves one of a group's collections. Members,
@@ -246,11 +222,7 @@ func (a *App) showGroupCollection(which string) handlerFunc {
 // embeddedEvent is an event's document to embed in another (a
 // collection page, an Announce): without its own @context.
 func (a *App) embeddedEvent(e *store.Event) map[string]any {
-	raw, _ := json.Marshal(a.eventDocument(e))
-	var doc map[string]any
-	_ = json.Unmarshal(raw, &doc)
-	delete(doc, "@context")
-	return doc
+	return ap.Embedded(a.eventDocument(e))
 }
 
 // announceGroupEventTx relays a group's event with an Announce from the
@@ -287,8 +259,7 @@ func (a *App) announceGroupEventTx(ctx context.Context, tx *sql.Tx, e *store.Eve
 // enqueueAnnounceTx sends an Announce from the group, embedding the object.
 func (a *App) enqueueAnnounceTx(ctx context.Context, tx *sql.Tx, g *store.Group, obj any, to []string, inboxes []store.Inbox) error {
 	id := a.URL("/announces/" + uuid.NewString())
-	act := map[string]any{"@context": groupContext(), "type": ap.TypeAnnounce, "id": id, "actor": a.groupURI(g),
-		"attributedTo": a.groupURI(g), "object": obj, "to": to, "cc": []string{}, "published": a.now().UTC()}
+	act := ap.NewGroupAnnounce(id, a.groupURI(g), obj, to, a.now().UTC())
 	return a.enqueueActivity(ctx, tx, g.Actor, id, act, dedupeInboxes(inboxes), timeZero)
 }
 
@@ -304,43 +275,36 @@ func dedupeInboxes(in []store.Inbox) []store.Inbox {
 	return out
 }
 
-// sendTx enqueues an activity (a map with its fields) signed by actor.
-func (a *App) sendTx(ctx context.Context, tx *sql.Tx, actor *store.Actor, act map[string]any, inboxes []store.Inbox) error {
+// sendTx enqueues an activity signed by actor, with a fresh id if it has
+// none.
+func (a *App) sendTx(ctx context.Context, tx *sql.Tx, actor *store.Actor, act *ap.GroupActivity, inboxes []store.Inbox) error {
 	if len(inboxes) == 0 {
 		return nil
 	}
-	act["@context"] = groupContext()
-	id, _ := act["id"].(string)
-	if id == "" {
-		id = a.newActivityURI()
-		act["id"] = id
+	act.Context = ap.GroupContext()
+	if act.ID == "" {
+		act.ID = a.newActivityURI()
 	}
-	return a.enqueueActivity(ctx, tx, actor, id, act, inboxes, timeZero)
+	return a.enqueueActivity(ctx, tx, actor, act.ID, act, inboxes, timeZero)
 }
 
 // messageNote is a discussion message as the Note Mobilizon reads: the
 // first one shares the discussion's id and carries its name.
-func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool, inReplyTo string) map[string]any {
+func (a *App) messageNote(g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool, inReplyTo string) *ap.DiscussionNote {
 	did := a.discussionURI(g, d)
 	id := did
 	if !first {
 		id = a.messageURI(g, m)
 	}
-	n := map[string]any{"type": ap.TypeNote, "id": id, "content": m.BodyHTML, "mediaType": "text/html",
-		"actor": a.actorURI(author), "attributedTo": a.groupURI(g), "context": did,
-		"to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{}, "published": m.CreatedAt}
+	n := ap.NewDiscussionNote(id, a.actorURI(author), a.groupURI(g), did, a.groupCollectionURI(g, "members"), m.BodyHTML, m.CreatedAt)
 	if first {
-		n["name"] = d.Title
+		replies := ""
 		if g.IsLocal() {
-			n["replies"] = a.URL(groupPath(g) + "/discussions/" + d.Slug + "/replies")
+			replies = a.URL(groupPath(g) + "/discussions/" + d.Slug + "/replies")
 		}
+		n.Opening(d.Title, replies)
 	}
-	if !m.EditedAt.IsZero() {
-		n["updated"] = m.EditedAt
-	}
-	if inReplyTo != "" {
-		n["inReplyTo"] = inReplyTo
-	}
+	n.Updated, n.InReplyTo = m.EditedAt, inReplyTo
 	return n
 }
 
@@ -363,8 +327,7 @@ func (a *App) messageURI(g *store.Group, m *store.Message) string {
 // group's inbox, which relays it to its members.
 func (a *App) federateMessageTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, m *store.Message, author *store.Actor, first bool) error {
 	note := a.messageNote(g, d, m, author, first, "")
-	create := map[string]any{"type": ap.TypeCreate, "id": note["id"].(string) + "/activity", "actor": a.actorURI(author),
-		"attributedTo": a.groupURI(g), "object": note, "to": note["to"], "cc": []string{}}
+	create := ap.NewDiscussionCreate(note.ID+"/activity", a.actorURI(author), a.groupURI(g), note)
 	if !g.IsLocal() {
 		return a.sendTx(ctx, tx, author, create, inboxOf(g.Actor))
 	}
@@ -376,9 +339,7 @@ func (a *App) federateMessageTx(ctx context.Context, tx *sql.Tx, g *store.Group,
 }
 
 func (a *App) federateDiscussionDeleteTx(ctx context.Context, tx *sql.Tx, g *store.Group, d *store.Discussion, by *store.Actor) error {
-	del := map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by), "attributedTo": a.groupURI(g),
-		"object": map[string]any{"type": ap.TypeTombstone, "id": a.discussionURI(g, d), "url": a.discussionURI(g, d)},
-		"to":     []string{a.groupCollectionURI(g, "members")}}
+	del := ap.NewDiscussionDelete(a.actorURI(by), a.groupURI(g), a.discussionURI(g, d), a.groupCollectionURI(g, "members"))
 	if !g.IsLocal() {
 		return a.sendTx(ctx, tx, by, del, inboxOf(g.Actor))
 	}
@@ -390,7 +351,7 @@ func (a *App) federateDiscussionDeleteTx(ctx context.Context, tx *sql.Tx, g *sto
 }
 
 // postArticle is a post as Mobilizon's Article, addressed per its table.
-func (a *App) postArticle(g *store.Group, p *store.Post, author *store.Actor) map[string]any {
+func (a *App) postArticle(g *store.Group, p *store.Post, author *store.Actor) *ap.Article {
 	members, followers := a.groupCollectionURI(g, "members"), a.followersURI(g.Actor)
 	to, cc := []string{members}, []string{}
 	switch p.Visibility {
@@ -399,11 +360,10 @@ func (a *App) postArticle(g *store.Group, p *store.Post, author *store.Actor) ma
 	case store.PostUnlisted:
 		to, cc = []string{members, followers}, []string{ap.Public}
 	}
-	art := map[string]any{"type": "Article", "id": a.URL(groupPath(g) + "/posts/" + p.Slug), "actor": a.actorURI(author),
-		"attributedTo": a.groupURI(g), "name": p.Title, "content": p.BodyHTML, "mediaType": "text/html",
-		"published": p.PublishedAt, "draft": false, "to": to, "cc": cc}
+	art := ap.NewArticle(a.URL(groupPath(g)+"/posts/"+p.Slug), a.actorURI(author), a.groupURI(g), p.Title, p.BodyHTML,
+		p.PublishedAt, to, cc)
 	if p.BannerUUID != "" {
-		art["attachment"] = []any{ap.NewBanner(a.URL("/media/"+p.BannerUUID), "")}
+		art.Attachment = []any{ap.NewBanner(a.URL("/media/"+p.BannerUUID), "")}
 	}
 	return art
 }
@@ -429,7 +389,7 @@ func (a *App) federatePostTx(ctx context.Context, tx *sql.Tx, g *store.Group, p 
 	if len(inboxes) == 0 {
 		return nil
 	}
-	audience := append(append([]string{}, art["to"].([]string)...), art["cc"].([]string)...)
+	audience := append(append([]string{}, art.To...), art.Cc...)
 	return a.enqueueAnnounceTx(ctx, tx, g, art, audience, inboxes)
 }
 
@@ -452,9 +412,8 @@ func (a *App) federatePostEditTx(ctx context.Context, tx *sql.Tx, g *store.Group
 	}
 	if p.Visibility != store.PostMembers {
 		art := a.postArticle(g, p, p.Author)
-		art["updated"] = a.now().UTC()
-		return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeUpdate, "id": a.newActivityURI(), "actor": a.groupURI(g),
-			"object": art, "to": art["to"], "cc": art["cc"]}, dedupeInboxes(followers))
+		art.Updated = a.now().UTC()
+		return a.sendTx(ctx, tx, g.Actor, ap.NewPostUpdate(a.newActivityURI(), a.groupURI(g), art), dedupeInboxes(followers))
 	}
 	if before == store.PostMembers {
 		return nil
@@ -481,10 +440,8 @@ func (a *App) federatePostEditTx(ctx context.Context, tx *sql.Tx, g *store.Group
 
 // postDelete is the group's Delete of a post, as Mobilizon sends it: a
 // Tombstone that was an Article.
-func (a *App) postDelete(g *store.Group, p *store.Post, to []string) map[string]any {
-	return map[string]any{"type": ap.TypeDelete, "id": a.newActivityURI(), "actor": a.groupURI(g),
-		"object": map[string]any{"type": ap.TypeTombstone, "id": a.URL(groupPath(g) + "/posts/" + p.Slug), "formerType": "Article"},
-		"to":     to, "cc": []string{}}
+func (a *App) postDelete(g *store.Group, p *store.Post, to []string) *ap.GroupActivity {
+	return ap.NewPostDelete(a.newActivityURI(), a.groupURI(g), a.URL(groupPath(g)+"/posts/"+p.Slug), to)
 }
 
 // federatePostDeleteTx tells those who received a post that it is gone:
@@ -587,11 +544,7 @@ func init() {
 
 // resourceObject is a resource as Mobilizon reads it: a folder is a
 // ResourceCollection, anything else a Document with url.
-func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resource) map[string]any {
-	typ := ap.TypeDocument
-	if r.Kind == store.ResourceFolder {
-		typ = "ResourceCollection"
-	}
+func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resource) *ap.Resource {
 	parent := a.groupCollectionURI(g, "resources")
 	if r.ParentID != 0 {
 		// The folder's own id, which members can fetch.
@@ -603,12 +556,8 @@ func (a *App) resourceObject(ctx context.Context, g *store.Group, r *store.Resou
 	if act, err := a.store.ActorByID(ctx, r.CreatorID); err == nil {
 		creator = a.actorURI(act)
 	}
-	obj := map[string]any{"type": typ, "id": a.resourceURI(g, r), "actor": creator, "attributedTo": a.groupURI(g),
-		"name": r.Title, "summary": r.Description, "context": parent, "published": r.CreatedAt}
-	if r.URL != "" {
-		obj["url"] = r.URL
-	}
-	return obj
+	return ap.NewResource(a.resourceURI(g, r), creator, a.groupURI(g), r.Kind == store.ResourceFolder, r.Title, r.Description,
+		r.URL, parent, r.CreatedAt)
 }
 
 func (a *App) resourceURI(g *store.Group, r *store.Resource) string {
@@ -629,10 +578,10 @@ func (a *App) federateResourceTx(ctx context.Context, tx *sql.Tx, g *store.Group
 		return err
 	}
 	obj := a.resourceObject(ctx, g, r)
-	act := map[string]any{"type": ap.TypeCreate, "id": obj["id"].(string) + "/create", "actor": a.actorURI(by),
-		"attributedTo": a.groupURI(g), "object": obj, "to": []string{a.groupCollectionURI(g, "members")}}
+	to := []string{a.groupCollectionURI(g, "members")}
+	act := ap.NewResourceCreate(a.actorURI(by), a.groupURI(g), obj, to)
 	if parent != nil {
-		act["type"], act["id"], act["target"] = "Add", obj["id"].(string)+"/add", a.resourceURI(g, parent)
+		act = ap.NewResourceAdd(a.actorURI(by), a.groupURI(g), obj, a.resourceURI(g, parent), to)
 	}
 	// Signed by whoever acted: the activity is theirs, and a receiver
 	// refuses an activity signed by another actor than its own.
@@ -647,13 +596,8 @@ func (a *App) federateResourceDeleteTx(ctx context.Context, tx *sql.Tx, g *store
 	if err != nil || len(members) == 0 {
 		return err
 	}
-	former := ap.TypeDocument
-	if r.Kind == store.ResourceFolder {
-		former = "ResourceCollection"
-	}
-	return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeDelete, "actor": a.actorURI(by),
-		"attributedTo": []string{a.groupURI(g)}, "object": map[string]any{"type": ap.TypeTombstone,
-			"id": a.resourceURI(g, r), "formerType": former}, "to": []string{a.groupCollectionURI(g, "members")}}, members)
+	return a.sendTx(ctx, tx, by, ap.NewResourceDelete(a.actorURI(by), a.groupURI(g), a.resourceURI(g, r),
+		r.Kind == store.ResourceFolder, []string{a.groupCollectionURI(g, "members")}), members)
 }
 
 // federateGroupUpdate sends the group's new profile to its followers and
@@ -668,8 +612,7 @@ func (a *App) federateGroupUpdate(ctx context.Context, groupID int64) error {
 		if err != nil {
 			return err
 		}
-		return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeUpdate, "actor": a.groupURI(g),
-			"object": a.groupURI(g), "to": []string{ap.Public}}, in)
+		return a.sendTx(ctx, tx, g.Actor, ap.NewGroupUpdate(a.groupURI(g)), in)
 	})
 }
 
@@ -687,9 +630,7 @@ func (a *App) federateGroupDelete(ctx context.Context, g *store.Group) error {
 		if err != nil {
 			return err
 		}
-		return a.sendTx(ctx, tx, inst, map[string]any{"type": ap.TypeDelete, "actor": a.URL("/actor"),
-			"object": map[string]any{"type": ap.TypeTombstone, "formerType": ap.TypeGroup, "id": a.groupURI(g)},
-			"to":     []string{ap.Public}}, in)
+		return a.sendTx(ctx, tx, inst, ap.NewGroupDelete(a.URL("/actor"), a.groupURI(g)), in)
 	})
 }
 
@@ -706,14 +647,13 @@ func (a *App) groupAudienceTx(ctx context.Context, tx *sql.Tx, g *store.Group) (
 // Join's id, from the group (open groups) or the approving moderator.
 func (a *App) acceptMemberTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, subject, by *store.Actor) error {
 	member := a.memberObject(g, m, subject)
-	member["role"] = store.RoleMember
+	member.Role = store.RoleMember
 	actor := g.Actor
-	act := map[string]any{"type": ap.TypeAccept, "id": a.URL("/accept/join/" + uuid.NewString()), "actor": a.groupURI(g),
-		"object": member, "to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{}}
+	id, members := a.URL("/accept/join/"+uuid.NewString()), a.groupCollectionURI(g, "members")
+	act := ap.NewJoinAccept(id, a.groupURI(g), members, member)
 	if by != nil {
 		actor = by
-		act["actor"], act["attributedTo"] = a.actorURI(by), a.groupURI(g)
-		act["to"], act["cc"] = []string{a.groupCollectionURI(g, "members")}, []string{a.groupURI(g)}
+		act = ap.NewJoinApproval(id, a.actorURI(by), a.groupURI(g), members, member)
 	}
 	return a.sendTx(ctx, tx, actor, act, inboxOf(subject))
 }
@@ -733,15 +673,14 @@ func (a *App) federateDecisionTx(ctx context.Context, tx *sql.Tx, g *store.Group
 	case "approve":
 		return a.acceptMemberTx(ctx, tx, g, m, subject, by)
 	case "refuse", "remove", "cancel":
-		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeRemove, "actor": a.actorURI(by), "object": m.URI,
-			"origin": a.groupURI(g), "to": []string{a.actorURI(subject), a.groupCollectionURI(g, "members")}},
+		return a.sendTx(ctx, tx, by, ap.NewMemberRemove(a.actorURI(by), a.groupURI(g), m.URI,
+			[]string{a.actorURI(subject), a.groupCollectionURI(g, "members")}),
 			dedupeInboxes(append(inboxOf(subject), members...)))
 	case "role":
 		member := a.memberObject(g, m, subject)
-		member["role"] = newRole
-		return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeUpdate, "id": a.newActivityURI(),
-			"actor": a.actorURI(by), "attributedTo": []string{a.groupURI(g)}, "object": member,
-			"to": []string{a.groupCollectionURI(g, "members"), a.actorURI(subject)}, "cc": []string{a.groupURI(g)}},
+		member.Role = newRole
+		return a.sendTx(ctx, tx, by, ap.NewMemberUpdate(a.newActivityURI(), a.actorURI(by), a.groupURI(g), member,
+			[]string{a.groupCollectionURI(g, "members"), a.actorURI(subject)}, []string{a.groupURI(g)}),
 			dedupeInboxes(append(inboxOf(subject), members...)))
 	}
 	return nil
@@ -749,9 +688,8 @@ func (a *App) federateDecisionTx(ctx context.Context, tx *sql.Tx, g *store.Group
 
 // federateInviteTx sends an Invite whose id is the membership's.
 func (a *App) federateInviteTx(ctx context.Context, tx *sql.Tx, g *store.Group, m *store.Membership, by, invitee *store.Actor) error {
-	return a.sendTx(ctx, tx, by, map[string]any{"type": ap.TypeInvite, "id": m.URI, "actor": a.actorURI(by),
-		"object": a.groupURI(g), "target": a.actorURI(invitee), "attributedTo": a.groupURI(g),
-		"to": []string{a.actorURI(invitee), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(invitee))
+	return a.sendTx(ctx, tx, by, ap.NewGroupInvite(m.URI, a.actorURI(by), a.groupURI(g), a.actorURI(invitee),
+		a.groupCollectionURI(g, "members")), inboxOf(invitee))
 }
 
 // federateInvitationAnswerTx answers a remote group's invitation.
@@ -765,13 +703,12 @@ func (a *App) federateInvitationAnswerTx(ctx context.Context, tx *sql.Tx, g *sto
 			return err
 		}
 		member := a.memberObject(g, m, who)
-		member["role"] = store.RoleMember
-		return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeAccept, "id": a.URL("/accept/invite/member/" + uuid.NewString()),
-			"actor": a.actorURI(who), "attributedTo": a.groupURI(g), "object": member,
-			"to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+		member.Role = store.RoleMember
+		return a.sendTx(ctx, tx, who, ap.NewInvitationAccept(a.URL("/accept/invite/member/"+uuid.NewString()), a.actorURI(who),
+			a.groupURI(g), a.groupCollectionURI(g, "members"), member), inboxOf(g.Actor))
 	}
-	return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeReject, "actor": a.actorURI(who), "attributedTo": a.groupURI(g),
-		"object": m.URI, "to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+	return a.sendTx(ctx, tx, who, ap.NewInvitationReject(a.actorURI(who), a.groupURI(g), a.groupCollectionURI(g, "members"), m.URI),
+		inboxOf(g.Actor))
 }
 
 // federateLeaveTx: a local person leaves a remote group.
@@ -779,8 +716,7 @@ func (a *App) federateLeaveTx(ctx context.Context, tx *sql.Tx, g *store.Group, m
 	if g.IsLocal() {
 		return nil
 	}
-	return a.sendTx(ctx, tx, who, map[string]any{"type": ap.TypeLeave, "actor": a.actorURI(who), "object": a.groupURI(g),
-		"attributedTo": a.groupURI(g), "to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{a.groupURI(g)}}, inboxOf(g.Actor))
+	return a.sendTx(ctx, tx, who, ap.NewGroupLeave(a.actorURI(who), a.groupURI(g), a.groupCollectionURI(g, "members")), inboxOf(g.Actor))
 }
 
 // resolveRemotePerson finds a remote person by @user@host.
@@ -810,11 +746,7 @@ func (a *App) joinRemoteGroup(w http.ResponseWriter, r *http.Request, gc *groupC
 			URI: uri, Message: message}); err != nil {
 			return err
 		}
-		act := map[string]any{"type": ap.TypeJoin, "id": uri, "actor": a.actorURI(who), "object": a.groupURI(g),
-			"to": []string{a.groupURI(g), a.groupCollectionURI(g, "members")}, "cc": []string{}}
-		if message != "" {
-			act["participationMessage"] = message
-		}
+		act := ap.NewGroupJoin(uri, a.actorURI(who), a.groupURI(g), a.groupCollectionURI(g, "members"), message)
 		return a.sendTx(ctx, tx, who, act, inboxOf(g.Actor))
 	})
 	if err != nil {
@@ -874,8 +806,7 @@ func (a *App) receiveGroupJoin(ctx context.Context, in *incoming) error {
 	}
 	if existing == nil && g.Openness == store.OpennessInviteOnly {
 		return a.store.Tx(ctx, func(tx *sql.Tx) error {
-			return a.sendTx(ctx, tx, g.Actor, map[string]any{"type": ap.TypeReject, "actor": a.groupURI(g),
-				"object": in.Activity.ID, "to": []string{subject.URI}}, inboxOf(subject))
+			return a.sendTx(ctx, tx, g.Actor, ap.NewJoinReject(a.groupURI(g), in.Activity.ID, subject.URI), inboxOf(subject))
 		})
 	}
 	return a.changeMembership(ctx, func(tx *sql.Tx) error {
@@ -1429,7 +1360,7 @@ func (a *App) showDiscussionJSON(w http.ResponseWriter, r *http.Request) error {
 		return jsonError(w, http.StatusNotFound, "no such object")
 	}
 	n := a.messageNote(g, d, msgs[0], msgs[0].Author, true, "")
-	n["@context"] = groupContext()
+	n.Context = ap.GroupContext()
 	return activityJSON(w, n)
 }
 
@@ -1477,7 +1408,7 @@ func (a *App) showMessageJSON(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n := a.messageNote(g, d, m, author, false, "")
-	n["@context"] = groupContext()
+	n.Context = ap.GroupContext()
 	return activityJSON(w, n)
 }
 
@@ -1492,7 +1423,7 @@ func (a *App) showPostJSON(w http.ResponseWriter, r *http.Request) error {
 		return jsonError(w, http.StatusNotFound, "no such object")
 	}
 	art := a.postArticle(g, p, p.Author)
-	art["@context"] = groupContext()
+	art.Context = ap.GroupContext()
 	return activityJSON(w, art)
 }
 
@@ -1506,7 +1437,7 @@ func (a *App) showResourceJSON(w http.ResponseWriter, r *http.Request) error {
 		return jsonError(w, http.StatusNotFound, "no such object")
 	}
 	obj := a.resourceObject(r.Context(), g, res)
-	obj["@context"] = groupContext()
+	obj.Context = ap.GroupContext()
 	return activityJSON(w, obj)
 }
 
@@ -1526,7 +1457,7 @@ func (a *App) showMemberJSON(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	obj := a.memberObject(g, m, actor)
-	obj["@context"] = groupContext()
+	obj.Context = ap.GroupContext()
 	return activityJSON(w, obj)
 }
 

@@ -311,7 +311,7 @@ func TestGroupAcceptance08And09And17Documents(t *testing.T) {
 	G := fi.URL + "/@velo"
 	doc := mp.signedGet(t, G, "")
 	ep, _ := doc["endpoints"].(map[string]any)
-	for _, c := range groupCollections {
+	for _, c := range ap.GroupCollections {
 		if doc[c] != G[:len(fi.URL)]+"/actors/velo/"+c || ep[c] != doc[c] {
 			t.Errorf("collection %s: %v / %v", c, doc[c], ep[c])
 		}

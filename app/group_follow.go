@@ -80,7 +80,7 @@ func (a *App) unfollowGroup(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		undoID := a.newActivityURI()
-		follow := followRef{ID: f.ActivityURI, Type: ap.TypeFollow, Actor: a.actorURI(who), Object: g.URI}
+		follow := ap.NewFollowRef(f.ActivityURI, a.actorURI(who), g.URI)
 		return a.enqueueActivity(ctx, tx, who, undoID, ap.NewUndo(undoID, a.actorURI(who), follow, []string{g.URI}), inboxOf(g.Actor), time.Time{})
 	})
 	if err != nil {

@@ -738,8 +738,9 @@ func TestRemoteGroupDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := b.App.store.Tx(ctx, func(tx *sql.Tx) error {
-		return b.App.sendTx(ctx, tx, inst, map[string]any{"type": "Delete", "id": b.App.newActivityURI(), "actor": b.URL + "/actor",
-			"object": map[string]any{"type": "Tombstone", "id": G, "formerType": "Group"}}, []store.Inbox{{URL: a.URL + "/inbox", Host: a.Host}})
+		del := ap.NewGroupDelete(b.URL+"/actor", G)
+		del.ID, del.To = b.App.newActivityURI(), nil
+		return b.App.sendTx(ctx, tx, inst, del, []store.Inbox{{URL: a.URL + "/inbox", Host: a.Host}})
 	}); err != nil {
 		t.Fatal(err)
 	}

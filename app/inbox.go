@@ -371,8 +371,7 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		// and is dropped here; the group's handler checks membership.
 		if obj, err := ap.ParseObject(ref.Raw); err == nil && obj.Is(ap.TypeNote) &&
 			len(obj.AttributedTo) > 0 && a.isLocalGroup(ctx, obj.AttributedTo[0]) {
-			raw, err := json.Marshal(map[string]any{"type": ap.TypeNote, "id": obj.ID, "name": obj.Name,
-				"attributedTo": obj.AttributedTo, "to": obj.To})
+			raw, err := json.Marshal(ap.NewNoteName(obj.ID, obj.Name, obj.AttributedTo, obj.To))
 			if err != nil {
 				return nil, err
 			}

@@ -34,15 +34,6 @@ func init() {
 	})
 }
 
-// joinRef is the Join an Accept or Reject answers, embedded whole as
-// Mobilizon does, so the peer can match it even without its id.
-type joinRef struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Actor  string `json:"actor"`
-	Object string `json:"object"`
-}
-
 // ourEventByURI finds one of our own events by its id, on our host only;
 // ErrNotFound for anything else.
 func (a *App) ourEventByURI(ctx context.Context, uri string) (*store.Event, error) {
@@ -82,7 +73,7 @@ func (a *App) receiveJoin(ctx context.Context, in *incoming) (bool, error) {
 		return true, err
 	}
 	message := clipRunes(strings.TrimSpace(in.Activity.ParticipationMessage), maxParticipantText)
-	join := joinRef{ID: in.Activity.ID, Type: ap.TypeJoin, Actor: in.Actor.URI, Object: a.eventURI(e)}
+	join := ap.NewJoinRef(in.Activity.ID, in.Actor.URI, a.eventURI(e))
 	err = a.store.Tx(ctx, func(tx *sql.Tx) error {
 		state, p, err := a.joinAsIdentityTx(ctx, tx, e, &in.Actor.Actor, message)
 		var refusal *participationRefusal
@@ -105,7 +96,7 @@ func (a *App) receiveJoin(ctx context.Context, in *incoming) (bool, error) {
 }
 
 // answerJoinTx queues the organiser's Accept or Reject of a remote Join.
-func (a *App) answerJoinTx(ctx context.Context, tx *sql.Tx, organizer, participant *store.Actor, join joinRef, accept bool) error {
+func (a *App) answerJoinTx(ctx context.Context, tx *sql.Tx, organizer, participant *store.Actor, join *ap.ActivityRef, accept bool) error {
 	id := a.newActivityURI()
 	var act *ap.Activity
 	if accept {
@@ -127,7 +118,7 @@ func (a *App) tellRemoteParticipantTx(ctx context.Context, tx *sql.Tx, e *store.
 	if err != nil {
 		return err
 	}
-	join := joinRef{ID: joinID, Type: ap.TypeJoin, Actor: p.Actor.URI, Object: a.eventURI(e)}
+	join := ap.NewJoinRef(joinID, p.Actor.URI, a.eventURI(e))
 	return a.answerJoinTx(ctx, tx, organizer, p.Actor, join, accepted)
 }
 

@@ -43,9 +43,8 @@ func (a *App) federateResourceUpdateTx(ctx context.Context, tx *sql.Tx, g *store
 	sender := a.resourceSender(ctx, r, by)
 	obj := a.resourceObject(ctx, g, r)
 	// A fresh id each time: receivers drop an activity id seen before.
-	return a.sendTx(ctx, tx, sender, map[string]any{"type": ap.TypeUpdate, "id": obj["id"].(string) + "/update/" + uuid.NewString(),
-		"actor": a.actorURI(sender), "attributedTo": []string{a.actorURI(sender)}, "object": obj,
-		"to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{}}, members)
+	return a.sendTx(ctx, tx, sender, ap.NewResourceUpdate(obj.ID+"/update/"+uuid.NewString(), a.actorURI(sender), obj,
+		[]string{a.groupCollectionURI(g, "members")}), members)
 }
 
 // federateResourceMoveTx tells the group's remote members that r went
@@ -58,21 +57,19 @@ func (a *App) federateResourceMoveTx(ctx context.Context, tx *sql.Tx, g *store.G
 	if err != nil || len(members) == 0 {
 		return err
 	}
-	folderID := func(id int64) any {
+	folderID := func(id int64) string { // "": the root
 		if id == 0 {
-			return nil
+			return ""
 		}
 		if f, err := a.store.ResourceByID(ctx, id); err == nil {
 			return a.resourceURI(g, f)
 		}
-		return nil
+		return ""
 	}
 	sender := a.resourceSender(ctx, r, by)
 	obj := a.resourceObject(ctx, g, r)
-	return a.sendTx(ctx, tx, sender, map[string]any{"type": "Move", "id": obj["id"].(string) + "/move/" + uuid.NewString(),
-		"actor": a.actorURI(sender), "attributedTo": []string{a.actorURI(sender)}, "object": obj,
-		"origin": folderID(oldParent), "target": folderID(r.ParentID),
-		"to": []string{a.groupCollectionURI(g, "members")}, "cc": []string{}}, members)
+	return a.sendTx(ctx, tx, sender, ap.NewResourceMove(obj.ID+"/move/"+uuid.NewString(), a.actorURI(sender), obj,
+		folderID(oldParent), folderID(r.ParentID), []string{a.groupCollectionURI(g, "members")}), members)
 }
 
 // remoteResourceToChange is the resource of a remote group that an Update

@@ -189,7 +189,7 @@ func (a *App) unfollowSource(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			undoID := a.newActivityURI()
-			follow := followRef{ID: f.ActivityURI, Type: ap.TypeFollow, Actor: a.actorURI(inst), Object: src.Actor.URI}
+			follow := ap.NewFollowRef(f.ActivityURI, a.actorURI(inst), src.Actor.URI)
 			undo := ap.NewUndo(undoID, a.actorURI(inst), follow, []string{src.Actor.URI})
 			if err := a.enqueueActivity(ctx, tx, inst, undoID, undo, inboxOf(&src.Actor), time.Time{}); err != nil {
 				return err
