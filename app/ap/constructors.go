@@ -12,7 +12,6 @@ package ap
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 )
 
@@ -386,43 +385,6 @@ func NewGroupActor(id, base, username, name, publicKeyPEM, sharedInbox string) *
 		g.Endpoints[c] = base + "/" + c
 	}
 	return g
-}
-
-// OrderedCollection is a paged collection, or one page of it.
-type OrderedCollection struct {
-	Context      any    `json:"@context,omitempty"`
-	Type         string `json:"type"`
-	ID           string `json:"id"`
-	TotalItems   *int   `json:"totalItems,omitempty"`
-	First        string `json:"first,omitempty"`
-	PartOf       string `json:"partOf,omitempty"`
-	Next         string `json:"next,omitempty"`
-	Prev         string `json:"prev,omitempty"`
-	OrderedItems []any  `json:"orderedItems,omitempty"`
-}
-
-// NewOrderedCollection is the collection id of total items, whose pages
-// are id?page=N.
-func NewOrderedCollection(id string, total int) *OrderedCollection {
-	return &OrderedCollection{Context: Context()[0], Type: typeOrderedCollection, ID: id, TotalItems: &total,
-		First: id + "?page=1"}
-}
-
-// NewOrderedCollectionPage is page N (from 1) of size items of the
-// collection id, with links to the pages around it.
-func NewOrderedCollectionPage(id string, page, size, total int, items []any) *OrderedCollection {
-	if items == nil {
-		items = []any{}
-	}
-	c := &OrderedCollection{Context: Context()[0], Type: typeOrderedCollectionPage,
-		ID: id + "?page=" + strconv.Itoa(page), PartOf: id, TotalItems: &total, OrderedItems: items}
-	if page*size < total {
-		c.Next = id + "?page=" + strconv.Itoa(page+1)
-	}
-	if page > 1 {
-		c.Prev = id + "?page=" + strconv.Itoa(page-1)
-	}
-	return c
 }
 
 // Embedded is a document ready to embed in another (a collection page,
