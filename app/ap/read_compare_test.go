@@ -1,0 +1,164 @@
+package ap
+
+// The go-ap reader against the frozen hand-written one
+// (legacy_parse_test.go): every fixture, every object nested in it, and
+// whatever the fuzzer makes of them must read to the same values, or to the
+// same error.
+//
+// Intended differences: none. Where go-ap reads a value differently from
+// encoding/json (read_goap.go lists the cases: a key sent twice, invalid
+// UTF-8, broken surrogate escapes, nesting deeper than 300, go-ap's
+// re-parsing of natural-language text, UTC times), the tolerant reader
+// decides, so the readings agree.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// readerCorpus is every JSON document the readers are compared on: the
+// peer fixtures (../shared/fixtures/ap, copied into testdata/fixtures and,
+// for the three not used by TestFixtures, testdata/compare), our own
+// shapes (testdata/extra) and package app's payloads (../testdata).
+func readerCorpus(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, pattern := range []string{
+		"testdata/fixtures/*.json", "testdata/compare/*.json", "testdata/extra/*.json",
+		"../testdata/*.json", "../testdata/ap/*.json",
+	} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range files {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[path] = raw
+		}
+	}
+	if len(out) < 40 {
+		t.Fatalf("only %d documents to compare: fixtures missing?", len(out))
+	}
+	return out
+}
+
+// compareReaders reads raw with each parser, new and legacy, and returns
+// what differs.
+func compareReaders(raw []byte) []string {
+	var diffs []string
+	check := func(what string, got, want any, gotErr, wantErr error) {
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			diffs = append(diffs, fmt.Sprintf("%s: error %v, legacy %v", what, gotErr, wantErr))
+			return
+		}
+		if gotErr == nil && !reflect.DeepEqual(got, want) {
+			diffs = append(diffs, fmt.Sprintf("%s:\n got    %+v\n legacy %+v", what, got, want))
+		}
+	}
+	a, aerr := ParseActivity(raw)
+	la, laerr := legacyParseActivity(raw)
+	check("ParseActivity", a, la, aerr, laerr)
+	o, oerr := ParseObject(raw)
+	lo, loerr := legacyParseObject(raw)
+	check("ParseObject", o, lo, oerr, loerr)
+	e, eerr := ParseEvent(raw)
+	le, leerr := legacyParseEvent(raw)
+	check("ParseEvent", e, le, eerr, leerr)
+	ac, acerr := ParseActor(raw)
+	lac, lacerr := legacyParseActor(raw)
+	check("ParseActor", ac, lac, acerr, lacerr)
+	return diffs
+}
+
+// nestedObjects returns every JSON object inside raw, raw included.
+func nestedObjects(raw []byte) [][]byte {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return [][]byte{raw}
+	}
+	var out [][]byte
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			b, _ := json.Marshal(v)
+			out = append(out, b)
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return append([][]byte{raw}, out...)
+}
+
+func TestReaderAgainstLegacy(t *testing.T) {
+	for path, raw := range readerCorpus(t) {
+		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
+			for i, obj := range nestedObjects(raw) {
+				for _, d := range compareReaders(obj) {
+					t.Errorf("object %d: %s", i, d)
+				}
+			}
+		})
+	}
+}
+
+// Shapes the fixtures lack, each where go-ap alone would read something
+// else than the tolerant reader: the new reader must still agree.
+func TestReaderAgainstLegacyOddShapes(t *testing.T) {
+	cases := map[string]string{
+		"key sent twice":         `{"type":"Event","id":"https://a.example/e/1","id":"https://b.example/e/1","name":"x","name":"y"}`,
+		"type array":             `{"type":["Event","schema:Event"],"id":"https://a.example/e/1"}`,
+		"unknown type":           `{"type":"Hashtag","id":"https://a.example/t/1","name":"#x"}`,
+		"time offsets kept":      `{"type":"Event","id":"https://a.example/e/1","startTime":"2026-05-01T19:00:00+02:00","endTime":"2026-05-01T21:00:00-05:30","published":"2026-04-01T10:00:00Z"}`,
+		"time without offset":    `{"type":"Event","id":"https://a.example/e/1","timezone":"Europe/Paris","startTime":"2026-05-01T19:00:00"}`,
+		"name that is JSON":      `{"type":"Note","id":"https://a.example/n/1","name":"42","content":"{\"en\":\"hi\"}","summary":"a\\nb"}`,
+		"name with backslash-n":  `{"type":"Note","id":"https://a.example/n/1","content":"<p>C:\\\\new</p>"}`,
+		"string address":         `{"type":"Event","id":"https://a.example/e/1","location":{"type":"Place","name":"Hall","address":"1 Main St"}}`,
+		"single to, Public form": `{"type":"Create","id":"https://a.example/a/1","actor":"https://a.example/u/1","to":"as:Public","cc":["Public","https://a.example/u/1/followers"],"object":"https://a.example/n/1"}`,
+		"id in an array":         `{"type":"Person","id":["https://a.example/u/1"],"inbox":{"id":"https://a.example/u/1/inbox"}}`,
+		"invalid UTF-8":          "{\"type\":\"Note\",\"id\":\"https://a.example/n/1\",\"name\":\"a\xffb\"}",
+		"lone surrogate":         `{"type":"Note","id":"https://a.example/n/1","name":"a\ud800b"}`,
+		"surrogate pair":         `{"type":"Note","id":"https://a.example/n/1","name":"a\ud83d\ude00b"}`,
+		"NBSP around an id":      "{\"type\":\"Note\",\"id\":\"https://a.example/n/1\u00a0\",\"inReplyTo\":\"\u00a0https://a.example/n/0\"}",
+		"coordinates as strings": `{"type":"Event","id":"https://a.example/e/1","location":{"type":"Place","name":"x","latitude":"45.1","longitude":5}}`,
+		"huge coordinate":        `{"type":"Event","id":"https://a.example/e/1","location":{"type":"Place","name":"x","latitude":1e400,"longitude":-0.0}}`,
+		"link without id":        `{"type":"Note","id":"https://a.example/n/1","attributedTo":[{"type":"Person"},{"href":"https://a.example/u/2"},"https://a.example/u/3"]}`,
+		"keys as array":          `{"type":"Service","id":"https://a.example/u/1","publicKey":[{"id":"https://a.example/u/1#k","owner":"https://a.example/u/1","publicKeyPem":"PEM"},{"id":"https://a.example/u/1#k2","publicKeyPem":"P2"}]}`,
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, d := range compareReaders([]byte(raw)) {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func FuzzReaderAgainstLegacy(f *testing.F) {
+	for _, raw := range readerCorpus(f) {
+		for _, obj := range nestedObjects(raw) {
+			f.Add(obj)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) > 64<<10 {
+			return
+		}
+		for _, d := range compareReaders(raw) {
+			t.Error(d)
+		}
+	})
+}
