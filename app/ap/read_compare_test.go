@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -165,4 +166,78 @@ func FuzzReaderAgainstLegacy(f *testing.F) {
 			t.Error(d)
 		}
 	})
+}
+
+// Every field either reader looks at, in every shape we could think of,
+// in an event, an actor and an activity, nested objects included: the
+// readers must agree on each (a differential test the byte-level fuzzer
+// is unlikely to reach, since most of its mutations break the JSON).
+func TestReaderAgainstLegacyShapeMatrix(t *testing.T) {
+	values := []string{
+		`null`, `""`, `" "`, `"https://a.example/x"`, `" https://a.example/x "`, `"https://a.example/x\u00a0"`,
+		`"http://a.example/x#f"`, `"javascript:alert(1)"`, `"/relative"`, `"Public"`, `"as:Public"`,
+		`"https://a.example/\"q"`, `"https://a.example/a\\b"`, `"https://a.example/\u00e9"`, `42`, `-0.0`, `1e400`, `4.5e1`,
+		`true`, `"true"`, `" 12 "`, `"42"`, `"{\"en\":\"x\"}"`, `"a\\nb"`, `"a\nb"`, `"<p>x</p>"`,
+		`"2026-05-01T19:00:00+02:00"`, `"2026-05-01T19:00:00.123456789-05:30"`, `"2026-05-01T19:00:00Z"`,
+		`"2026-05-01T19:00:00z"`, `"2026-05-01T19:00:00"`, `"2026-05-01 19:00:00"`, `" 2026-05-01T19:00:00Z"`,
+		`"2026-05-01T24:00:00Z"`, `"2026-02-30T10:00:00+01:00"`, `"2026-05-01T19:00:00+24:00"`, `"2026-05-01T19:00:00.Z"`,
+		`[]`, `[null]`, `["https://a.example/x","https://a.example/y"]`, `["Public","https://a.example/y"]`,
+		`[42,"https://a.example/y"]`, `[["https://a.example/x"]]`, `["x",{"id":"https://a.example/o"}]`,
+		`{}`, `{"id":"https://a.example/o"}`, `{"id":["https://a.example/o"]}`, `{"id":42,"href":"https://a.example/h"}`,
+		`{"href":"https://a.example/h"}`, `{"href":{"id":"https://a.example/h"}}`, `{"type":"Link","id":"https://a.example/o","href":"https://a.example/h"}`,
+		`{"type":"Mention","href":"https://a.example/h","name":"@x"}`, `{"type":"Person","id":"https://a.example/p"}`,
+		`{"type":"Hashtag","name":"#t","href":"https://a.example/t"}`, `{"type":["Link"],"href":"https://a.example/h"}`,
+		`{"type":"Image","url":"https://a.example/i.png","mediaType":"image/png","name":"Banner"}`,
+		`{"type":"Document","url":{"href":"https://a.example/d"},"name":42}`,
+		`{"type":"Place","id":"https://a.example/p","name":"Hall","latitude":45.1,"longitude":5.2,"address":"1 Main St"}`,
+		`{"type":"Place","name":"Hall","latitude":"45.1","longitude":5.2}`, `{"type":"Place","latitude":0,"longitude":0}`,
+		`{"type":"Place","name":"x","latitude":91,"longitude":0}`, `{"type":"Place","geo":{"latitude":1,"longitude":2}}`,
+		`{"type":"Place","address":{"type":"VirtualLocation","url":"https://a.example/v"}}`,
+		`{"type":"Place","address":{"type":"PostalAddress","streetAddress":" 1 Main ","addressLocality":"X"}}`,
+		`{"type":"VirtualLocation","url":"https://a.example/v"}`, `{"type":"PropertyValue","propertyID":"p","value":"v"}`,
+		`{"id":"https://a.example/o","id":"https://b.example/o"}`, `{"name":"a","name":"b","type":"Place"}`,
+		`{"type":"Key","id":"https://a.example/u#k","owner":"https://a.example/u","publicKeyPem":"PEM"}`,
+		`{"id":"https://a.example/u#k","owner":["https://a.example/u"],"publicKeyPem":["PEM"]}`,
+		`{"sharedInbox":"https://a.example/inbox","members":"https://a.example/m"}`,
+		`{"en":"x","fr":"y"}`,
+	}
+	keys := []string{"id", "type", "actor", "object", "target", "to", "cc", "published", "updated", "content", "name",
+		"summary", "mediaType", "url", "attributedTo", "inReplyTo", "startTime", "endTime", "location", "attachment",
+		"tag", "image", "icon", "inbox", "outbox", "followers", "following", "preferredUsername", "endpoints",
+		"publicKey", "nameMap", "contentMap", "timezone", "sensitive"}
+	bases := []string{
+		`{"type":"Event","id":"https://a.example/e/1","timezone":"Europe/Paris",%s}`,
+		`{"type":"Person","id":"https://a.example/u/1","inbox":"https://a.example/u/1/inbox",%s}`,
+		`{"type":"Create","id":"https://a.example/a/1","actor":"https://a.example/u/1",%s}`,
+		// The same without the member the matrix may send, so that it is not sent twice.
+		`{"type":"Event",%s}`,
+		`{"id":"https://a.example/e/1",%s}`,
+		`{"type":"Create",%s,"actor":"https://a.example/u/1"}`,
+		`{"type":"Service","id":"https://a.example/u/1",%s}`,
+		`{"type":"Event","id":"https://a.example/e/1","location":{"type":"Place",%s},"attachment":[{"type":"Link",%s}]}`,
+		`{"type":"Person","id":"https://a.example/u/1","publicKey":{"id":"https://a.example/u/1#k","publicKeyPem":"P",%s},"endpoints":{%s},"icon":{"type":"Image",%s}}`,
+	}
+	n := 0
+	for _, base := range bases {
+		for _, k := range keys {
+			for _, v := range values {
+				member := fmt.Sprintf("%q:%s", k, v)
+				var raw string
+				if strings.Count(base, "%s") == 1 {
+					raw = fmt.Sprintf(base, member)
+				} else {
+					args := make([]any, strings.Count(base, "%s"))
+					for i := range args {
+						args[i] = member
+					}
+					raw = fmt.Sprintf(base, args...)
+				}
+				n++
+				for _, d := range compareReaders([]byte(raw)) {
+					t.Errorf("%s\n%s", raw, d)
+				}
+			}
+		}
+	}
+	t.Logf("%d documents compared", n)
 }
