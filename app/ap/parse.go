@@ -10,10 +10,10 @@ package ap
 // vocabulary: ids, types, actor, object, target, to/cc, inReplyTo,
 // attributedTo, published/updated, name/content/summary, mediaType, url,
 // startTime/endTime, the id, name and coordinates of a location, the kind,
-// name and address of an attachment, an actor's inbox, outbox, collections,
-// endpoints and keys. Each value go-ap gives goes through the same gates as
-// before (keepURL, clip). The tolerant reader (fields, below) decides
-// wherever go-ap cannot:
+// name, media type, href and url of an attachment, an actor's inbox,
+// outbox, followers, following, sharedInbox and keys. Each value go-ap
+// gives goes through the same gates as before (keepURL, clip). The
+// tolerant reader (fields, below) decides wherever go-ap cannot:
 //
 //   - what go-ap does not know: Mobilizon's joinMode, timezone, capacity,
 //     commentsEnabled, Place.address, VirtualLocation; Mastodon's
