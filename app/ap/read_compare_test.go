@@ -14,6 +14,7 @@ package ap
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -140,6 +141,11 @@ var oddShapes = map[string]string{
 }
 
 func TestReaderAgainstLegacyOddShapes(t *testing.T) {
+	// Deeper than fastjson's 300 levels (encoding/json allows 10,000):
+	// go-ap stands aside, the tolerant reader reads the rest.
+	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
+	oddShapes := maps.Clone(oddShapes)
+	oddShapes["nested 400 deep"] = `{"type":"Event","id":"https://a.example/e/1","name":"x","tag":` + deep + `}`
 	for name, raw := range oddShapes {
 		t.Run(name, func(t *testing.T) {
 			for _, d := range compareReaders([]byte(raw)) {
