@@ -1,21 +1,42 @@
 package ap
 
-// Reading what peers send, with our own tolerant decoder rather than
-// github.com/go-ap/activitypub.
+// Reading what peers send: github.com/go-ap/activitypub first, our tolerant
+// reader for what it drops or changes.
 //
-// go-ap was weighed (LIBRARIES.md; the product owner named it) and the
-// wrapper pattern around it does work, but for what Convene reads it would do
-// almost nothing of the job: it drops joinMode, timezone, capacity,
-// commentsEnabled, Place.address, manuallyApprovesFollowers, discoverable and
-// Hashtag/PropertyValue tags, so each would be read again from the raw JSON;
-// it returns times in UTC, losing the offset an event was published with; it
-// empties a "type" array and returns nil for unknown types, both of which we
-// must survive; and keeping unknown tags needs a process-wide hook
-// (vocab.JSONItemUnmarshal). What would remain of go-ap is the id/object
-// plumbing, which here is a few helpers over map[string]json.RawMessage. One
-// decoder that reads every field the same tolerant way (null, string or
-// object, single value or array) is shorter to audit than two layers, and
-// keeps a pre-1.0 dependency out of the security-sensitive inbox path.
+// Every document is decoded twice from the same bytes, once by each reader
+// (read_goap.go explains why that is the cheap way). go-ap's readers
+// (JSONGetID, JSONGetType, JSONGetItem, JSONGetTime,
+// JSONGetNaturalLanguageField, JSONLoadPublicKey, ...) give the standard
+// vocabulary: ids, types, actor, object, target, to/cc, inReplyTo,
+// attributedTo, published/updated, name/content/summary, mediaType, url,
+// startTime/endTime, the id, name and coordinates of a location, the kind,
+// name, media type, href and url of an attachment, an actor's inbox,
+// outbox, followers, following, sharedInbox and keys. Each value go-ap
+// gives goes through the same gates as before (keepURL, clip). The
+// tolerant reader (fields, below) decides wherever go-ap cannot:
+//
+//   - what go-ap does not know: Mobilizon's joinMode, timezone, capacity,
+//     commentsEnabled, Place.address, VirtualLocation; Mastodon's
+//     manuallyApprovesFollowers, discoverable, sensitive, Hashtag and
+//     PropertyValue (go-ap drops unknown types: JSONLoadItem returns nil);
+//   - what go-ap changes: times come back in UTC (we keep the offset the
+//     peer wrote, read from the raw string; go-ap's instant is used), a
+//     "type" array reads as no type, a name or content that is itself
+//     valid JSON ("42") or holds a backslash sequence is re-parsed by
+//     LangRefValue.UnmarshalJSON (we use go-ap's text only when it is the
+//     text that was sent);
+//   - odd shapes: a string address, an id in an array, a single value
+//     where a list is expected, a number where a string is expected, a
+//     time without an offset (read in the event's own zone), nameMap;
+//   - and documents where go-ap's JSON parser (fastjson) and encoding/json
+//     read different text: invalid UTF-8 or \uD800-style surrogate
+//     escapes, a key sent twice (fastjson keeps the first, encoding/json and
+//     the rest of Convene the last), nesting deeper than fastjson's 300.
+//     There go-ap stands aside for the whole document (or object).
+//
+// Errors are decided as before: a document encoding/json cannot decode as
+// an object is refused before go-ap sees it. A panic inside go-ap is
+// recovered and the document read again by the tolerant reader alone.
 //
 // Every string and list is capped as it is read, so a hostile peer cannot
 // make us store megabytes for one event.
@@ -256,36 +277,36 @@ func (a *RemoteActor) Key(keyID string) (PublicKey, bool) {
 // ParseActivity reads an activity. Its object is left as an ObjectRef; use
 // ParseEvent, ParseObject or ParseActor on Object.Raw when it is embedded.
 func ParseActivity(raw []byte) (*RemoteActivity, error) {
-	f, err := decodeFields(raw)
-	if err != nil {
-		return nil, err
-	}
+	return parseDoc(raw, parseActivity)
+}
+
+func parseActivity(d doc) (*RemoteActivity, error) {
 	a := &RemoteActivity{
-		ID:                   f.id("id"),
-		Types:                f.types(),
-		Actor:                f.id("actor"),
-		To:                   f.ids("to", MaxAudience),
-		Cc:                   f.ids("cc", MaxAudience),
-		Published:            f.time("published", nil),
-		Content:              f.text("content", MaxContentRunes),
-		ParticipationMessage: f.text("participationMessage", MaxTextRunes),
+		ID:                   d.ref("id"),
+		Types:                d.types(),
+		Actor:                d.ref("actor"),
+		To:                   d.refs("to", MaxAudience),
+		Cc:                   d.refs("cc", MaxAudience),
+		Published:            d.time("published", nil),
+		Content:              d.text("content", MaxContentRunes),
+		ParticipationMessage: d.f.text("participationMessage", MaxTextRunes),
 	}
-	if err := checkTopLevel(f, a.ID, a.Types); err != nil {
+	if err := checkTopLevel(d.f, a.ID, a.Types); err != nil {
 		return nil, err
 	}
 	// Activity types are open-ended; what makes one is an actor doing it.
 	if a.Actor == "" {
 		return nil, fmt.Errorf("%w: %v has no actor", ErrUnexpectedType, a.Types)
 	}
-	for _, item := range f.list("object", MaxAttachments) {
-		if ref, ok := objectRef(item); ok {
+	for _, it := range d.items("object", MaxAttachments) {
+		if ref, ok := objectRef(it); ok {
 			a.Objects = append(a.Objects, ref)
 		}
 	}
 	if len(a.Objects) > 0 {
 		a.Object = a.Objects[0]
 	}
-	if items := f.list("target", 1); len(items) > 0 {
+	if items := d.items("target", 1); len(items) > 0 {
 		a.Target, _ = objectRef(items[0])
 	}
 	return a, nil
@@ -294,38 +315,39 @@ func ParseActivity(raw []byte) (*RemoteActivity, error) {
 // ParseObject reads any object (a Note, a collection, ...) into its common
 // fields.
 func ParseObject(raw []byte) (*RemoteObject, error) {
-	f, err := decodeFields(raw)
-	if err != nil {
-		return nil, err
-	}
-	o := readObject(f)
-	if err := checkTopLevel(f, o.ID, o.Types); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return parseDoc(raw, func(d doc) (*RemoteObject, error) {
+		o := readObject(d)
+		if err := checkTopLevel(d.f, o.ID, o.Types); err != nil {
+			return nil, err
+		}
+		return &o, nil
+	})
 }
 
 // ParseEvent reads an Event.
 func ParseEvent(raw []byte) (*RemoteEvent, error) {
-	f, err := decodeFields(raw)
-	if err != nil {
-		return nil, err
-	}
-	e := &RemoteEvent{RemoteObject: readObject(f)}
+	return parseDoc(raw, parseEvent)
+}
+
+func parseEvent(d doc) (*RemoteEvent, error) {
+	f := d.f
+	e := &RemoteEvent{RemoteObject: readObject(d)}
 	if err := checkTopLevel(f, e.ID, e.Types); err != nil {
 		return nil, err
 	}
 	if !e.Is(TypeEvent) {
 		return nil, fmt.Errorf("%w: %v, want Event", ErrUnexpectedType, e.Types)
 	}
-	e.Actor = f.id("actor")
+	e.Actor = d.ref("actor")
+	// go-ap reads no timezone; an offset-less start is read in it.
 	e.Timezone = zoneName(f.str("timezone"))
 	var zone *time.Location
 	if e.Timezone != "" {
 		zone, _ = time.LoadLocation(e.Timezone)
 	}
-	e.StartTime = f.time("startTime", zone)
-	e.EndTime = f.time("endTime", zone)
+	e.StartTime = d.time("startTime", zone)
+	e.EndTime = d.time("endTime", zone)
+	// Mobilizon's and schema.org's extensions: go-ap drops them all.
 	e.Category = f.text("category", MaxTextRunes)
 	e.IsOnline = f.boolean("isOnline")
 	e.JoinMode = f.text("joinMode", MaxTextRunes)
@@ -343,8 +365,8 @@ func ParseEvent(raw []byte) (*RemoteEvent, error) {
 		e.Status = strings.ToUpper(f.text("ical:status", MaxTextRunes))
 	}
 
-	for _, item := range f.list("location", MaxLocations) {
-		place, online := readLocation(item)
+	for _, it := range d.items("location", MaxLocations) {
+		place, online := readLocation(it)
 		if online != "" {
 			e.addOnline(online)
 		}
@@ -352,7 +374,7 @@ func ParseEvent(raw []byte) (*RemoteEvent, error) {
 			e.Locations = append(e.Locations, *place)
 		}
 	}
-	e.readAttachments(f)
+	e.readAttachments(d)
 	return e, nil
 }
 
@@ -365,7 +387,7 @@ func (e *RemoteEvent) addOnline(u string) {
 // readAttachments finds the banner and the online address among the
 // attachments. The online address is, in order of trust: a VirtualLocation
 // (already read), the Link Mobilizon names "Website", any other Link.
-func (e *RemoteEvent) readAttachments(f fields) {
+func (e *RemoteEvent) readAttachments(d doc) {
 	var website, firstLink string
 	for _, a := range e.Attachments {
 		switch a.Type {
@@ -390,28 +412,30 @@ func (e *RemoteEvent) readAttachments(f fields) {
 		e.addOnline(firstLink)
 	}
 	if e.BannerURL == "" {
-		e.BannerURL = imageURL(f.raw("image"))
+		e.BannerURL = d.imageURL("image")
 	}
 }
 
 // ParseActor reads an actor.
 func ParseActor(raw []byte) (*RemoteActor, error) {
-	f, err := decodeFields(raw)
-	if err != nil {
-		return nil, err
-	}
+	return parseDoc(raw, parseActor)
+}
+
+func parseActor(d doc) (*RemoteActor, error) {
+	f := d.f
 	a := &RemoteActor{
-		ID:                        f.id("id"),
-		Types:                     f.types(),
-		URL:                       linkURL(f.raw("url")),
-		PreferredUsername:         f.text("preferredUsername", MaxTextRunes),
-		Name:                      f.text("name", MaxNameRunes),
-		Summary:                   f.text("summary", MaxTextRunes),
-		IconURL:                   imageURL(f.raw("icon")),
-		Inbox:                     f.url("inbox"),
-		Outbox:                    f.url("outbox"),
-		Followers:                 f.url("followers"),
-		Following:                 f.url("following"),
+		ID:                d.ref("id"),
+		Types:             d.types(),
+		URL:               d.linkURL("url"),
+		PreferredUsername: d.text("preferredUsername", MaxTextRunes),
+		Name:              d.text("name", MaxNameRunes),
+		Summary:           d.text("summary", MaxTextRunes),
+		IconURL:           d.imageURL("icon"),
+		Inbox:             d.url("inbox"),
+		Outbox:            d.url("outbox"),
+		Followers:         d.url("followers"),
+		Following:         d.url("following"),
+		// Mastodon's and Mobilizon's extensions: go-ap drops them.
 		ManuallyApprovesFollowers: f.boolean("manuallyApprovesFollowers"),
 		Discoverable:              f.boolean("discoverable"),
 		Openness:                  f.text("openness", MaxTextRunes),
@@ -429,7 +453,7 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 	if !slices.ContainsFunc(a.Types, isActorType) {
 		return nil, fmt.Errorf("%w: %v is not an actor", ErrUnexpectedType, a.Types)
 	}
-	if ep, err := decodeFields(f.raw("endpoints")); err == nil {
+	if ep, ok := (item{raw: f.raw("endpoints"), g: d.gv("endpoints")}).doc(); ok {
 		a.SharedInbox = ep.url("sharedInbox")
 		for _, c := range []struct {
 			field *string
@@ -437,16 +461,16 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 		}{{&a.Members, "members"}, {&a.Resources, "resources"}, {&a.Posts, "posts"}, {&a.Events, "events"},
 			{&a.Discussions, "discussions"}} {
 			if *c.field == "" {
-				*c.field = ep.url(c.name)
+				*c.field = ep.f.url(c.name)
 			}
 		}
 	}
-	for _, item := range f.list("publicKey", 5) {
-		k, err := decodeFields(item)
-		if err != nil {
+	for _, it := range d.items("publicKey", 5) {
+		k, ok := it.doc()
+		if !ok {
 			continue
 		}
-		key := PublicKey{ID: k.url("id"), Owner: k.url("owner"), PublicKeyPEM: k.text("publicKeyPem", 16*1024)}
+		key := k.publicKey()
 		if key.ID != "" && key.PublicKeyPEM != "" {
 			a.PublicKeys = append(a.PublicKeys, key)
 		}
@@ -457,25 +481,27 @@ func ParseActor(raw []byte) (*RemoteActor, error) {
 	return a, nil
 }
 
-func readObject(f fields) RemoteObject {
+func readObject(d doc) RemoteObject {
+	f := d.f
 	o := RemoteObject{
-		ID:           f.id("id"),
-		Types:        f.types(),
-		URL:          linkURL(f.raw("url")),
-		Name:         f.mapped("name", MaxNameRunes),
-		Content:      f.mapped("content", MaxContentRunes),
-		MediaType:    f.text("mediaType", MaxTextRunes),
-		Summary:      f.mapped("summary", MaxTextRunes),
-		AttributedTo: f.ids("attributedTo", maxAttributedTo),
-		InReplyTo:    f.id("inReplyTo"),
-		Published:    f.time("published", nil),
-		Updated:      f.time("updated", nil),
-		To:           f.ids("to", MaxAudience),
-		Cc:           f.ids("cc", MaxAudience),
+		ID:           d.ref("id"),
+		Types:        d.types(),
+		URL:          d.linkURL("url"),
+		Name:         d.mapped("name", MaxNameRunes),
+		Content:      d.mapped("content", MaxContentRunes),
+		MediaType:    d.mediaType(),
+		Summary:      d.mapped("summary", MaxTextRunes),
+		AttributedTo: d.refs("attributedTo", maxAttributedTo),
+		InReplyTo:    d.ref("inReplyTo"),
+		Published:    d.time("published", nil),
+		Updated:      d.time("updated", nil),
+		To:           d.refs("to", MaxAudience),
+		Cc:           d.refs("cc", MaxAudience),
 		Sensitive:    f.boolean("sensitive"),
 	}
-	for _, item := range f.list("tag", maxListScan) {
-		t, err := decodeFields(item)
+	// Hashtag is Mastodon's type, unknown to go-ap (it drops the tag).
+	for _, raw := range f.list("tag", maxListScan) {
+		t, err := decodeFields(raw)
 		if err != nil || !slices.Contains(t.types(), TypeHashtag) {
 			continue
 		}
@@ -487,23 +513,24 @@ func readObject(f fields) RemoteObject {
 			}
 		}
 	}
-	for _, item := range f.list("attachment", MaxAttachments) {
-		a, err := decodeFields(item)
-		if err != nil {
+	for _, it := range d.items("attachment", MaxAttachments) {
+		a, ok := it.doc()
+		if !ok {
 			continue
 		}
 		types := a.types()
 		att := RemoteAttachment{
-			Name:       a.text("name", MaxNameRunes),
-			MediaType:  a.text("mediaType", MaxTextRunes),
-			PropertyID: a.text("propertyID", MaxTextRunes),
-			Value:      a.text("value", MaxTextRunes),
+			Name:      a.text("name", MaxNameRunes),
+			MediaType: a.mediaType(),
+			// PropertyValue is schema.org's, unknown to go-ap.
+			PropertyID: a.f.text("propertyID", MaxTextRunes),
+			Value:      a.f.text("value", MaxTextRunes),
 			Href:       a.url("href"),
 		}
 		if len(types) > 0 {
 			att.Type = types[0]
 		}
-		att.URL = linkURL(a.raw("url"))
+		att.URL = a.linkURL("url")
 		if att.Type == TypeLink && att.Href == "" {
 			att.Href = att.URL
 		}
@@ -514,8 +541,11 @@ func readObject(f fields) RemoteObject {
 
 // readLocation reads one entry of an event's location: a physical place, an
 // online address, or (Gancio) a Place whose address is a VirtualLocation.
-func readLocation(raw json.RawMessage) (place *RemotePlace, online string) {
-	if s, ok := asString(raw); ok {
+// go-ap reads the place's id, type, name and coordinates; the address
+// (schema.org's PostalAddress, or a string), VirtualLocation (Mobilizon's)
+// and Mobilizon 1.x's "geo" are ours.
+func readLocation(it item) (place *RemotePlace, online string) {
+	if s, ok := asString(it.raw); ok {
 		s = clip(strings.TrimSpace(s), MaxNameRunes)
 		if isHTTPURL(s) {
 			return nil, s
@@ -525,19 +555,20 @@ func readLocation(raw json.RawMessage) (place *RemotePlace, online string) {
 		}
 		return &RemotePlace{Name: s}, ""
 	}
-	f, err := decodeFields(raw)
-	if err != nil {
+	d, ok := it.doc()
+	if !ok {
 		return nil, ""
 	}
-	types := f.types()
+	f := d.f
+	types := d.types()
 	if slices.Contains(types, TypeVirtualLocation) || slices.Contains(types, TypeLink) {
-		u := linkURL(f.raw("url"))
+		u := d.linkURL("url")
 		if u == "" {
-			u = f.url("href")
+			u = d.url("href")
 		}
 		return nil, u
 	}
-	p := &RemotePlace{ID: f.id("id"), Name: f.text("name", MaxNameRunes)}
+	p := &RemotePlace{ID: d.ref("id"), Name: d.text("name", MaxNameRunes)}
 	addrRaw := f.raw("address")
 	if s, ok := asString(addrRaw); ok {
 		p.AddressText = clip(strings.TrimSpace(s), MaxTextRunes)
@@ -561,7 +592,7 @@ func readLocation(raw json.RawMessage) (place *RemotePlace, online string) {
 			p.Address = &addr
 		}
 	}
-	p.Latitude, p.Longitude = f.float("latitude"), f.float("longitude")
+	p.Latitude, p.Longitude = d.coordinate("latitude"), d.coordinate("longitude")
 	// Mobilizon 1.x sent a schema.org GeoCoordinates under "geo".
 	if p.Latitude == nil || p.Longitude == nil {
 		if g, err := decodeFields(f.raw("geo")); err == nil {
@@ -583,19 +614,19 @@ func readLocation(raw json.RawMessage) (place *RemotePlace, online string) {
 }
 
 // objectRef reads an id, or an embedded object with its id and types.
-func objectRef(raw json.RawMessage) (ObjectRef, bool) {
-	if s, ok := asString(raw); ok {
+func objectRef(it item) (ObjectRef, bool) {
+	if s, ok := asString(it.raw); ok {
 		s = keepURL(strings.TrimSpace(s))
 		if s == "" {
 			return ObjectRef{}, false
 		}
 		return ObjectRef{ID: s}, true
 	}
-	f, err := decodeFields(raw)
-	if err != nil {
+	d, ok := it.doc()
+	if !ok {
 		return ObjectRef{}, false
 	}
-	return ObjectRef{ID: f.id("id"), Types: f.types(), Raw: raw}, true
+	return ObjectRef{ID: d.ref("id"), Types: d.types(), Raw: it.raw}, true
 }
 
 // checkTopLevel refuses what cannot be an object at all: no type, or an id
@@ -731,13 +762,7 @@ func (f fields) ids(key string, max int) []string {
 
 func refID(raw json.RawMessage) string {
 	if s, ok := asString(raw); ok {
-		s = strings.TrimSpace(s)
-		// The compacted forms of Public some servers send in to and cc:
-		// not URLs, but the audience everyone understands.
-		if s == "as:Public" || s == "Public" {
-			return Public
-		}
-		return keepURL(s)
+		return refString(s)
 	}
 	o, err := decodeFields(raw)
 	if err != nil {
@@ -747,6 +772,17 @@ func refID(raw json.RawMessage) string {
 		return id
 	}
 	return keepURL(o.str("href"))
+}
+
+// refString is the gate for a reference sent as a string.
+func refString(s string) string {
+	s = strings.TrimSpace(s)
+	// The compacted forms of Public some servers send in to and cc:
+	// not URLs, but the audience everyone understands.
+	if s == "as:Public" || s == "Public" {
+		return Public
+	}
+	return keepURL(s)
 }
 
 // types reads "type", a string or an array of strings.
