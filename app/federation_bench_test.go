@@ -176,30 +176,8 @@ func benchmarkFanOut(b *testing.B, followers, servers int, cert peerCert) {
 		c.UnsafeAllowPrivateFederation, c.FederationResolve, c.FederationRootCAs = true, peerNames, roots
 	})
 	_, bob := ti.createAccount(b, "bob@example.org", "bob", "correct horse battery", false)
+	addRemoteFollowers(b, ti.App, bob, followers, servers, scheme+"://peer%d.example.com:"+port)
 	ctx := context.Background()
-	err := ti.App.store.Tx(ctx, func(tx *sql.Tx) error {
-		now := time.Now().Unix()
-		for i := 0; i < followers; i++ {
-			server := i % servers
-			origin := fmt.Sprintf("%s://peer%d.example.com:%s", scheme, server, port)
-			res, err := tx.ExecContext(ctx, `INSERT INTO actors (kind, username, domain, uri, inbox_url, shared_inbox_url, created_at, updated_at)
-				VALUES ('person', ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("f%d", i), fmt.Sprintf("peer%d.example.com", server),
-				fmt.Sprintf("%s/users/f%d", origin, i), fmt.Sprintf("%s/users/f%d/inbox", origin, i),
-				fmt.Sprintf("%s/shared", origin), now, now)
-			if err != nil {
-				return err
-			}
-			id, _ := res.LastInsertId()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO follows (follower_id, followed_id, activity_uri, state, created_at)
-				VALUES (?, ?, ?, 'accepted', ?)`, id, bob.ID, fmt.Sprintf("%s/follows/%d", origin, i), now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	bobActor, err := ti.App.store.ActorByID(ctx, bob.ID)
 	if err != nil {
 		b.Fatal(err)
@@ -253,6 +231,36 @@ func benchmarkFanOut(b *testing.B, followers, servers int, cert peerCert) {
 	b.ReportMetric(float64(total)/float64(floor), "x-floor")
 	b.ReportMetric(float64(totalCPU)/float64(floorCPU), "x-floor-cpu")
 	b.ReportMetric(float64(peak)/(1<<20), "MiB-peak-heap")
+}
+
+// addRemoteFollowers makes followers remote actors follow who, spread
+// over servers hosts named by origin (a format taking the server's
+// number), each server with one shared inbox.
+func addRemoteFollowers(t testing.TB, a *App, who *store.Actor, followers, servers int, origin string) {
+	ctx := context.Background()
+	err := a.store.Tx(ctx, func(tx *sql.Tx) error {
+		now := time.Now().Unix()
+		for i := 0; i < followers; i++ {
+			server := i % servers
+			origin := fmt.Sprintf(origin, server)
+			res, err := tx.ExecContext(ctx, `INSERT INTO actors (kind, username, domain, uri, inbox_url, shared_inbox_url, created_at, updated_at)
+				VALUES ('person', ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("f%d", i), fmt.Sprintf("peer%d.example.com", server),
+				fmt.Sprintf("%s/users/f%d", origin, i), fmt.Sprintf("%s/users/f%d/inbox", origin, i),
+				fmt.Sprintf("%s/shared", origin), now, now)
+			if err != nil {
+				return err
+			}
+			id, _ := res.LastInsertId()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO follows (follower_id, followed_id, activity_uri, state, created_at)
+				VALUES (?, ?, ?, 'accepted', ?)`, id, who.ID, fmt.Sprintf("%s/follows/%d", origin, i), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // cpuTime is the CPU time this process has used so far.
