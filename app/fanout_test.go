@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"convene/app/ap"
 	"convene/app/store"
 )
 
@@ -75,5 +78,54 @@ func TestFanOutLeavesFewConnectionsOpen(t *testing.T) {
 		if got := openConns(); got > deliveryKeepConnsUnder {
 			t.Fatalf("round %d: %d connections left open after reaching %d servers, want at most %d", round, got, servers, deliveryKeepConnsUnder)
 		}
+	}
+}
+
+// Replies POSTed at once by a busy peer are written together (one
+// transaction for whatever arrived meanwhile), but each is answered 202
+// only once it is on disk: a restart right after loses none of them, and
+// a replay sent in the same burst is still taken once.
+func TestInboxBurstSurvivesRestart(t *testing.T) {
+	const replies = 40
+	us := newFedInstance(t)
+	_, bob := us.ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	e := publishEvent(t, us.App, bob, "Replies welcome", store.VisibilityPublic)
+	peer := newFakePeer(t)
+	eve := peer.actor("eve")
+	bodies := make([][]byte, 0, replies+1)
+	for i := range replies {
+		note := ap.NewNote(fmt.Sprintf("%s/notes/%d", peer.srv.URL, i), eve, us.App.eventURI(e), fmt.Sprintf("<p>reply %d</p>", i), time.Now(), []string{ap.Public}, nil)
+		body, _ := json.Marshal(ap.NewCreate(fmt.Sprintf("%s/notes/%d/activity", peer.srv.URL, i), eve, note, []string{ap.Public}, nil))
+		bodies = append(bodies, body)
+	}
+	bodies = append(bodies, bodies[7]) // a replay, in the same burst
+	if code := peer.post(t, us.URL+"/inbox", "eve", nil, bodies[0], nil); code != http.StatusAccepted {
+		t.Fatalf("first reply: %d", code) // the key is fetched once, before the burst
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, len(bodies))
+	for i := 1; i < len(bodies); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = peer.post(t, us.URL+"/inbox", "eve", nil, bodies[i], nil)
+		}()
+	}
+	wg.Wait()
+	for i, code := range codes[1:] {
+		if code != http.StatusAccepted {
+			t.Fatalf("reply %d: %d, want 202", i+1, code)
+		}
+	}
+	us.restart() // nothing processed yet
+	if _, err := us.App.ProcessInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n, distinct int
+	if err := us.App.store.DB().QueryRow(`SELECT count(*), count(DISTINCT uri) FROM comments WHERE event_id = ?`, e.ID).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != replies || distinct != replies {
+		t.Fatalf("%d comments (%d distinct) after the restart, want %d", n, distinct, replies)
 	}
 }
