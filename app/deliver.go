@@ -32,6 +32,9 @@ const (
 	deliveryPerHost       = 4  // concurrent requests to one server
 	deliveryConcurrency   = 32 // concurrent requests in all
 	deliveryTimeout       = 20 * time.Second
+	// A batch reaching more servers than this closes the connections it
+	// leaves idle (see DeliverDue).
+	deliveryKeepConnsUnder = 64
 )
 
 // deliveryOutcome is what one attempt taught us.
@@ -66,9 +69,10 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 			}
 		}
 		var (
-			wg  sync.WaitGroup
-			mu  sync.Mutex
-			all = make(chan struct{}, deliveryConcurrency)
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			done []int64
+			all  = make(chan struct{}, deliveryConcurrency)
 		)
 		for _, d := range batch {
 			wg.Add(1)
@@ -80,21 +84,46 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 				slot <- struct{}{}
 				out := a.deliver(ctx, signers[d.ActorID], d)
 				<-slot
-				if err := a.recordDelivery(ctx, d, out); err != nil {
-					a.log.Error("record delivery", "err", err)
-				}
 				if out.done {
 					mu.Lock()
-					delivered++
+					done = append(done, d.ID)
 					mu.Unlock()
+					return
+				}
+				if err := a.recordDelivery(ctx, d, out); err != nil {
+					a.log.Error("record delivery", "err", err)
 				}
 			}()
 		}
 		wg.Wait()
+		// HTTP/2 connections are not bounded by the transport's idle
+		// limit: a batch that reached many servers closes what it left
+		// idle, so a fan-out to thousands of servers holds no more than a
+		// batch's worth of connections. Reaching a server again resumes
+		// its TLS session, which costs less than a full handshake.
+		if hosts := countHosts(batch); hosts > deliveryKeepConnsUnder {
+			a.fed.fetcher.Client().CloseIdleConnections()
+		}
+		// The batch's successes are forgotten in one transaction. A crash
+		// before it sends them again after the lease, as a crash between
+		// a POST and its own commit always could.
+		if err := a.store.DeliveriesDone(context.WithoutCancel(ctx), done); err != nil {
+			return delivered, err
+		}
+		delivered += len(done)
 		if ctx.Err() != nil {
 			return delivered, ctx.Err()
 		}
 	}
+}
+
+// countHosts counts the servers a batch goes to.
+func countHosts(batch []store.Delivery) int {
+	hosts := map[string]bool{}
+	for _, d := range batch {
+		hosts[d.Host] = true
+	}
+	return len(hosts)
 }
 
 // hostSlot is the semaphore limiting concurrent requests to one host.
@@ -126,7 +155,12 @@ func (a *App) deliver(ctx context.Context, signer *ap.Signer, d store.Delivery) 
 	req.Header.Set("Content-Type", ap.ContentTypeActivityJSON)
 	req.Header.Set("Accept", ap.AcceptActivity)
 	req.Header.Set("User-Agent", "Convene/"+Version+" (+"+a.cfg.BaseURL+")")
-	if err := signer.Sign(req, d.Body); err != nil {
+	// Signing is all CPU: no more at once than there are cores, so that
+	// requests already signed are not kept waiting for the network.
+	a.fed.signSlots <- struct{}{}
+	err = signer.Sign(req, d.Body)
+	<-a.fed.signSlots
+	if err != nil {
 		return deliveryOutcome{reason: "sign: " + err.Error()}
 	}
 	resp, err := a.fed.fetcher.Client().Do(req)

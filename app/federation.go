@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -41,10 +42,14 @@ type federation struct {
 	fetcher *ap.Fetcher
 	unsafe  bool
 
-	mu       sync.Mutex
-	keys     map[int64]*rsa.PrivateKey // parsed private keys of local actors
-	instance *store.Actor
-	hosts    map[string]chan struct{} // per-host slots for deliveries
+	mu   sync.Mutex
+	keys map[int64]*rsa.PrivateKey // parsed private keys of local actors
+	// publicKeys are peers' parsed public keys, by PEM text.
+	publicKeys map[string]*rsa.PublicKey
+	instance   *store.Actor
+	hosts      map[string]chan struct{} // per-host slots for deliveries
+	// signSlots bounds concurrent signing to the number of cores.
+	signSlots chan struct{}
 	// keyFetches are per-host slots for the fetches signature checks make.
 	keyFetches map[string]chan struct{}
 	// pictures fetches remote events' pictures: larger bodies than
@@ -77,7 +82,9 @@ func newFederation(cfg Config) *federation {
 		}),
 		unsafe:      cfg.UnsafeAllowPrivateFederation,
 		keys:        map[int64]*rsa.PrivateKey{},
+		publicKeys:  map[string]*rsa.PublicKey{},
 		hosts:       map[string]chan struct{}{},
+		signSlots:   make(chan struct{}, runtime.NumCPU()),
 		keyFetches:  map[string]chan struct{}{},
 		zones:       map[string]originZone{},
 		deliverPoke: make(chan struct{}, 1),
@@ -320,7 +327,7 @@ func (a *App) lookupKey(fresh bool) ap.KeyLookup {
 	return func(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
 		if !fresh {
 			if info, err := a.store.RemoteActorByKeyID(ctx, keyID); err == nil && info.PublicKeyPEM != "" {
-				key, err := ap.ParsePublicKeyPEM(info.PublicKeyPEM)
+				key, err := a.fed.publicKey(info.PublicKeyPEM)
 				return key, info.URI, err
 			}
 		}
@@ -355,9 +362,35 @@ func (a *App) lookupKey(fresh bool) ap.KeyLookup {
 		if _, err := a.saveRemoteActor(ctx, actor, key); err != nil {
 			return nil, "", err
 		}
-		pub, err := ap.ParsePublicKeyPEM(key.PublicKeyPEM)
+		pub, err := a.fed.publicKey(key.PublicKeyPEM)
 		return pub, actor.ID, err
 	}
+}
+
+// maxParsedKeys bounds the parsed public keys kept (about 1 KB each).
+const maxParsedKeys = 4096
+
+// publicKey parses a peer's public key, once: the parsed key is kept
+// under its PEM text, so a rotated key (new text) is parsed afresh and
+// the old one is simply never asked for again.
+func (f *federation) publicKey(pem string) (*rsa.PublicKey, error) {
+	f.mu.Lock()
+	key, ok := f.publicKeys[pem]
+	f.mu.Unlock()
+	if ok {
+		return key, nil
+	}
+	key, err := ap.ParsePublicKeyPEM(pem)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if len(f.publicKeys) >= maxParsedKeys {
+		clear(f.publicKeys)
+	}
+	f.publicKeys[pem] = key
+	f.mu.Unlock()
+	return key, nil
 }
 
 // keyOwnerNamed reads who a document found at a key id says owns the key:

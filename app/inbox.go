@@ -265,12 +265,18 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 // more with a freshly fetched one if that fails (the peer rotated it).
 func (a *App) verifyInboxRequest(r *http.Request, body []byte) (string, error) {
 	cached := false
-	lookup := a.lookupKey(false)
+	fetch := a.lookupKey(true)
 	_, owner, err := ap.VerifyRequest(r, body, a.now(), func(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
-		if _, err := a.store.RemoteActorByKeyID(ctx, keyID); err == nil {
-			cached = true
+		info, err := a.store.RemoteActorByKeyID(ctx, keyID)
+		if err != nil {
+			return fetch(ctx, keyID)
 		}
-		return lookup(ctx, keyID)
+		cached = true
+		if info.PublicKeyPEM == "" {
+			return fetch(ctx, keyID)
+		}
+		key, err := a.fed.publicKey(info.PublicKeyPEM)
+		return key, info.URI, err
 	})
 	if errors.Is(err, ap.ErrBadSignature) && cached {
 		_, owner, err = ap.VerifyRequest(r, body, a.now(), a.lookupKey(true))
@@ -287,24 +293,36 @@ func (a *App) ProcessInbox(ctx context.Context) (int, error) {
 		if err != nil || len(batch) == 0 {
 			return done, err
 		}
+		// What is done is marked so in one transaction per batch. A crash
+		// before it processes those activities again after the lease, as
+		// a crash between an activity's effect and its mark always could:
+		// handlers are idempotent.
+		var ids []int64
+		var errs []string
 		for _, item := range batch {
 			err := a.processActivity(ctx, item)
 			var retry errRetry
 			switch {
 			case err == nil:
-				err = a.store.InboxProcessed(ctx, item.ID, "")
-				done++
+				ids, errs = append(ids, item.ID), append(errs, "")
 			case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
 				err = a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err))
 			default:
 				a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
-				err = a.store.InboxProcessed(ctx, item.ID, trimError(err))
-				done++
+				ids, errs = append(ids, item.ID), append(errs, trimError(err))
+				err = nil
 			}
 			if err != nil {
-				return done, err
+				if mErr := a.store.InboxProcessedMany(context.WithoutCancel(ctx), ids, errs); mErr != nil {
+					return done, mErr
+				}
+				return done + len(ids), err
 			}
 		}
+		if err := a.store.InboxProcessedMany(context.WithoutCancel(ctx), ids, errs); err != nil {
+			return done, err
+		}
+		done += len(ids)
 	}
 }
 

@@ -60,6 +60,13 @@ const (
 	MaxRedirects          = 3
 )
 
+// The connection pool's bounds: idle connections kept in all (least
+// recently used first out), and TLS sessions remembered for resumption.
+const (
+	maxIdleConns        = 64
+	tlsSessionCacheSize = 1024
+)
+
 // FetchOptions configures a Fetcher. The zero value is the production policy.
 type FetchOptions struct {
 	// UnsafeAllowPrivate permits http:// and loopback or private addresses,
@@ -128,14 +135,22 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 	transport := &http.Transport{
 		// No proxy from the environment: the address check would then see the
 		// proxy, not the peer.
-		Proxy:                 nil,
-		DialContext:           f.dialContext(dialer),
-		TLSClientConfig:       &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
+		Proxy:       nil,
+		DialContext: f.dialContext(dialer),
+		// Session tickets make a second handshake with a server (the next
+		// delivery to it, once its idle connection is closed) cheaper.
+		TLSClientConfig: &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12,
+			ClientSessionCache: tls.NewLRUClientSessionCache(tlsSessionCacheSize)},
 		TLSHandshakeTimeout:   opts.ConnectTimeout,
 		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		// Connections are kept for reuse per host (HTTP/1.1 keep-alive, or
+		// one HTTP/2 connection), but no more than maxIdleConns in all: a
+		// fan-out to thousands of servers would otherwise keep a TLS
+		// connection, its buffers and keys, for each of them.
+		MaxIdleConns:        maxIdleConns,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
 	}
 	f.client = &http.Client{
 		Transport: transport,

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -118,14 +120,19 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 			return fmt.Errorf("due deliveries: %w", err)
 		}
 		defer rows.Close()
+		// One activity goes to many inboxes: its body is held once.
+		bodies := map[string][]byte{}
 		for rows.Next() {
 			var d Delivery
-			var body string
+			var body sql.RawBytes
 			var created int64
 			if err := rows.Scan(&d.ID, &d.ActorID, &d.URI, &body, &d.InboxURL, &d.Host, &d.Attempts, &created); err != nil {
 				return err
 			}
-			d.Body = []byte(body)
+			if d.Body = bodies[d.URI]; d.Body == nil || !bytes.Equal(d.Body, body) {
+				d.Body = bytes.Clone(body)
+				bodies[d.URI] = d.Body
+			}
 			d.CreatedAt = time.Unix(created, 0).UTC()
 			out = append(out, d)
 		}
@@ -159,6 +166,40 @@ func (s *Store) DeliveryDone(ctx context.Context, id int64) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID)
 		return err
+	})
+}
+
+// DeliveriesDone forgets delivered rows, and their activities once no
+// inbox waits for them any more, in one transaction: a fan-out to
+// thousands of inboxes commits once per batch, not once per inbox.
+func (s *Store) DeliveriesDone(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM deliveries WHERE id = ? RETURNING activity_id`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		activities := map[int64]bool{}
+		for _, id := range ids {
+			var activityID int64
+			switch err := del.QueryRowContext(ctx, id).Scan(&activityID); {
+			case errors.Is(err, sql.ErrNoRows):
+				continue // already gone
+			case err != nil:
+				return fmt.Errorf("delivery done: %w", err)
+			}
+			activities[activityID] = true
+		}
+		for activityID := range activities {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
+				AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

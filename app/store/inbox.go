@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -19,15 +20,83 @@ type InboxActivity struct {
 
 // SaveInboxActivity queues a verified activity. It reports false when an
 // activity with that id was already received: a replay is processed once.
+// It returns once the activity is committed, so that the peer is told 202
+// only for what a restart will not lose. Concurrent calls share one
+// transaction (group commit): the first caller writes everything queued
+// while it waited for the database, then hands over to the next waiter.
 func (s *Store) SaveInboxActivity(ctx context.Context, uri, actorURI string, body []byte) (bool, error) {
-	now := s.unix()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO inbox_activities (uri, actor_uri, body, received_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING`, uri, actorURI, string(body), now, now)
-	if err != nil {
-		return false, fmt.Errorf("save inbox activity: %w", err)
+	w := &inboxWrite{uri: uri, actorURI: actorURI, body: body, done: make(chan bool, 1)}
+	g := &s.inboxWrites
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if g.leading {
+		g.mu.Unlock()
+		if lead := <-w.done; !lead {
+			return w.fresh, w.err // written by another caller
+		}
+		g.mu.Lock()
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	g.leading = true
+	batch := g.queue
+	g.queue = nil
+	g.mu.Unlock()
+
+	s.writeInbox(context.WithoutCancel(ctx), batch)
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		next := g.queue[0]
+		g.mu.Unlock()
+		next.done <- true // its turn to write what queued meanwhile
+	} else {
+		g.leading = false
+		g.mu.Unlock()
+	}
+	return w.fresh, w.err
+}
+
+// inboxWrites gathers concurrent SaveInboxActivity calls.
+type inboxWrites struct {
+	mu      sync.Mutex
+	queue   []*inboxWrite
+	leading bool // a caller is writing; the others queue and wait
+}
+
+type inboxWrite struct {
+	uri, actorURI string
+	body          []byte
+	fresh         bool
+	err           error
+	done          chan bool // true: write the queue yourself; false: written
+}
+
+// writeInbox inserts a batch in one transaction and tells each waiter.
+func (s *Store) writeInbox(ctx context.Context, batch []*inboxWrite) {
+	now := s.unix()
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO inbox_activities (uri, actor_uri, body, received_at, next_attempt_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, w := range batch {
+			res, err := stmt.ExecContext(ctx, w.uri, w.actorURI, string(w.body), now, now)
+			if err != nil {
+				w.err = fmt.Errorf("save inbox activity: %w", err)
+				continue
+			}
+			n, _ := res.RowsAffected()
+			w.fresh = n == 1
+		}
+		return nil
+	})
+	for _, w := range batch {
+		if err != nil {
+			w.fresh, w.err = false, fmt.Errorf("save inbox activity: %w", err)
+		}
+		w.done <- false
+	}
 }
 
 // ClaimDueInbox takes up to limit activities to process, leasing them.
@@ -71,6 +140,28 @@ func (s *Store) InboxProcessed(ctx context.Context, id int64, lastError string) 
 	_, err := s.db.ExecContext(ctx, `UPDATE inbox_activities SET processed_at = ?, body = '', last_error = ? WHERE id = ?`,
 		s.unix(), lastError, id)
 	return err
+}
+
+// InboxProcessedMany marks activities done, as InboxProcessed does, in
+// one transaction; errs gives each one's error (empty when none).
+func (s *Store) InboxProcessedMany(ctx context.Context, ids []int64, errs []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.unix()
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE inbox_activities SET processed_at = ?, body = '', last_error = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, id := range ids {
+			if _, err := stmt.ExecContext(ctx, now, errs[i], id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // InboxRetry schedules another attempt at processing an activity.

@@ -26,6 +26,8 @@ var ErrConflict = errors.New("already exists")
 type Store struct {
 	db  *preparedDB
 	now func() time.Time
+
+	inboxWrites inboxWrites // group commit of received activities
 }
 
 // Open opens (creating if needed) the database file at path and brings its
