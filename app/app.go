@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"convene/app/doccache"
+	"convene/app/gencache"
 	"convene/app/geocode"
 	"convene/app/picture"
 	"convene/app/store"
@@ -81,9 +82,10 @@ type App struct {
 	// that move Config.Now use it instead of waiting an hour).
 	dailyPoke chan struct{}
 	fed       *federation
-	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
-	docs      *doccache.Cache                // WebFinger answers and actor documents, public to all
-	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	pages     *pageCache                       // public pages as anonymous visitors get them; nil: off
+	docs      *doccache.Cache                  // WebFinger answers and actor documents, public to all
+	lists     *gencache.Cache[views.EventList] // pages of public event lists, the same for everyone (home.go)
+	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
 	mu       sync.Mutex
@@ -133,6 +135,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		fed:       newFederation(cfg),
 		pages:     newPageCache(),
 		docs:      doccache.New(publicDocCacheEntries),
+		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

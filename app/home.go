@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -44,7 +45,38 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 
 // eventList reads one page of q's events and counts the whole list, for
 // the pages that list events with numbered pages.
+//
+// Every list read here is of listed events (public, published), the same
+// for everyone, so a page of it is kept in a.lists until the next write to
+// the store or for listCacheTTL, whichever comes first: reading it is most
+// of a list page's time.
 func (a *App) eventList(r *http.Request, q store.EventQuery, page int) (views.EventList, error) {
+	if !q.Listed {
+		return a.readEventList(r, q, page)
+	}
+	key := fmt.Sprintf("%t %d %d %q %q %d %t %t %d", q.Past, q.OrganizerID, q.GroupID, q.Tag, q.Category, q.PlaceID, q.LocalOnly, q.OnePerSeries, page)
+	generation, now := a.store.Generation(), a.now()
+	if list, ok := a.lists.Get(key, generation, now); ok {
+		return list, nil
+	}
+	list, err := a.readEventList(r, q, page)
+	if err == nil {
+		a.lists.Put(key, generation, now, list)
+	}
+	return list, err
+}
+
+const (
+	// listCacheTTL bounds how long a list can lag behind the clock (an
+	// event that ends, one whose publication time comes): as the page
+	// cache's.
+	listCacheTTL = pageCacheTTL
+	// A page of 20 events with their organisers is a few tens of KB.
+	listCacheEntries = 128
+)
+
+// readEventList is eventList without the cache.
+func (a *App) readEventList(r *http.Request, q store.EventQuery, page int) (views.EventList, error) {
 	q.Limit, q.Offset = eventsPerPage+1, (page-1)*eventsPerPage
 	events, err := a.store.ListEvents(r.Context(), q)
 	if err != nil {

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"convene/app/store"
+)
+
+// Logged-in people get lists read through a.lists (the page cache is for
+// visitors without cookies only): every write that changes a list shows
+// on the next request, and time alone takes an ended event off.
+func TestListCacheFollowsEveryChange(t *testing.T) {
+	setClock, move := clockAt(findClock)
+	ti := newTestInstance(t, setClock)
+	ti.App.pages = nil // only the list cache is under test
+	ctx := context.Background()
+	_, org := ti.createAccount(t, "org@example.org", "org", "correct horse battery", false)
+	ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	bob := ti.login(t, "bob", "correct horse battery")
+	e := addEvent(t, ti, org.ID, "Bal folk", 24*time.Hour)
+
+	for _, p := range []string{"/", "/tags/neighbours"} {
+		if body := getOK(t, ti, bob, p); !strings.Contains(body, "Bal folk") {
+			t.Fatalf("%s misses the event", p)
+		}
+	}
+	if ti.App.lists.Len() == 0 {
+		t.Fatal("nothing kept in the list cache: the test tests nothing")
+	}
+
+	// An edit shows at once.
+	e.Title = "Bal folk et crêpes"
+	if err := ti.App.Store().UpdateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/tags/neighbours"} {
+		if body := getOK(t, ti, bob, p); !strings.Contains(body, "Bal folk et crêpes") {
+			t.Errorf("%s still shows the old title after an edit", p)
+		}
+	}
+
+	// Someone joining changes the going count on the card.
+	if body := getOK(t, ti, bob, "/"); strings.Contains(body, "1 person going") {
+		t.Fatal("a count before anyone joined")
+	}
+	err := ti.App.Store().Tx(ctx, func(tx *sql.Tx) error {
+		return ti.App.Store().InsertParticipationTx(ctx, tx, &store.Participation{EventID: e.ID, Name: "Ann", Email: "ann@example.org", State: store.ParticipationConfirmed})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, "/"); !strings.Contains(body, "1 person going") {
+		t.Error("the home page does not count the new participant")
+	}
+
+	// A new event, and a private one that must never be listed.
+	addEvent(t, ti, org.ID, "Soon over", time.Hour)
+	addEvent(t, ti, org.ID, "Secret meeting", 2*time.Hour, func(e *store.Event) { e.Visibility = store.VisibilityPrivate })
+	body := getOK(t, ti, bob, "/")
+	if !strings.Contains(body, "Soon over") {
+		t.Error("a new event is not on the home page")
+	}
+	if strings.Contains(body, "Secret meeting") {
+		t.Error("a private event is listed")
+	}
+
+	// A deleted event is gone at once.
+	if err := ti.App.Store().DeleteEvent(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, "/"); strings.Contains(body, "Bal folk") {
+		t.Error("a deleted event stays on the home page")
+	}
+
+	// Time alone: an event that ended leaves the list with no write.
+	move(4 * time.Hour)
+	if body := getOK(t, ti, bob, "/"); strings.Contains(body, "Soon over") {
+		t.Error("an ended event stays on the home page")
+	}
+}
