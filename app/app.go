@@ -85,6 +85,7 @@ type App struct {
 	pages     *pageCache                       // public pages as anonymous visitors get them; nil: off
 	docs      *doccache.Cache                  // WebFinger answers and actor documents, public to all
 	lists     *gencache.Cache[views.EventList] // pages of public event lists, the same for everyone (home.go)
+	cards     *gencache.Cache[string]          // those pages' cards drawn, per language (home.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
@@ -136,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:     newPageCache(),
 		docs:      doccache.New(publicDocCacheEntries),
 		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
+		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

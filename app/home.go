@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"convene/app/store"
 	"convene/views"
@@ -56,14 +57,29 @@ func (a *App) eventList(r *http.Request, q store.EventQuery, page int) (views.Ev
 	}
 	key := fmt.Sprintf("%t %d %d %q %q %d %t %t %d", q.Past, q.OrganizerID, q.GroupID, q.Tag, q.Category, q.PlaceID, q.LocalOnly, q.OnePerSeries, page)
 	generation, now := a.store.Generation(), a.now()
-	if list, ok := a.lists.Get(key, generation, now); ok {
-		return list, nil
-	}
-	list, err := a.readEventList(r, q, page)
-	if err == nil {
+	list, ok := a.lists.Get(key, generation, now)
+	if !ok {
+		var err error
+		if list, err = a.readEventList(r, q, page); err != nil {
+			return list, err
+		}
 		a.lists.Put(key, generation, now, list)
 	}
-	return list, err
+	// The cards are most of drawing the page, and depend on the events
+	// and the language only: drawn once per language, kept alike.
+	l := a.printer(r)
+	cardsKey := l.Lang + " " + key
+	if html, ok := a.cards.Get(cardsKey, generation, now); ok {
+		list.CardsHTML = html
+		return list, nil
+	}
+	var b strings.Builder
+	if err := views.EventCardItems(views.Page{L: l}, list.Events).Render(r.Context(), &b); err != nil {
+		return list, err
+	}
+	list.CardsHTML = b.String()
+	a.cards.Put(cardsKey, generation, now, list.CardsHTML)
+	return list, nil
 }
 
 const (

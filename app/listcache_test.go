@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,22 @@ func TestListCacheFollowsEveryChange(t *testing.T) {
 	}
 	if body := getOK(t, ti, bob, "/"); !strings.Contains(body, "1 person going") {
 		t.Error("the home page does not count the new participant")
+	}
+
+	// The cards are kept per language: a French reader after an English one.
+	req, _ := http.NewRequest(http.MethodGet, ti.URL+"/", nil)
+	req.Header.Set("Accept-Language", "fr")
+	res, err := ti.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(fr), "Par org") || !strings.Contains(string(fr), "1 participant") {
+		t.Error("a French reader gets cards drawn in another language")
+	}
+	if body := getOK(t, ti, bob, "/"); !strings.Contains(body, "By org") {
+		t.Error("an English reader gets cards drawn in another language")
 	}
 
 	// A new event, and a private one that must never be listed.
