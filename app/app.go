@@ -86,6 +86,7 @@ type App struct {
 	docs      *doccache.Cache                  // WebFinger answers and actor documents, public to all
 	lists     *gencache.Cache[views.EventList] // pages of public event lists, the same for everyone (home.go)
 	cards     *gencache.Cache[string]          // those pages' cards drawn, per language (home.go)
+	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
@@ -138,6 +139,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		docs:      doccache.New(publicDocCacheEntries),
 		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
 		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
+		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

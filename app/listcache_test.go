@@ -100,3 +100,81 @@ func TestListCacheFollowsEveryChange(t *testing.T) {
 		t.Error("an ended event stays on the home page")
 	}
 }
+
+// The event page reads an event anyone may read in full through a.events:
+// an edit, a new participant, a new organiser name or a change of
+// visibility shows on the next request; an event with private details or
+// a private event is never kept there.
+func TestEventCacheFollowsEveryChange(t *testing.T) {
+	setClock, _ := clockAt(findClock)
+	ti := newTestInstance(t, setClock)
+	ti.App.pages = nil // only the event cache is under test
+	ctx := context.Background()
+	orgAcc, org := ti.createAccount(t, "org@example.org", "org", "correct horse battery", false)
+	ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	bob := ti.login(t, "bob", "correct horse battery")
+	e := addEvent(t, ti, org.ID, "Bal folk", 24*time.Hour, func(e *store.Event) {
+		e.DescriptionMD, e.DescriptionHTML = "Bring shoes", "<p>Bring shoes</p>"
+	})
+	path := "/events/" + e.UUID
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "Bring shoes") {
+		t.Fatal("the event page misses the description")
+	}
+	if ti.App.events.Len() != 1 {
+		t.Fatalf("%d events kept: the test tests nothing", ti.App.events.Len())
+	}
+
+	// Editing the description shows at once.
+	e.DescriptionMD, e.DescriptionHTML = "Bring **good** shoes", "<p>Bring <strong>good</strong> shoes</p>"
+	if err := ti.App.Store().UpdateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "Bring <strong>good</strong> shoes") {
+		t.Error("the event page shows the old description after an edit")
+	}
+
+	// A participant.
+	err := ti.App.Store().Tx(ctx, func(tx *sql.Tx) error {
+		return ti.App.Store().InsertParticipationTx(ctx, tx, &store.Participation{EventID: e.ID, Name: "Ann", Email: "ann@example.org", State: store.ParticipationConfirmed})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "1 person going") {
+		t.Error("the event page does not count the new participant")
+	}
+
+	// The organiser's new name.
+	if err := ti.App.Store().UpdateIdentity(ctx, orgAcc.ID, org.ID, store.IdentityUpdate{DisplayName: "Orchestre du Quartier"}); err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "Orchestre du Quartier") {
+		t.Error("the event page shows the organiser's old name")
+	}
+
+	// Made private: gone at once for others.
+	e.Visibility = store.VisibilityPrivate
+	if err := ti.App.Store().UpdateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := ti.get(t, bob, path); res.StatusCode != http.StatusNotFound {
+		t.Errorf("an event made private: status %d for another member", res.StatusCode)
+	}
+	if ti.App.events.Len() != 0 {
+		t.Error("a private event is kept in the shared cache")
+	}
+
+	// An event whose online address is for accepted participants only is
+	// never kept, and others never see that address.
+	approval := addEvent(t, ti, org.ID, "Closed workshop", 48*time.Hour, func(e *store.Event) {
+		e.JoinMode, e.OnlineURL = store.JoinApproval, "https://video.example.org/secret-room"
+	})
+	for range 2 {
+		if body := getOK(t, ti, bob, "/events/"+approval.UUID); strings.Contains(body, "secret-room") {
+			t.Fatal("the private online address is shown to someone not accepted")
+		}
+	}
+	if ti.App.events.Len() != 0 {
+		t.Error("an event with private details is kept in the shared cache")
+	}
+}
