@@ -87,6 +87,7 @@ type App struct {
 	lists     *gencache.Cache[views.EventList] // pages of public event lists, the same for everyone (home.go)
 	cards     *gencache.Cache[string]          // those pages' cards drawn, per language (home.go)
 	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
+	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
@@ -140,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
 		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
 		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
+		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

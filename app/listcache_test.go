@@ -178,3 +178,49 @@ func TestEventCacheFollowsEveryChange(t *testing.T) {
 		t.Error("an event with private details is kept in the shared cache")
 	}
 }
+
+// The visible comments under an event anyone may read are kept with it:
+// a new comment, an edit, a comment held for moderation and one deleted
+// each show as they should on the next request.
+func TestCommentCacheFollowsEveryChange(t *testing.T) {
+	setClock, _ := clockAt(findClock)
+	ti := newTestInstance(t, setClock)
+	ti.App.pages = nil
+	ctx := context.Background()
+	_, org := ti.createAccount(t, "org@example.org", "org", "correct horse battery", false)
+	_, bobID := ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	bob := ti.login(t, "bob", "correct horse battery")
+	e := addEvent(t, ti, org.ID, "Bal folk", 24*time.Hour)
+	path := "/events/" + e.UUID
+	getOK(t, ti, bob, path)
+	if ti.App.comments.Len() != 1 {
+		t.Fatalf("%d comment lists kept: the test tests nothing", ti.App.comments.Len())
+	}
+	add := func(text, state string) *store.Comment {
+		c := &store.Comment{EventID: e.ID, AuthorID: bobID.ID, ContentHTML: "<p>" + text + "</p>", State: state}
+		if err := ti.App.Store().Tx(ctx, func(tx *sql.Tx) error { return ti.App.Store().InsertCommentTx(ctx, tx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := add("See you there", store.CommentVisible)
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "See you there") {
+		t.Error("a new comment is missing")
+	}
+	if err := ti.App.Store().UpdateCommentContent(ctx, c.ID, "<p>See you all there</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, path); !strings.Contains(body, "See you all there") {
+		t.Error("an edited comment shows its old text")
+	}
+	add("Buy my stuff", store.CommentHeld)
+	if body := getOK(t, ti, bob, path); strings.Contains(body, "Buy my stuff") {
+		t.Error("a comment held for moderation is shown")
+	}
+	if err := ti.App.Store().DeleteComment(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if body := getOK(t, ti, bob, path); strings.Contains(body, "See you all there") {
+		t.Error("a deleted comment is still shown")
+	}
+}
