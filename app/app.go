@@ -88,6 +88,7 @@ type App struct {
 	cards     *gencache.Cache[string]          // those pages' cards drawn, per language (home.go)
 	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
 	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
+	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
@@ -142,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
 		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
 		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
+		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

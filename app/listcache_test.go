@@ -129,8 +129,12 @@ func TestEventCacheFollowsEveryChange(t *testing.T) {
 	if err := ti.App.Store().UpdateEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if body := getOK(t, ti, bob, path); !strings.Contains(body, "Bring <strong>good</strong> shoes") {
+	body := getOK(t, ti, bob, path)
+	if !strings.Contains(body, "Bring <strong>good</strong> shoes") {
 		t.Error("the event page shows the old description after an edit")
+	}
+	if !strings.Contains(body, `"description":"Bring good shoes"`) {
+		t.Error("the structured data keeps the old description after an edit")
 	}
 
 	// A participant.

@@ -181,6 +181,24 @@ func (a *App) eventStructuredData(e *store.Event) map[string]any {
 	return d
 }
 
+// eventJSONLD is jsonLD(a.eventStructuredData(e)), kept in a.jsonLD for
+// an event anyone may read in full (it depends on the event alone, not
+// on the reader) until the next write to the store.
+func (a *App) eventJSONLD(e *store.Event) string {
+	generation, now := a.store.Generation(), a.now()
+	shared := readableByAll(e, now)
+	if shared {
+		if s, ok := a.jsonLD.Get(e.UUID, generation, now); ok {
+			return s
+		}
+	}
+	s := jsonLD(a.eventStructuredData(e))
+	if shared {
+		a.jsonLD.Put(e.UUID, generation, now, s)
+	}
+	return s
+}
+
 // eventPreview gives an event page its link preview and structured data.
 func (a *App) eventPreview(r *http.Request, e *store.Event) views.Preview {
 	l := a.printer(r)
@@ -196,7 +214,7 @@ func (a *App) eventPreview(r *http.Request, e *store.Event) views.Preview {
 		SiteName:    a.setting(r.Context(), SettingName),
 		Locale:      l.Lang,
 		StartTime:   e.StartsAt.In(e.Location()).Format(time.RFC3339),
-		JSONLD:      jsonLD(a.eventStructuredData(e)),
+		JSONLD:      a.eventJSONLD(e),
 	}
 	if e.HasEnd() {
 		pv.EndTime = e.EndsAt.In(e.Location()).Format(time.RFC3339)
