@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"convene/app/doccache"
+	"convene/app/gencache"
 	"convene/app/geocode"
 	"convene/app/picture"
 	"convene/app/store"
@@ -81,9 +82,14 @@ type App struct {
 	// that move Config.Now use it instead of waiting an hour).
 	dailyPoke chan struct{}
 	fed       *federation
-	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
-	docs      *doccache.Cache                // WebFinger answers and actor documents, public to all
-	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	pages     *pageCache                       // public pages as anonymous visitors get them; nil: off
+	docs      *doccache.Cache                  // WebFinger answers and actor documents, public to all
+	lists     *gencache.Cache[views.EventList] // pages of public event lists, the same for everyone (home.go)
+	cards     *gencache.Cache[string]          // those pages' cards drawn, per language (home.go)
+	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
+	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
+	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
+	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	workers   workers
 
 	mu       sync.Mutex
@@ -133,6 +139,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		fed:       newFederation(cfg),
 		pages:     newPageCache(),
 		docs:      doccache.New(publicDocCacheEntries),
+		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
+		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
+		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
+		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
+		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

@@ -244,10 +244,7 @@ func (a *App) commentsView(r *http.Request, e *store.Event) (views.CommentsView,
 	ctx := r.Context()
 	v := views.CommentsView{Event: e, Organiser: a.organises(r, e)}
 	var err error
-	if v.Comments, err = a.store.ListComments(ctx, e.ID, store.CommentVisible); err != nil {
-		return v, err
-	}
-	if v.Reactions, err = a.store.CountReactions(ctx, e.ID); err != nil {
+	if v.Comments, v.Reactions, err = a.publicComments(ctx, e); err != nil {
 		return v, err
 	}
 	if v.Organiser {
@@ -266,6 +263,38 @@ func (a *App) commentsView(r *http.Request, e *store.Event) (views.CommentsView,
 		}
 	}
 	return v, nil
+}
+
+// eventComments are what everyone sees under an event: its visible
+// comments and the counts of reactions.
+type eventComments struct {
+	comments  []*store.Comment
+	reactions store.ReactionCounts
+}
+
+// publicComments reads e's visible comments and reactions, through
+// a.comments when e is an event anyone may read in full (readableByAll):
+// then they are the same for everyone, and kept until the next write.
+func (a *App) publicComments(ctx context.Context, e *store.Event) ([]*store.Comment, store.ReactionCounts, error) {
+	generation, now := a.store.Generation(), a.now()
+	shared := readableByAll(e, now)
+	if shared {
+		if c, ok := a.comments.Get(e.UUID, generation, now); ok {
+			return c.comments, c.reactions, nil
+		}
+	}
+	var c eventComments
+	var err error
+	if c.comments, err = a.store.ListComments(ctx, e.ID, store.CommentVisible); err != nil {
+		return nil, c.reactions, err
+	}
+	if c.reactions, err = a.store.CountReactions(ctx, e.ID); err != nil {
+		return nil, c.reactions, err
+	}
+	if shared {
+		a.comments.Put(e.UUID, generation, now, c)
+	}
+	return c.comments, c.reactions, nil
 }
 
 // postComment: a logged-in identity comments on an event.

@@ -24,7 +24,12 @@ func (a *App) fillEventPage(r *http.Request, v *views.EventView) {
 	ctx := r.Context()
 	e := v.Event
 	if e.AttributedToID != 0 {
-		if g, err := a.store.ActorByID(ctx, e.AttributedToID); err == nil {
+		// Read with the event (store.fillEvents), else on its own.
+		g, err := e.AttributedTo, error(nil)
+		if g == nil {
+			g, err = a.store.ActorByID(ctx, e.AttributedToID)
+		}
+		if err == nil {
 			v.Group = g
 			if g.IsLocal() {
 				v.GroupURL = "/@" + g.Username
@@ -35,11 +40,10 @@ func (a *App) fillEventPage(r *http.Request, v *views.EventView) {
 			a.log.Warn("event group", "event", e.UUID, "err", err)
 		}
 	}
-	var err error
-	if v.Going, err = a.store.ConfirmedCount(ctx, e.ID); err != nil {
-		a.log.Warn("participant count", "event", e.UUID, "err", err)
-	}
+	// Counted when the event was read, in this request.
+	v.Going = e.Going
 	if v.Going > 0 {
+		var err error
 		if v.Listed, err = a.store.ListedParticipants(ctx, e.ID, listedParticipantsShown); err != nil {
 			a.log.Warn("listed participants", "event", e.UUID, "err", err)
 		}

@@ -40,6 +40,46 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	return a.visitorMaySee(r, e)
+}
+
+// eventForPage is eventForVisitor for the event page, through a.events:
+// an event anyone may read in full (see readableByAll) is kept as read
+// until the next write to the store (or eventCacheTTL). The visitor's
+// rights are checked on every request all the same, and each request
+// gets its own copy of the event.
+func (a *App) eventForPage(r *http.Request) (*store.Event, bool, error) {
+	uuid := r.PathValue("uuid")
+	generation, now := a.store.Generation(), a.now()
+	e, ok := a.events.Get(uuid, generation, now)
+	if !ok {
+		var err error
+		if e, err = a.store.EventByUUID(r.Context(), uuid); err != nil {
+			return nil, false, err
+		}
+		if readableByAll(e, now) {
+			a.events.Put(uuid, generation, now, e)
+		}
+	}
+	c := *e
+	return a.visitorMaySee(r, &c)
+}
+
+const (
+	eventCacheTTL     = pageCacheTTL
+	eventCacheEntries = 512
+)
+
+// readableByAll tells whether everything in e may be shown to anyone
+// with its link: a local, published, public or unlisted event that keeps
+// no details private. Only such an event enters the shared cache.
+func readableByAll(e *store.Event, now time.Time) bool {
+	return e.URI == "" && (e.Visibility == store.VisibilityPublic || e.Visibility == store.VisibilityUnlisted) &&
+		!e.Draft && e.PublishedAt != nil && !e.PublishedAt.After(now) && e.WithoutPrivateDetails() == e
+}
+
+// visitorMaySee is eventForVisitor's check of what the visitor may see.
+func (a *App) visitorMaySee(r *http.Request, e *store.Event) (*store.Event, bool, error) {
 	owner := ownsEvent(currentAccount(r), e) || a.moderatesEventGroup(r.Context(), currentAccount(r), e)
 	if owner {
 		return e, true, nil
@@ -97,7 +137,7 @@ func (a *App) eventForOrganiser(w http.ResponseWriter, r *http.Request) (*store.
 }
 
 func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
-	e, owner, err := a.eventForVisitor(r)
+	e, owner, err := a.eventForPage(r)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"convene/app/i18n"
 	"convene/app/store"
@@ -115,12 +117,40 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 		drainRefusedBody(w, r)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Drawn into a pooled buffer, then written at once: the page's
+	// hundreds of small writes otherwise reach the ResponseWriter in
+	// pieces, each copied and each growing its buffer.
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRenderBuffer {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
+		a.log.Warn("render", "path", r.URL.Path, "err", err)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// renderStreaming is render for a page that pushes itself out while it
+// is drawn (a component that flushes): written as it goes.
+func (a *App) renderStreaming(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {
 		a.log.Warn("render", "path", r.URL.Path, "err", err)
 	}
 	return nil
 }
+
+// renderBuffers hold pages being drawn; one grown past
+// maxPooledRenderBuffer (a huge page) is left to the collector.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledRenderBuffer = 1 << 20
 
 // redirect answers a form post with 303 See Other, optionally carrying a
 // flash message shown on the next page.

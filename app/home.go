@@ -1,8 +1,10 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"convene/app/store"
 	"convene/views"
@@ -44,7 +46,53 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 
 // eventList reads one page of q's events and counts the whole list, for
 // the pages that list events with numbered pages.
+//
+// Every list read here is of listed events (public, published), the same
+// for everyone, so a page of it is kept in a.lists until the next write to
+// the store or for listCacheTTL, whichever comes first: reading it is most
+// of a list page's time.
 func (a *App) eventList(r *http.Request, q store.EventQuery, page int) (views.EventList, error) {
+	if !q.Listed {
+		return a.readEventList(r, q, page)
+	}
+	key := fmt.Sprintf("%t %d %d %q %q %d %t %t %d", q.Past, q.OrganizerID, q.GroupID, q.Tag, q.Category, q.PlaceID, q.LocalOnly, q.OnePerSeries, page)
+	generation, now := a.store.Generation(), a.now()
+	list, ok := a.lists.Get(key, generation, now)
+	if !ok {
+		var err error
+		if list, err = a.readEventList(r, q, page); err != nil {
+			return list, err
+		}
+		a.lists.Put(key, generation, now, list)
+	}
+	// The cards are most of drawing the page, and depend on the events
+	// and the language only: drawn once per language, kept alike.
+	l := a.printer(r)
+	cardsKey := l.Lang + " " + key
+	if html, ok := a.cards.Get(cardsKey, generation, now); ok {
+		list.CardsHTML = html
+		return list, nil
+	}
+	var b strings.Builder
+	if err := views.EventCardItems(views.Page{L: l}, list.Events).Render(r.Context(), &b); err != nil {
+		return list, err
+	}
+	list.CardsHTML = b.String()
+	a.cards.Put(cardsKey, generation, now, list.CardsHTML)
+	return list, nil
+}
+
+const (
+	// listCacheTTL bounds how long a list can lag behind the clock (an
+	// event that ends, one whose publication time comes): as the page
+	// cache's.
+	listCacheTTL = pageCacheTTL
+	// A page of 20 events with their organisers is a few tens of KB.
+	listCacheEntries = 128
+)
+
+// readEventList is eventList without the cache.
+func (a *App) readEventList(r *http.Request, q store.EventQuery, page int) (views.EventList, error) {
 	q.Limit, q.Offset = eventsPerPage+1, (page-1)*eventsPerPage
 	events, err := a.store.ListEvents(r.Context(), q)
 	if err != nil {

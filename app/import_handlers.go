@@ -255,7 +255,7 @@ func (a *App) streamCalendarPreview(w http.ResponseWriter, r *http.Request, f vi
 		}
 		return views.CalendarImportPreviewBody(p, a.calendarPreview(r, f.URL, cal)).Render(ctx, out)
 	})
-	return a.render(w, r, http.StatusOK, views.CalendarImportProgressPage(p, f.URL, body))
+	return a.renderStreaming(w, r, http.StatusOK, views.CalendarImportProgressPage(p, f.URL, body))
 }
 
 // downloadProgress counts what was read and calls line at most every

@@ -149,8 +149,9 @@ func (a *App) loadVisibleEvent(r *http.Request) (*store.Event, error) {
 
 // participationComponent is the "I'm coming" block of an event page for the
 // person asking; the event page places it.
+// e was read in this request, with its count of participants (Going).
 func (a *App) participationComponent(r *http.Request, e *store.Event) templ.Component {
-	b, err := a.participationState(r, e)
+	b, err := a.participationStateCounted(r, e, e.Going)
 	if err != nil {
 		a.log.Error("participation block", "event", e.UUID, "err", err)
 		return nil
@@ -160,12 +161,18 @@ func (a *App) participationComponent(r *http.Request, e *store.Event) templ.Comp
 
 // participationState gathers what the participation block shows.
 func (a *App) participationState(r *http.Request, e *store.Event) (views.ParticipationBox, error) {
-	ctx := r.Context()
-	l := a.printer(r)
-	n, err := a.store.ConfirmedCount(ctx, e.ID)
+	n, err := a.store.ConfirmedCount(r.Context(), e.ID)
 	if err != nil {
 		return views.ParticipationBox{}, err
 	}
+	return a.participationStateCounted(r, e, n)
+}
+
+// participationStateCounted is participationState when the count of
+// confirmed participants n is known already (read with the event).
+func (a *App) participationStateCounted(r *http.Request, e *store.Event, n int) (views.ParticipationBox, error) {
+	ctx := r.Context()
+	l := a.printer(r)
 	b := views.ParticipationBox{Event: e, Confirmed: n, Organiser: a.organises(r, e)}
 	if e.Capacity > 0 {
 		b.Remaining = max(e.Capacity-n, 0)

@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	stdhtml "html"
+	"math/rand/v2"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +143,33 @@ func TestIdentityPageHasProfilePreview(t *testing.T) {
 	person := d["mainEntity"].(map[string]any)
 	if d["@type"] != "ProfilePage" || person["@type"] != "Person" || person["name"] != "Alice </script> Liddell" {
 		t.Errorf("JSON-LD %v", d)
+	}
+}
+
+// plainText is a hand-written scanner for speed; it must give what the
+// regular expressions it replaced gave, on any input.
+func TestPlainTextMatchesRegexp(t *testing.T) {
+	tags, spaces := regexp.MustCompile(`<[^>]*>`), regexp.MustCompile(`\s+`)
+	want := func(s string) string {
+		s = tags.ReplaceAllString(s, " ")
+		s = stdhtml.UnescapeString(s)
+		return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+	}
+	cases := []string{"", "<p>a</p>", "<p>Fish &amp; chips</p>\n<p>b</p>", "a < b", "a < b > c", "1 &lt; 2 <br> &#9;x",
+		" \t\n\f\r\v x  y\u00a0 ", "<a href=\"x>y\">z</a>", "<<>>", "<p>\nline\r\n\r\nnext</p>", "é<em>è</em>\u2028",
+		"&nbsp;a&nbsp;", "unclosed <a href", "&", "&amp", "<p>" + strings.Repeat("word ", 100) + "</p>"}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"<", ">", "&", "amp;", "lt;", "#32;", " ", "\t", "\n", "\v", "\u00a0", "p", "é", "/", "\xff"}
+	for range 5000 {
+		var b strings.Builder
+		for range rnd.IntN(20) {
+			b.WriteString(alphabet[rnd.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, c := range cases {
+		if got, w := plainText(c), want(c); got != w {
+			t.Fatalf("plainText(%q) = %q, want %q", c, got, w)
+		}
 	}
 }

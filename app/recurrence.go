@@ -340,6 +340,9 @@ const seriesShown = 8
 // repeats and links to nearby dates (listed ones only, unless the visitor
 // organises it). Nil for an event that stands alone.
 func (a *App) seriesComponent(r *http.Request, e *store.Event, owner bool) templ.Component {
+	if e.SeriesID == 0 {
+		return nil // read with the event: no series, no query
+	}
 	sr, err := a.store.SeriesOfEvent(r.Context(), e.ID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {

@@ -189,25 +189,57 @@ func (s *Store) MessagesAt(ctx context.Context, discussionID int64, offset, limi
 }
 
 func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+pageMessageColumns+`,
-		`+actorColumns+` FROM discussion_messages m JOIN actors a ON a.id = m.author_id `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+pageMessageColumns+` FROM discussion_messages m `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	defer rows.Close()
 	var out []*Message
 	var x messageScan
-	dest := x.dest(true)
+	dest := x.dest()
+	var authorIDs []int64
+	seen := map[int64]bool{}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		m, act := x.message(), x.act
-		act.CreatedAt, act.UpdatedAt = time.Unix(x.actCreated, 0).UTC(), time.Unix(x.actUpdated, 0).UTC()
-		m.Author = &act
+		m := x.message()
+		if !seen[m.AuthorID] {
+			seen[m.AuthorID] = true
+			authorIDs = append(authorIDs, m.AuthorID)
+		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	// The authors once each: a page is mostly a few people talking, and
+	// reading each one's columns again on every row was half the page's
+	// reading time.
+	rows, err = s.db.QueryContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.id IN (SELECT value FROM json_each(?))`, jsonIDs(authorIDs))
+	if err != nil {
+		return nil, fmt.Errorf("message authors: %w", err)
+	}
+	actors, err := scanActors(rows)
+	if err != nil {
+		return nil, fmt.Errorf("message authors: %w", err)
+	}
+	authors := make(map[int64]*Actor, len(actors))
+	for i := range actors {
+		authors[actors[i].ID] = &actors[i]
+	}
+	// A message whose author is gone is left out, as the join it replaces did.
+	kept := out[:0]
+	for _, m := range out {
+		if m.Author = authors[m.AuthorID]; m.Author != nil {
+			kept = append(kept, m)
+		}
+	}
+	return kept, nil
 }
 
 // messageColumns are read for one message. A page of messages reads
@@ -218,22 +250,16 @@ const (
 	pageMessageColumns = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, '', m.source != '', m.created_at, coalesce(m.edited_at, 0)`
 )
 
-// messageScan is where a row of messageColumns (or pageMessageColumns),
-// and of its author's actorColumns, is scanned: the same places row after
-// row, so that a page of messages does not allocate them for each.
+// messageScan is where a row of messageColumns (or pageMessageColumns)
+// is scanned: the same places row after row, so that a page of messages
+// does not allocate them for each.
 type messageScan struct {
-	m                                       Message
-	act                                     Actor
-	created, edited, actCreated, actUpdated int64
+	m               Message
+	created, edited int64
 }
 
-func (x *messageScan) dest(withAuthor bool) []any {
-	d := []any{&x.m.ID, &x.m.DiscussionID, &x.m.URI, &x.m.AuthorID, &x.m.BodyHTML, &x.m.Source, &x.m.HasSource, &x.created, &x.edited}
-	if withAuthor {
-		d = append(d, &x.act.ID, &x.act.Kind, &x.act.Username, &x.act.Domain, &x.act.AccountID, &x.act.DisplayName, &x.act.Bio,
-			&x.act.AvatarUUID, &x.act.URI, &x.act.InboxURL, &x.act.SharedInboxURL, &x.act.ManuallyApproves, &x.actCreated, &x.actUpdated)
-	}
-	return d
+func (x *messageScan) dest() []any {
+	return []any{&x.m.ID, &x.m.DiscussionID, &x.m.URI, &x.m.AuthorID, &x.m.BodyHTML, &x.m.Source, &x.m.HasSource, &x.created, &x.edited}
 }
 
 // message is a copy of the message scanned last, its times set.
@@ -258,7 +284,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
 
 func (s *Store) message(ctx context.Context, where string, arg any) (*Message, error) {
 	var x messageScan
-	if err := s.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM discussion_messages m WHERE `+where, arg).Scan(x.dest(false)...); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM discussion_messages m WHERE `+where, arg).Scan(x.dest()...); err != nil {
 		return nil, notFound(err)
 	}
 	return x.message(), nil

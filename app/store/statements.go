@@ -83,16 +83,32 @@ func (db *preparedDB) Close() error {
 	return db.DB.Close()
 }
 
-// ExecContext runs a write outside a transaction, then counts it.
+// ExecContext runs a write outside a transaction, then counts it unless
+// it changed no row: a logged-in request's "last seen" update, which
+// changes nothing most of the time, must not throw away every cache of
+// what readers see.
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer db.generation.Add(1)
-	return db.DB.ExecContext(ctx, query, args...)
+	res, err := db.DB.ExecContext(ctx, query, args...)
+	db.count(res, err)
+	return res, err
 }
 
 // Exec is ExecContext without a context.
 func (db *preparedDB) Exec(query string, args ...any) (sql.Result, error) {
-	defer db.generation.Add(1)
-	return db.DB.Exec(query, args...)
+	res, err := db.DB.Exec(query, args...)
+	db.count(res, err)
+	return res, err
+}
+
+// count moves the generation on after a write, unless the write surely
+// changed no row (when in doubt, it counts).
+func (db *preparedDB) count(res sql.Result, err error) {
+	if err == nil && res != nil {
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return
+		}
+	}
+	db.generation.Add(1)
 }
 
 // Generation changes after every write made through the store (a

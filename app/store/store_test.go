@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func readSchema(t testing.TB, path string) string {
@@ -115,5 +116,39 @@ func TestUsernamesAreOneNamespace(t *testing.T) {
 	// The refused account left nothing behind.
 	if _, err := s.LocalActorByUsername(ctx, "other"); err != ErrNotFound {
 		t.Fatalf("identity of a refused account: %v", err)
+	}
+}
+
+// The write generation moves on with every write that changes a row, and
+// not with one that changes none (a logged-in request's "last seen", most
+// of the time), so caches of what readers see survive browsing.
+func TestGenerationCountsOnlyChangingWrites(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	acc, id, err := s.CreateAccountWithIdentity(ctx, "ann@example.org", "", false, NewIdentity{Username: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := s.CreateSession(ctx, acc.ID, id.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(ctx, secret, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Generation()
+	for range 3 {
+		if err := s.TouchSession(ctx, secret, acc.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Generation() != before {
+		t.Errorf("a write that changed nothing moved the generation from %d to %d", before, s.Generation())
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET locale = 'fr' WHERE id = ?`, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.Generation() == before {
+		t.Error("a write that changed a row left the generation as it was")
 	}
 }
