@@ -836,3 +836,18 @@ CREATE TABLE places (
     updated_at   INTEGER NOT NULL,
     UNIQUE (name_key, locality_key)
 );
+
+-- A picture sent with a form that had errors (the event form's banner):
+-- stored at once, named in the form shown back by a random token (only
+-- its hash is kept), usable only by the identity that sent it, for a day.
+-- The media row goes when the form is sent again without it or when it
+-- expires; the form that uses it takes the media and drops this row.
+CREATE TABLE pending_uploads (
+    token_hash TEXT    PRIMARY KEY,
+    media_id   INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pending_uploads_created ON pending_uploads(created_at);
+CREATE INDEX pending_uploads_actor ON pending_uploads(actor_id);

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -125,7 +126,12 @@ func noisyJPEG(b testing.TB, w, h int, seed uint64) []byte {
 // a phone's and a desktop's size, and reports what the first visit
 // transfers (HTML, CSS, pictures: whatever the browser fetched once the
 // page settled, lazy pictures below the fold left out by the browser)
-// and the stylesheet's size. Bytes, not time: -benchtime 1x is enough.
+// and the stylesheet's size; the baseline, measured in the same run, is
+// the same page with those banners fetched whole. The phone is measured
+// at 1× and at a 3× screen (most phones), where srcset picks larger
+// copies. Bytes, not time: -benchtime 1x is enough.
+//
+//	go test ./app -run '^$' -bench BenchmarkHomeFirstVisitBytes -benchtime 1x
 func BenchmarkHomeFirstVisitBytes(b *testing.B) {
 	chromiumPath(b)
 	ti := newTestInstance(b)
@@ -150,11 +156,17 @@ func BenchmarkHomeFirstVisitBytes(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, vp := range sweepViewports {
+	viewports := []struct {
+		name          string
+		width, height int64
+		mobile        bool
+		scale         float64
+	}{{"phone", 390, 844, true, 1}, {"phone-3x", 390, 844, true, 3}, {"desktop", 1280, 900, false, 1}}
+	for _, vp := range viewports {
 		b.Run(vp.name, func(b *testing.B) {
 			for b.Loop() {
 				tab := newBrowser(b)
-				opts := []chromedp.EmulateViewportOption{}
+				opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(vp.scale)}
 				if vp.mobile {
 					opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
 				}
@@ -165,14 +177,36 @@ func BenchmarkHomeFirstVisitBytes(b *testing.B) {
 					css: performance.getEntriesByType("resource").filter(e => e.initiatorType === "link" && e.name.includes(".css")).reduce((s, e) => s + e.encodedBodySize, 0),
 					img: performance.getEntriesByType("resource").filter(e => e.initiatorType === "img").reduce((s, e) => s + e.encodedBodySize, 0),
 					imgs: performance.getEntriesByType("resource").filter(e => e.initiatorType === "img" && e.name.includes("/media/")).length,
+					media: performance.getEntriesByType("resource").filter(e => e.initiatorType === "img" && e.name.includes("/media/")).map(e => new URL(e.name).pathname),
 				})`))
 				if err != nil {
 					b.Fatal(err)
 				}
-				var got struct{ HTML, CSS, Img, Imgs int }
+				var got struct {
+					HTML, CSS, Img, Imgs int
+					Media                []string
+				}
 				if err := json.Unmarshal([]byte(raw), &got); err != nil {
 					b.Fatal(err)
 				}
+				// The baseline, same run: the same page fetching each of
+				// these banners whole (1600×800), as it did before the
+				// thumbnails.
+				whole := got.HTML + got.CSS
+				for _, path := range got.Media {
+					res, err := http.Get(ti.URL + path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, err := io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if err != nil || res.StatusCode != http.StatusOK {
+						b.Fatalf("%s: %d %v", path, res.StatusCode, err)
+					}
+					whole += int(n)
+				}
+				b.ReportMetric(float64(whole), "whole_banners_B")
+				b.ReportMetric(float64(got.HTML+got.CSS+got.Img)/float64(whole), "ratio")
 				b.ReportMetric(float64(got.HTML), "html_B")
 				b.ReportMetric(float64(got.CSS), "css_B")
 				b.ReportMetric(float64(got.Img), "img_B")

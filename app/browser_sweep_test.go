@@ -425,7 +425,8 @@ func TestBrowserSweepMember(t *testing.T) {
 	b := newSweepBrowser(t, s.ti, &s.member, "en")
 	sweep(t, s, b, "member", append(s.publicPages(), s.memberPages(s.member)...), axe, map[string]string{
 		"/": "home", "/search?q=folk": "search", "/categories/crafts": "category", "/me/events": "my-events",
-		"/tags/neighbours": "tag", "/@velo": "group",
+		"/tags/neighbours": "tag", "/@velo": "group", "/events/" + s.ownerEvent: "event", s.discussionPath: "discussion",
+		"/events/new": "event-form", "/groups/velo/members": "members", "/groups": "groups",
 	})
 }
 

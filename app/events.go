@@ -250,7 +250,7 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 		return a.redirect(w, r, "/login?next="+url.QueryEscape("/events/new"), "")
 	}
 	l := a.printer(r)
-	form, banner, bodyErrs, status := readEventFormBody(l, r)
+	form, banner, bannerName, bodyErrs, status := readEventFormBody(l, r)
 	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
 	f.Action = "/events"
 	repeat, repeatForm, repeatErrs := parseRepeatForm(l, form, e.StartsAt.In(e.Location()))
@@ -262,32 +262,38 @@ func (a *App) createEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := a.eventGroupChoices(r, &f); err != nil {
 		return err
 	}
-	if form.Has("find_place") {
+	findPlace, addLink := form.Has("find_place"), form.Get("add_link") != ""
+	groupID := int64(0)
+	if !findPlace && !addLink {
+		id, msg, err := a.eventGroup(r, identity, f.Group)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			errs["group"] = msg
+		}
+		groupID = id
+		a.askPastStart(l, form, &f, errs, a.instanceLocation(r.Context()), nil)
+	}
+	chosen, status, err := a.eventBanner(r, l, identity.ID, banner, bannerName, form, &f, bodyErrs, status, errs, findPlace || addLink)
+	if err != nil {
+		return err
+	}
+	if findPlace {
 		return a.findPlaceInForm(w, r, l.T("New event"), f)
 	}
-	if form.Get("add_link") != "" {
+	if addLink {
 		return a.renderWithAnotherLinkRow(w, r, l.T("New event"), f)
 	}
-	groupID, msg, err := a.eventGroup(r, identity, f.Group)
-	if err != nil {
-		return err
-	}
-	if msg != "" {
-		errs["group"] = msg
-	}
-	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
-	if err != nil {
-		return err
-	}
 	if len(errs) > 0 {
-		f.BannerAgain = errs.Has("banner")
 		return a.renderEventForm(w, r, status, l.T("New event"), f, errs)
 	}
 	e.OrganizerID = identity.ID
 	e.AttributedToID = groupID
 	e.Language = l.Lang
-	if media != nil {
-		e.BannerID = media.ID
+	e.BannerID = chosen.MediaID
+	if err := a.claimBanner(r.Context(), identity.ID, chosen); err != nil {
+		return err
 	}
 	now := a.now().UTC().Truncate(time.Second)
 	if !e.Draft && e.PublishedAt == nil {
@@ -326,39 +332,6 @@ func withNote(flash, note string) string {
 	return flash + " " + note
 }
 
-// eventBanner turns the uploaded banner into a stored picture, only when
-// the rest of the form is fine: nothing is written for a form with errors.
-// A picture sent with a form that has errors must be chosen again, and
-// the form says so next to the field. bodyErrs are the problems met
-// reading the body (a picture too big, a body cut off); they win over
-// what parsing the fields found, and their status with them.
-func (a *App) eventBanner(r *http.Request, l *i18n.Printer, banner []byte, bodyErrs views.FieldErrors, status int, errs views.FieldErrors) (*store.Media, int, error) {
-	if len(bodyErrs) > 0 {
-		for k, v := range bodyErrs {
-			errs[k] = v
-		}
-		return nil, status, nil
-	}
-	if len(errs) > 0 {
-		if len(banner) > 0 {
-			errs["banner"] = l.T("Your picture was not kept because of the other errors: please choose it again.")
-		}
-		return nil, http.StatusUnprocessableEntity, nil
-	}
-	if len(banner) == 0 {
-		return nil, http.StatusOK, nil
-	}
-	m, msg, err := a.saveImage(r.Context(), l, banner)
-	if err != nil {
-		return nil, 0, err
-	}
-	if msg != "" {
-		errs["banner"] = msg
-		return nil, http.StatusUnprocessableEntity, nil
-	}
-	return m, http.StatusOK, nil
-}
-
 func publicationFlash(l *i18n.Printer, e *store.Event, now time.Time) string {
 	switch {
 	case e.Draft:
@@ -377,19 +350,19 @@ func publicationFlash(l *i18n.Printer, e *store.Event, now time.Time) string {
 // next to the banner, instead of losing the whole form. errs holds what
 // went wrong reading the body ("banner", or "form" for the whole form),
 // and status the status to answer with when anything is wrong.
-func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banner []byte, errs views.FieldErrors, status int) {
+func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banner []byte, bannerName string, errs views.FieldErrors, status int) {
 	errs = views.FieldErrors{}
 	status = http.StatusUnprocessableEntity
-	incomplete := func(err error) (url.Values, []byte, views.FieldErrors, int) {
+	incomplete := func(err error) (url.Values, []byte, string, views.FieldErrors, int) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge) {
 			if !errs.Has("banner") {
 				errs["form"] = l.T("The form was too big to be read in full (a picture is at most %d MB). Check it and send it again.", maxUploadBytes>>20)
 			}
-			return form, nil, errs, http.StatusRequestEntityTooLarge
+			return form, nil, "", errs, http.StatusRequestEntityTooLarge
 		}
 		errs["form"] = l.T("The form arrived incomplete. Check it and send it again.")
-		return form, nil, errs, http.StatusBadRequest
+		return form, nil, "", errs, http.StatusBadRequest
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "multipart/form-data" {
@@ -397,7 +370,7 @@ func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banne
 			form = url.Values{}
 			return incomplete(err)
 		}
-		return r.PostForm, nil, errs, status
+		return r.PostForm, nil, "", errs, status
 	}
 	form = url.Values{}
 	mr, err := r.MultipartReader()
@@ -409,7 +382,7 @@ func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banne
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return form, banner, errs, status
+			return form, banner, bannerName, errs, status
 		}
 		if err != nil {
 			return incomplete(err)
@@ -437,7 +410,7 @@ func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banne
 				}
 				continue
 			}
-			banner = data
+			banner, bannerName = data, part.FileName()
 			continue
 		}
 		value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
@@ -447,7 +420,7 @@ func readEventFormBody(l *i18n.Printer, r *http.Request) (form url.Values, banne
 		fieldBytes += len(value)
 		if len(value) > maxFieldBytes || fieldBytes > 8*maxFieldBytes {
 			errs["form"] = l.T("The form has too much text to be read. Shorten it and send it again.")
-			return form, nil, errs, http.StatusRequestEntityTooLarge
+			return form, nil, "", errs, http.StatusRequestEntityTooLarge
 		}
 		form.Add(name, string(value))
 	}
@@ -470,7 +443,7 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l := a.printer(r)
-	form, banner, bodyErrs, status := readEventFormBody(l, r)
+	form, banner, bannerName, bodyErrs, status := readEventFormBody(l, r)
 	e, f, errs := parseEventForm(l, form, a.instanceLocation(r.Context()))
 	f.Action, f.Editing, f.UUID = "/events/"+old.UUID+"/edit", true, old.UUID
 	f.BannerUUID = old.BannerUUID
@@ -478,25 +451,32 @@ func (a *App) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	f.Repeat.Scope = form.Get("series_scope")
 	now := a.now().UTC().Truncate(time.Second)
 	f.Published = !old.Draft && old.PublishedAt != nil && !old.PublishedAt.After(now)
-	if form.Has("find_place") {
-		return a.findPlaceInForm(w, r, l.T("Edit “%s”", old.Title), f)
+	findPlace, addLink := form.Has("find_place"), form.Get("add_link") != ""
+	if !findPlace && !addLink {
+		a.askPastStart(l, form, &f, errs, a.instanceLocation(r.Context()), &old.StartsAt)
 	}
-	if form.Get("add_link") != "" {
-		return a.renderWithAnotherLinkRow(w, r, l.T("Edit “%s”", old.Title), f)
-	}
-	media, status, err := a.eventBanner(r, l, banner, bodyErrs, status, errs)
+	identityID := currentIdentity(r).ID
+	chosen, status, err := a.eventBanner(r, l, identityID, banner, bannerName, form, &f, bodyErrs, status, errs, findPlace || addLink)
 	if err != nil {
 		return err
 	}
+	if findPlace {
+		return a.findPlaceInForm(w, r, l.T("Edit “%s”", old.Title), f)
+	}
+	if addLink {
+		return a.renderWithAnotherLinkRow(w, r, l.T("Edit “%s”", old.Title), f)
+	}
 	if len(errs) > 0 {
-		f.BannerAgain = errs.Has("banner")
 		return a.renderEventForm(w, r, status, l.T("Edit “%s”", old.Title), f, errs)
+	}
+	if err := a.claimBanner(r.Context(), identityID, chosen); err != nil {
+		return err
 	}
 	e.ID, e.UUID, e.OrganizerID = old.ID, old.UUID, old.OrganizerID
 	e.Language, e.Sequence, e.CreatedAt = old.Language, old.Sequence, old.CreatedAt
 	switch {
-	case media != nil:
-		e.BannerID = media.ID
+	case chosen.MediaID != 0:
+		e.BannerID = chosen.MediaID
 	case f.RemoveBanner:
 		e.BannerID = 0
 	default:

@@ -226,6 +226,9 @@ func (a *App) dailyChores(ctx context.Context) {
 	if err := a.MailWaitingNotifications(ctx, "digest"); err != nil && ctx.Err() == nil {
 		a.log.Error("daily digest of waiting items", "err", err)
 	}
+	if _, err := a.store.DeleteExpiredPendingUploads(ctx, a.now().Add(-pendingUploadLife)); err != nil && ctx.Err() == nil {
+		a.log.Error("expired pending uploads", "err", err)
+	}
 }
 
 func (a *App) mailWorker(ctx context.Context) {

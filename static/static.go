@@ -19,11 +19,12 @@ var files embed.FS
 type Assets struct {
 	byURL map[string]string // "/static/style.3f2a9c1b.css" -> "style.css"
 	urls  map[string]string // "style.css" -> "/static/style.3f2a9c1b.css"
+	body  map[string][]byte // what is served: stylesheets minified
 }
 
 // Load computes the checksum URL of every embedded file.
 func Load() *Assets {
-	a := &Assets{byURL: map[string]string{}, urls: map[string]string{}}
+	a := &Assets{byURL: map[string]string{}, urls: map[string]string{}, body: map[string][]byte{}}
 	// Leaflet's files live in their folder (leaflet/leaflet.js), with
 	// its licence.
 	_ = fs.WalkDir(files, ".", func(name string, e fs.DirEntry, err error) error {
@@ -31,6 +32,10 @@ func Load() *Assets {
 			return err
 		}
 		b, _ := files.ReadFile(name)
+		if strings.HasSuffix(name, ".css") {
+			b = minifyCSS(b)
+		}
+		a.body[name] = b
 		sum := sha256.Sum256(b)
 		dot := strings.LastIndexByte(name, '.')
 		u := "/static/" + name[:dot] + "." + hex.EncodeToString(sum[:4]) + name[dot:]
@@ -40,6 +45,9 @@ func Load() *Assets {
 	})
 	return a
 }
+
+// Bytes returns an embedded file as served.
+func (a *Assets) Bytes(name string) []byte { return a.body[name] }
 
 // URL returns the checksum URL of an embedded file.
 func (a *Assets) URL(name string) string { return a.urls[name] }
@@ -51,7 +59,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	b, _ := files.ReadFile(name)
+	b := a.body[name]
 	switch {
 	case strings.HasSuffix(name, ".css"):
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -37,6 +37,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateMaps,
 	migrateParticipantListing,
 	migratePlaces,
+	migratePendingUploads,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -608,6 +609,24 @@ ALTER TABLE events ADD COLUMN place_id INTEGER REFERENCES places(id) ON DELETE S
 CREATE INDEX events_place ON events(place_id, starts_at);`)
 	return err
 }
+
+// migratePendingUploads adds the pictures kept from a form sent with
+// errors, until the form is sent again (or they expire).
+func migratePendingUploads(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, pendingUploadsSQL)
+	return err
+}
+
+const pendingUploadsSQL = `
+CREATE TABLE pending_uploads (
+    token_hash TEXT    PRIMARY KEY,
+    media_id   INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pending_uploads_created ON pending_uploads(created_at);
+CREATE INDEX pending_uploads_actor ON pending_uploads(actor_id);`
 
 // SchemaVersion is the version schema.sql describes.
 func SchemaVersion() int { return len(migrations) + 1 }
