@@ -32,6 +32,10 @@ const (
 // endpoints.
 var GroupCollections = []string{"members", "resources", "todos", "posts", "events", "discussions"}
 
+// groupContextNames are the collections GroupContext declares beside
+// Context's terms.
+var groupContextNames = []string{"resources", "todos", "posts", "discussions"}
+
 // GroupContext is the @context of group documents: Context with
 // Mobilizon's terms for the collections too, so a JSON-LD reader sees
 // them as Mobilizon's.
@@ -45,7 +49,7 @@ func GroupContext() []any {
 		terms = map[string]any{}
 		c = append(c, terms)
 	}
-	for _, name := range []string{"resources", "todos", "posts", "discussions"} {
+	for _, name := range groupContextNames {
 		terms[name] = map[string]any{"@id": "mz:" + name, "@type": "@id"}
 	}
 	return c
