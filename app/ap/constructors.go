@@ -6,9 +6,12 @@ package ap
 // them only through these constructors, never as maps of its own, so this
 // package stays the one place that knows the vocabulary.
 //
-// Each type writes exactly the fields Mobilizon's peers receive: a field
-// written even when empty has no omitempty, a list that is sometimes
-// absent and sometimes [] has omitzero (nil: absent; empty: []).
+// Each type's struct tags describe exactly the fields Mobilizon's peers
+// receive: a field written even when empty has no omitempty, a list that
+// is sometimes absent and sometimes [] has omitzero (nil: absent; empty:
+// []). The documents are written on go-ap (constructors_goap.go), and
+// legacy_group_test.go holds them to what encoding/json writes from these
+// tags.
 
 import (
 	"encoding/json"
