@@ -307,7 +307,7 @@ func (a *App) eventDocument(e *store.Event) *ap.Event {
 		if key, ok := apLinkKeys[l.Kind]; ok {
 			doc.Attachment = append(doc.Attachment, ap.NewTypedLink(key, name, l.URL))
 		} else {
-			doc.Attachment = append(doc.Attachment, ap.Attachment{Type: ap.TypeLink, Name: name, MediaType: "text/html", Href: l.URL})
+			doc.Attachment = append(doc.Attachment, ap.NewLink(name, l.URL))
 		}
 	}
 	doc.Category = strings.ToUpper(e.Category)

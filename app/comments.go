@@ -413,13 +413,13 @@ func (a *App) commentNote(e *store.Event, c *store.Comment, author *store.Actor,
 		inReplyTo = a.commentURI(parent)
 	}
 	content := c.ContentHTML
-	var mention *ap.Tag
+	var tags []ap.Tag
 	if parent != nil && parent.Author != nil && !parent.Author.IsLocal() {
 		// A reply mentions the author it answers, as Mastodon's do: their
 		// server notifies them for a Mention tag naming them, not for the
 		// reply alone. The mention also opens the text, as people expect.
 		who := parent.Author
-		mention = &ap.Tag{Type: ap.TypeMention, Href: who.URI, Name: who.Handle()}
+		tags = append(tags, ap.NewMention(who.URI, who.Handle()))
 		content = `<p><span class="h-card"><a href="` + html.EscapeString(who.URI) + `" class="u-url mention">@<span>` +
 			html.EscapeString(who.Username) + `</span></a></span></p>` + content
 		if !slices.Contains(cc, who.URI) {
@@ -427,9 +427,7 @@ func (a *App) commentNote(e *store.Event, c *store.Comment, author *store.Actor,
 		}
 	}
 	note := ap.NewNote(a.commentURI(c), a.actorURI(author), inReplyTo, content, c.CreatedAt, to, cc)
-	if mention != nil {
-		note.Tag = []ap.Tag{*mention}
-	}
+	note.Tag = tags
 	return note
 }
 

@@ -14,8 +14,9 @@ import (
 // app/ap is the one place that knows ActivityStreams shapes: package app
 // builds documents through its constructors, never as maps of its own.
 // This fails on a map[string]any literal with a "type" or "@context" key,
-// or on setting or deleting such a key of a map, in a non-test file of
-// package app. schema.org's JSON-LD for search engines (previews.go) is
+// or on setting or deleting such a key of a map, or on an ap struct
+// literal giving its Type (an ap.Tag, an ap.Attachment...), in a non-test
+// file of package app. schema.org's JSON-LD for search engines (previews.go) is
 // not ActivityStreams: its "@context" is schema.org's and its types are
 // "@type".
 func TestVocabularyStaysInAP(t *testing.T) {
@@ -55,6 +56,20 @@ func TestVocabularyStaysInAP(t *testing.T) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CompositeLit:
+				if sel, ok := n.Type.(*ast.SelectorExpr); ok {
+					// WebFinger's JRD links have a media type, not an
+					// ActivityStreams one.
+					if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "ap" && !strings.HasPrefix(sel.Sel.Name, "JRD") {
+						for _, el := range n.Elts {
+							if kv, ok := el.(*ast.KeyValueExpr); ok {
+								if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Type" {
+									report(n, "an ap."+sel.Sel.Name+" filled by hand with its type")
+								}
+							}
+						}
+					}
+					return true
+				}
 				if !isMapOfAny(n.Type) {
 					return true
 				}

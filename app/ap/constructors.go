@@ -6,9 +6,12 @@ package ap
 // them only through these constructors, never as maps of its own, so this
 // package stays the one place that knows the vocabulary.
 //
-// Each type writes exactly the fields Mobilizon's peers receive: a field
-// written even when empty has no omitempty, a list that is sometimes
-// absent and sometimes [] has omitzero (nil: absent; empty: []).
+// Each type's struct tags describe exactly the fields Mobilizon's peers
+// receive: a field written even when empty has no omitempty, a list that
+// is sometimes absent and sometimes [] has omitzero (nil: absent; empty:
+// []). The documents are written on go-ap (constructors_goap.go), and
+// legacy_group_test.go holds them to what encoding/json writes from these
+// tags.
 
 import (
 	"encoding/json"
@@ -32,6 +35,10 @@ const (
 // endpoints.
 var GroupCollections = []string{"members", "resources", "todos", "posts", "events", "discussions"}
 
+// groupContextNames are the collections GroupContext declares beside
+// Context's terms.
+var groupContextNames = []string{"resources", "todos", "posts", "discussions"}
+
 // GroupContext is the @context of group documents: Context with
 // Mobilizon's terms for the collections too, so a JSON-LD reader sees
 // them as Mobilizon's.
@@ -45,7 +52,7 @@ func GroupContext() []any {
 		terms = map[string]any{}
 		c = append(c, terms)
 	}
-	for _, name := range []string{"resources", "todos", "posts", "discussions"} {
+	for _, name := range groupContextNames {
 		terms[name] = map[string]any{"@id": "mz:" + name, "@type": "@id"}
 	}
 	return c

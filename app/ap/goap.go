@@ -313,6 +313,8 @@ func ldContext(c any) []jsonld.Collapsible {
 		case map[string]any:
 			if isContextTerms(v) {
 				out = append(out, ldRaw(contextTermsJSON()))
+			} else if isGroupContextTerms(v) {
+				out = append(out, ldRaw(groupContextTermsJSON()))
 			} else {
 				out = append(out, ldTerms(v))
 			}
@@ -333,12 +335,38 @@ var contextTermsJSON = sync.OnceValue(func() json.RawMessage {
 	return b
 })
 
+// groupContextTermsJSON is GroupContext()'s term map, encoded once.
+var groupContextTermsJSON = sync.OnceValue(func() json.RawMessage {
+	b, err := json.Marshal(GroupContext()[2])
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// isGroupContextTerms tells whether m is GroupContext()'s term map,
+// unchanged.
+func isGroupContextTerms(m map[string]any) bool {
+	if len(m) != len(contextTerms)+len(groupContextNames) {
+		return false
+	}
+	for _, name := range groupContextNames {
+		d, ok := m[name].(map[string]any)
+		if !ok || len(d) != 2 || d["@id"] != "mz:"+name || d["@type"] != "@id" {
+			return false
+		}
+	}
+	return hasContextTerms(m)
+}
+
 // isContextTerms tells whether m is Context()'s copy of the term map,
 // unchanged (a caller may add terms, as group documents do).
 func isContextTerms(m map[string]any) bool {
-	if len(m) != len(contextTerms) {
-		return false
-	}
+	return len(m) == len(contextTerms) && hasContextTerms(m)
+}
+
+// hasContextTerms tells whether m holds Context()'s terms, unchanged.
+func hasContextTerms(m map[string]any) bool {
 	for k, want := range contextTerms {
 		got, ok := m[k]
 		if !ok {

@@ -244,6 +244,12 @@ func NewHashtag(name, href string) Tag {
 	return Tag{Type: TypeHashtag, Name: name, Href: href}
 }
 
+// NewMention is a Mention tag naming the actor href by its handle
+// (user@host): the actor's server notifies them.
+func NewMention(href, handle string) Tag {
+	return Tag{Type: TypeMention, Name: handle, Href: href}
+}
+
 // Image is an actor's icon or banner.
 type Image struct {
 	Type      string `json:"type"`
@@ -352,7 +358,13 @@ func NewBanner(url, mediaType string) Attachment {
 
 // NewOnlineAddress is the Link attachment carrying an event's online address.
 func NewOnlineAddress(href string) Attachment {
-	return Attachment{Type: TypeLink, Name: OnlineAddressName, MediaType: "text/html", Href: href}
+	return NewLink(OnlineAddressName, href)
+}
+
+// NewLink is a Link attachment to a web page at href, named name: an
+// event's link of a kind with no typed key.
+func NewLink(name, href string) Attachment {
+	return Attachment{Type: TypeLink, Name: name, MediaType: "text/html", Href: href}
 }
 
 // Keys of typed links to an event's external tools. They follow the shape of
