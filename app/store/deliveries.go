@@ -100,6 +100,9 @@ type Delivery struct {
 	Host      string
 	Attempts  int
 	CreatedAt time.Time
+	// Signer is set when the actor was deleted after queueing: sign with
+	// its own key, kept with the activity.
+	Signer SignerKey
 }
 
 // ClaimDueDeliveries takes up to limit due deliveries and pushes their next
@@ -110,7 +113,8 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		rows, err := tx.QueryContext(ctx, `
-			SELECT d.id, o.actor_id, o.uri, o.body, d.inbox_url, d.host, d.attempts, d.created_at
+			SELECT d.id, o.actor_id, o.uri, o.body, d.inbox_url, d.host, d.attempts, d.created_at,
+				o.signer_key_id, o.signer_key_pem
 			FROM deliveries d JOIN outgoing_activities o ON o.id = d.activity_id
 			WHERE d.failed_at IS NULL AND d.next_attempt_at <= ?
 			ORDER BY d.next_attempt_at, d.id LIMIT ?`, now.Unix(), limit)
@@ -122,7 +126,8 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 			var d Delivery
 			var body string
 			var created int64
-			if err := rows.Scan(&d.ID, &d.ActorID, &d.URI, &body, &d.InboxURL, &d.Host, &d.Attempts, &created); err != nil {
+			if err := rows.Scan(&d.ID, &d.ActorID, &d.URI, &body, &d.InboxURL, &d.Host, &d.Attempts, &created,
+				&d.Signer.KeyID, &d.Signer.PEM); err != nil {
 				return err
 			}
 			d.Body = []byte(body)

@@ -37,6 +37,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateMaps,
 	migrateParticipantListing,
 	migratePlaces,
+	migrateAccountDeletion,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -606,6 +607,21 @@ CREATE TABLE places (
 );
 ALTER TABLE events ADD COLUMN place_id INTEGER REFERENCES places(id) ON DELETE SET NULL;
 CREATE INDEX events_place ON events(place_id, starts_at);`)
+	return err
+}
+
+// migrateAccountDeletion keeps what a deleted identity leaves: a
+// tombstone of its address, and the key its last activities are signed
+// with.
+func migrateAccountDeletion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+ALTER TABLE outgoing_activities ADD COLUMN signer_key_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE outgoing_activities ADD COLUMN signer_key_pem TEXT NOT NULL DEFAULT '';
+CREATE TABLE deleted_actors (
+    username   TEXT    PRIMARY KEY,
+    uri        TEXT    NOT NULL,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;`)
 	return err
 }
 
