@@ -132,9 +132,12 @@ type SignerKey struct {
 // KeepQueuedActivitiesTx keeps the activities an actor has waiting in the
 // delivery queue past its deletion: they pass to the instance actor's
 // row (so that deleting the actor does not take them along) and carry
-// the actor's own key id and private key to be signed with.
+// the actor's own key id and private key to be signed with (only those
+// still to be delivered: the key goes with the last delivery).
 func (s *Store) KeepQueuedActivitiesTx(ctx context.Context, tx *sql.Tx, actorID, instanceID int64, key SignerKey) error {
-	_, err := tx.ExecContext(ctx, `UPDATE outgoing_activities SET actor_id = ?, signer_key_id = ?, signer_key_pem = ?
+	_, err := tx.ExecContext(ctx, `UPDATE outgoing_activities SET actor_id = ?, signer_key_id = ?,
+			signer_key_pem = CASE WHEN EXISTS (SELECT 1 FROM deliveries d
+				WHERE d.activity_id = outgoing_activities.id AND d.failed_at IS NULL) THEN ? ELSE '' END
 		WHERE actor_id = ?`, instanceID, key.KeyID, key.PEM, actorID)
 	if err != nil {
 		return fmt.Errorf("keep queued activities: %w", err)

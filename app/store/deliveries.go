@@ -161,9 +161,11 @@ func (s *Store) DeliveryDone(ctx context.Context, id int64) error {
 		if err := tx.QueryRowContext(ctx, `DELETE FROM deliveries WHERE id = ? RETURNING activity_id`, id).Scan(&activityID); err != nil {
 			return notFound(err)
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID); err != nil {
+			return err
+		}
+		return dropKeptKey(ctx, tx, activityID)
 	})
 }
 
@@ -178,6 +180,25 @@ func (s *Store) DeliveryFailed(ctx context.Context, id int64, next time.Time, re
 		last_error = ?, failed_at = ? WHERE id = ?`, next.Unix(), reason, failed, id)
 	if err != nil {
 		return fmt.Errorf("delivery failed: %w", err)
+	}
+	if giveUp {
+		var activityID int64
+		if err := s.db.QueryRowContext(ctx, `SELECT activity_id FROM deliveries WHERE id = ?`, id).Scan(&activityID); err != nil {
+			return notFound(err)
+		}
+		return dropKeptKey(ctx, s.db, activityID)
+	}
+	return nil
+}
+
+// dropKeptKey forgets the key kept to sign a deleted actor's activity
+// once no delivery of it waits any more (delivered or given up).
+func dropKeptKey(ctx context.Context, q queryer, activityID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE outgoing_activities SET signer_key_pem = ''
+		WHERE id = ? AND signer_key_pem != ''
+		  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id AND d.failed_at IS NULL)`, activityID)
+	if err != nil {
+		return fmt.Errorf("drop kept key: %w", err)
 	}
 	return nil
 }
