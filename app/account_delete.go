@@ -309,7 +309,7 @@ func (a *App) handOverGroupTx(ctx context.Context, tx *sql.Tx, acc *store.Accoun
 		if err := a.store.SetRoleTx(ctx, tx, next.ID, store.RoleAdministrator); err != nil {
 			return false, err
 		}
-		if err := logTx(ctx, a, tx, g.ID, 0, next.ActorID, "role", store.RoleAdministrator); err != nil {
+		if err := logTx(ctx, a, tx, g.ID, 0, next.ActorID, "successor", ""); err != nil {
 			return false, err
 		}
 		msg := func(l *i18n.Printer) string {

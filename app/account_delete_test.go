@@ -415,6 +415,9 @@ func TestDeletionHandsEventsAndGroupsOver(t *testing.T) {
 	if got := membershipRole(t, ri.testInstance, "velo", carol.Identity.ID); got != store.RoleMember {
 		t.Errorf("carol is %q", got)
 	}
+	if _, log := ri.get(t, bob.Client, "/groups/velo/log"); !strings.Contains(log, "@bob became administrator: the last one deleted their account.") {
+		t.Errorf("the group's log does not say why bob is administrator:\n%s", log)
+	}
 	// Bob, now administrator, manages the handed-over event.
 	if res, _ := ri.get(t, bob.Client, "/events/"+kept.UUID+"/edit"); res.StatusCode != http.StatusOK {
 		t.Errorf("bob edits the group's event: %d", res.StatusCode)
@@ -465,6 +468,14 @@ func TestDeletionRefusals(t *testing.T) {
 	}
 	if _, err := ui.App.store.AccountByEmail(ctx, "root@example.org"); err != nil {
 		t.Fatal("the last administrator was deleted")
+	}
+	// In French too.
+	aliceAcc, _ := ui.App.store.AccountByEmail(ctx, "alice@example.org")
+	if err := ui.App.store.SetLocale(ctx, aliceAcc.ID, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := ui.get(t, alice, "/me/account/delete"); !strings.Contains(page, "Supprimer mon compte définitivement") || !strings.Contains(page, "Le confier au groupe Vélo") {
+		t.Errorf("the page is not in French:\n%s", page)
 	}
 }
 
