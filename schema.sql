@@ -350,7 +350,11 @@ CREATE TABLE outgoing_activities (
     actor_id   INTEGER NOT NULL REFERENCES actors(id) ON DELETE CASCADE,
     body       TEXT    NOT NULL,
     created_at INTEGER NOT NULL
-);
+, signer_key_id TEXT NOT NULL DEFAULT '', signer_key_pem TEXT NOT NULL DEFAULT '');
+-- signer_key_id and signer_key_pem (added by ALTER TABLE, written the way
+-- SQLite records it) sign an activity whose actor was deleted since it
+-- was queued (its Delete, above all): the row then belongs to the
+-- instance actor, and the key leaves with the last delivery.
 
 -- One row per (activity, inbox): a server's shared inbox once for all its
 -- followers. A row is deleted once delivered; failed_at marks one given up.
@@ -837,6 +841,14 @@ CREATE TABLE places (
     UNIQUE (name_key, locality_key)
 );
 
+-- Local identities deleted with their account: their addresses answer
+-- 410 Gone, and their usernames are not given to anyone else for a while
+-- (store.DeletedUsernameHold).
+CREATE TABLE deleted_actors (
+    username   TEXT    PRIMARY KEY,
+    uri        TEXT    NOT NULL,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
 -- A picture sent with a form that had errors (the event form's banner):
 -- stored at once, named in the form shown back by a random token (only
 -- its hash is kept), usable only by the identity that sent it, for a day.

@@ -32,7 +32,12 @@ var accountActions = map[string]views.AccountAction{
 		Explain: "The account can then see and change everything in the administration, including other accounts."},
 	"demote": {Verb: "demote", Title: "Remove administrator rights", Danger: true,
 		Explain: "The account becomes a plain account. The last administrator cannot be removed."},
+	"delete": {Verb: "delete", Title: "Delete the account", Danger: true,
+		Explain: "The account and all its identities are deleted for good, as when its owner deletes it: its events are cancelled and deleted (servers that had them are told), its participations withdrawn, it leaves its groups, and other servers are told its identities are gone. The reason is kept in the moderation log."},
 }
+
+// maxDeletionReason bounds the reason an administrator gives.
+const maxDeletionReason = 1000
 
 // adminAccountFromPath reads the account of /admin/users/{id}/...
 func (a *App) adminAccountFromPath(r *http.Request) (*store.AccountWithIdentities, error) {
@@ -70,6 +75,7 @@ func availableActions(p views.Page, acc *store.AccountWithIdentities) []views.Ac
 	} else {
 		verbs = append(verbs, "promote")
 	}
+	verbs = append(verbs, "delete")
 	out := make([]views.AccountAction, 0, len(verbs))
 	for _, v := range verbs {
 		act, _ := translatedAction(p, v)
@@ -105,6 +111,9 @@ func (a *App) showAccountAction(w http.ResponseWriter, r *http.Request) error {
 	act, ok := translatedAction(p, r.PathValue("verb"))
 	if !ok {
 		return errNotFound()
+	}
+	if act.Verb == "delete" {
+		return a.render(w, r, http.StatusOK, views.AdminDeleteAccountPage(p, acc, act, "", "remove", nil))
 	}
 	return a.render(w, r, http.StatusOK, views.AccountActionPage(p, acc, act))
 }
@@ -177,6 +186,8 @@ func (a *App) actOnAccount(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return a.redirect(w, r, back, l.T("The account is no longer suspended."))
+	case "delete":
+		return a.adminDeleteAccount(w, r, acc)
 	case "promote", "demote":
 		err = a.store.Tx(ctx, func(tx *sql.Tx) error {
 			if err := a.store.SetAdminTx(ctx, tx, acc.ID, verb == "promote"); err != nil {
@@ -297,4 +308,45 @@ func adminUsersQuery(r *http.Request) string {
 		q = q[:100]
 	}
 	return q
+}
+
+// adminDeleteAccount deletes an account as its owner could, with the
+// administrator's reason written to the moderation log in the same
+// transaction. The last administrator account and one's own are refused.
+func (a *App) adminDeleteAccount(w http.ResponseWriter, r *http.Request, acc *store.AccountWithIdentities) error {
+	ctx := r.Context()
+	mod := currentAccount(r)
+	p := a.adminPage(r, "Users")
+	act, _ := translatedAction(p, "delete")
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	words := "remove"
+	if r.PostFormValue("words") == "keep" {
+		words = "keep"
+	}
+	again := func(status int, errs views.FieldErrors) error {
+		return a.render(w, r, status, views.AdminDeleteAccountPage(p, acc, act, reason, words, errs))
+	}
+	switch {
+	case acc.ID == mod.ID:
+		return again(http.StatusConflict, views.FieldErrors{"reason": p.T("You cannot delete your own account from here: use Delete my account in your account settings.")})
+	case reason == "":
+		return again(http.StatusUnprocessableEntity, views.FieldErrors{"reason": p.T("Say why the account is deleted: the reason is kept in the moderation log.")})
+	case len(reason) > maxDeletionReason:
+		return again(http.StatusUnprocessableEntity, views.FieldErrors{"reason": p.T("Keep the reason under %d characters.", maxDeletionReason)})
+	}
+	handles := make([]string, 0, len(acc.Identities))
+	for _, id := range acc.Identities {
+		handles = append(handles, id.Handle())
+	}
+	snapshot := map[string]any{"email": acc.Email, "identities": handles, "reason": reason, "words": words}
+	err := a.deleteAccount(ctx, &acc.Account, accountDeletion{KeepWords: words == "keep"}, func(tx *sql.Tx) error {
+		return a.logModeration(ctx, tx, mod, "account.delete", "account", itoa(acc.ID), 0, snapshot)
+	})
+	if errors.Is(err, store.ErrLastAdmin) {
+		return &publicError{Status: http.StatusConflict, Message: "This is the last administrator account: the instance needs at least one. Make another account administrator first."}
+	}
+	if err != nil {
+		return err
+	}
+	return a.redirect(w, r, "/admin/users", p.T("The account %s is deleted.", acc.Email))
 }

@@ -177,7 +177,7 @@ func (s *sweepSite) publicPages() []sweepPage {
 func (s *sweepSite) memberPages(who person) []sweepPage {
 	var out []sweepPage
 	for _, p := range []string{"/events/new", "/me/events", "/me/identities", "/me/identities/" + who.Identity.Username,
-		"/me/account", "/me/following", "/me/followers", "/me/calendar", "/me/calendar-sources", "/import",
+		"/me/account", "/me/account/delete", "/me/following", "/me/followers", "/me/calendar", "/me/calendar-sources", "/import",
 		"/groups/new", "/groups/velo/discussions", s.discussionPath} {
 		out = append(out, sweepPage{p, http.StatusOK})
 	}

@@ -55,18 +55,16 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 		if err != nil || len(batch) == 0 {
 			return delivered, err
 		}
-		signers := map[int64]*ap.Signer{}
+		signers := map[string]*ap.Signer{}
 		for _, d := range batch {
-			if _, ok := signers[d.ActorID]; ok {
+			if _, ok := signers[signerName(d)]; ok {
 				continue
 			}
-			act, err := a.store.ActorByID(ctx, d.ActorID)
+			s, err := a.deliverySigner(ctx, d)
 			if err != nil {
 				return delivered, err
 			}
-			if signers[d.ActorID], err = a.signer(ctx, act); err != nil {
-				return delivered, err
-			}
+			signers[signerName(d)] = s
 		}
 		var (
 			wg   sync.WaitGroup
@@ -82,7 +80,7 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 				defer func() { <-all }()
 				slot := a.fed.hostSlot(d.Host)
 				slot <- struct{}{}
-				out := a.deliver(ctx, signers[d.ActorID], d)
+				out := a.deliver(ctx, signers[signerName(d)], d)
 				<-slot
 				if out.done {
 					mu.Lock()
@@ -124,6 +122,32 @@ func countHosts(batch []store.Delivery) int {
 		hosts[d.Host] = true
 	}
 	return len(hosts)
+}
+
+// signerName tells apart the keys a batch is signed with: an actor's, or
+// the one kept with the activity of an actor deleted since.
+func signerName(d store.Delivery) string {
+	if d.Signer.PEM != "" {
+		return "key " + d.Signer.KeyID
+	}
+	return "actor " + strconv.FormatInt(d.ActorID, 10)
+}
+
+// deliverySigner is what signs a delivery: its actor, or the key kept
+// with it when the actor is gone.
+func (a *App) deliverySigner(ctx context.Context, d store.Delivery) (*ap.Signer, error) {
+	if d.Signer.PEM != "" {
+		key, err := ap.ParsePrivateKeyPEM(d.Signer.PEM)
+		if err != nil {
+			return nil, fmt.Errorf("kept key of %s: %w", d.Signer.KeyID, err)
+		}
+		return &ap.Signer{KeyID: d.Signer.KeyID, Key: key}, nil
+	}
+	act, err := a.store.ActorByID(ctx, d.ActorID)
+	if err != nil {
+		return nil, err
+	}
+	return a.signer(ctx, act)
 }
 
 // hostSlot is the semaphore limiting concurrent requests to one host.

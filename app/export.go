@@ -25,6 +25,42 @@ type AccountExport struct {
 	Identities     []exportIdentity      `json:"identities"`
 	Events         []exportEvent         `json:"events"`
 	Participations []exportParticipation `json:"participations"`
+	Comments       []exportComment       `json:"comments"`
+	Groups         []exportMembership    `json:"group_memberships"`
+	Messages       []exportMessage       `json:"discussion_messages"`
+}
+
+// exportComment is a comment one of the account's identities wrote.
+type exportComment struct {
+	Identity   string    `json:"identity"`
+	URL        string    `json:"url"`
+	EventUUID  string    `json:"event_uuid"`
+	EventTitle string    `json:"event_title"`
+	HTML       string    `json:"content_html"`
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// exportMembership is a group one of the account's identities is in.
+type exportMembership struct {
+	Identity  string    `json:"identity"`
+	Group     string    `json:"group"` // its handle
+	Name      string    `json:"group_name,omitempty"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// exportMessage is a discussion message one of the account's identities
+// wrote: the Markdown typed here when kept, and the HTML shown.
+type exportMessage struct {
+	Identity   string     `json:"identity"`
+	Group      string     `json:"group"`
+	Discussion string     `json:"discussion"`
+	Markdown   string     `json:"markdown,omitempty"`
+	HTML       string     `json:"content_html"`
+	CreatedAt  time.Time  `json:"created_at"`
+	EditedAt   *time.Time `json:"edited_at,omitempty"`
 }
 
 type exportAccount struct {
@@ -120,6 +156,12 @@ func (a *App) ExportAccount(ctx context.Context, acc *store.Account) (*AccountEx
 		Identities:     []exportIdentity{},
 		Events:         []exportEvent{},
 		Participations: []exportParticipation{},
+		Comments:       []exportComment{},
+		Groups:         []exportMembership{},
+		Messages:       []exportMessage{},
+	}
+	if err := a.exportWords(ctx, acc, x); err != nil {
+		return nil, err
 	}
 	parts, err := a.store.AllParticipationsOfAccount(ctx, acc.ID)
 	if err != nil {
@@ -172,6 +214,42 @@ func (a *App) ExportAccount(ctx context.Context, acc *store.Account) (*AccountEx
 		x.Events = append(x.Events, ee)
 	}
 	return x, nil
+}
+
+// exportWords adds the account's comments, group memberships and
+// discussion messages to x.
+func (a *App) exportWords(ctx context.Context, acc *store.Account, x *AccountExport) error {
+	comments, err := a.store.CommentsOfAccount(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range comments {
+		x.Comments = append(x.Comments, exportComment{Identity: c.Identity, URL: a.URL("/events/" + c.EventUUID + "#comment-" + c.UUID),
+			EventUUID: c.EventUUID, EventTitle: c.EventTitle, HTML: c.HTML, State: c.State, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	groupHandle := func(name, domain string) string {
+		if domain == "" {
+			domain = a.Host()
+		}
+		return "@" + name + "@" + domain
+	}
+	members, err := a.store.MembershipsOfAccount(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		x.Groups = append(x.Groups, exportMembership{Identity: m.Identity, Group: groupHandle(m.GroupName, m.GroupDomain),
+			Name: m.DisplayName, Role: m.Role, CreatedAt: m.CreatedAt})
+	}
+	messages, err := a.store.MessagesOfAccount(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range messages {
+		x.Messages = append(x.Messages, exportMessage{Identity: m.Identity, Group: groupHandle(m.GroupName, m.GroupDomain),
+			Discussion: m.DiscussionTitle, Markdown: m.Source, HTML: m.HTML, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt})
+	}
+	return nil
 }
 
 // WriteExport writes the export of the account with that email as JSON.

@@ -332,6 +332,12 @@ func (a *App) processActivity(ctx context.Context, item store.InboxActivity) err
 		return err
 	}
 	actor, err := a.remoteActor(ctx, act.Actor, false)
+	var status *ap.StatusError
+	if err != nil && act.Is(ap.TypeDelete) && errors.As(err, &status) && (status.Code == http.StatusGone || status.Code == http.StatusNotFound) {
+		// The actor went (with what it had here) after sending this:
+		// nothing is left to delete, and asking again will not help.
+		return nil
+	}
 	if err != nil {
 		return errRetry{err}
 	}

@@ -47,11 +47,13 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /me/sessions/end-others", h(a.endOtherSessions))
 	mux.Handle("POST /me/sessions/{id}/end", h(a.endSession))
 	mux.Handle("GET /me/export", h(a.downloadExport))
+	mux.Handle("GET /me/account/delete", h(a.showDeleteAccount))
+	mux.Handle("POST /me/account/delete", h(a.deleteOwnAccount))
 	// Public identity pages, /@username: ServeMux wildcards take whole
 	// segments, so this takes any one-segment path and the handler keeps
 	// only those starting with "@" (more specific routes win over it).
 	// Peers asking for ActivityStreams get the actor at the same URL.
-	mux.Handle("GET /{handle}", negotiate(h(a.showActorJSON), h(a.showIdentity)))
+	mux.Handle("GET /{handle}", a.goneIfDeleted(negotiate(h(a.showActorJSON), h(a.showIdentity))))
 
 	// Administration (administrators only).
 	mux.Handle("GET /admin", h(a.adminOnly(a.showAdmin)))
@@ -162,7 +164,7 @@ func (a *App) routes() http.Handler {
 
 	// Federation: discovery, actors, collections, inboxes; following
 	// and followers of the acting identity.
-	mux.Handle("GET /.well-known/webfinger", h(a.webfinger))
+	mux.Handle("GET /.well-known/webfinger", a.goneIfDeleted(h(a.webfinger)))
 	mux.Handle("GET /.well-known/host-meta", h(a.hostMeta))
 	mux.Handle("GET /.well-known/nodeinfo", h(a.nodeInfoLinks))
 	mux.Handle("GET /nodeinfo/2.0", h(a.nodeInfo20))
@@ -174,11 +176,11 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /actor/following", h(a.showFollowingCollection))
 	mux.Handle("POST /actor/inbox", h(a.postInbox))
 	mux.Handle("POST /inbox", h(a.postInbox))
-	mux.Handle("GET /actors/{username}", h(a.showActorAlias))
-	mux.Handle("GET /actors/{username}/outbox", h(a.showOutbox))
-	mux.Handle("GET /actors/{username}/followers", h(a.showFollowersCollection))
-	mux.Handle("GET /actors/{username}/following", h(a.showFollowingCollection))
-	mux.Handle("POST /actors/{username}/inbox", h(a.postInbox))
+	mux.Handle("GET /actors/{username}", a.goneIfDeleted(h(a.showActorAlias)))
+	mux.Handle("GET /actors/{username}/outbox", a.goneIfDeleted(h(a.showOutbox)))
+	mux.Handle("GET /actors/{username}/followers", a.goneIfDeleted(h(a.showFollowersCollection)))
+	mux.Handle("GET /actors/{username}/following", a.goneIfDeleted(h(a.showFollowingCollection)))
+	mux.Handle("POST /actors/{username}/inbox", a.goneIfDeleted(h(a.postInbox)))
 	mux.Handle("GET /me/following", h(a.showFollowing))
 	mux.Handle("POST /me/following", h(a.followRemote))
 	mux.Handle("POST /me/following/{id}/unfollow", h(a.unfollow))

@@ -270,6 +270,10 @@ func logLine(l *i18n.Printer, e store.GroupLogEntry) string {
 		return l.T("%s made %s %s.", who, whom, RoleName(l, e.Detail))
 	case "settings":
 		return l.T("%s changed the settings.", who)
+	case "account_deleted":
+		return l.T("A member deleted their account.")
+	case "successor":
+		return l.T("%s became administrator: the last one deleted their account.", whom)
 	case "follower_accepted":
 		return l.T("%s let %s follow the group.", who, whom)
 	case "follower_removed":

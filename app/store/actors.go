@@ -90,6 +90,9 @@ type NewIdentity struct {
 }
 
 func (s *Store) createIdentity(ctx context.Context, tx *sql.Tx, accountID int64, id NewIdentity) (*Actor, error) {
+	if err := s.usernameHeld(ctx, tx, id.Username); err != nil {
+		return nil, err
+	}
 	now := s.unix()
 	res, err := tx.ExecContext(ctx,
 		`INSERT INTO actors (kind, username, domain, account_id, display_name, bio, created_at, updated_at)
@@ -175,6 +178,6 @@ func (s *Store) UpdateIdentity(ctx context.Context, accountID, identityID int64,
 // CountLocalIdentities is the number of local person actors.
 func (s *Store) CountLocalIdentities(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM actors WHERE domain = '' AND kind = 'person'`).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM actors WHERE domain = '' AND kind = 'person' AND account_id IS NOT NULL`).Scan(&n)
 	return n, err
 }

@@ -102,6 +102,9 @@ type Delivery struct {
 	Host      string
 	Attempts  int
 	CreatedAt time.Time
+	// Signer is set when the actor was deleted after queueing: sign with
+	// its own key, kept with the activity.
+	Signer SignerKey
 }
 
 // ClaimDueDeliveries takes up to limit due deliveries and pushes their next
@@ -112,7 +115,8 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		rows, err := tx.QueryContext(ctx, `
-			SELECT d.id, o.actor_id, o.uri, o.body, d.inbox_url, d.host, d.attempts, d.created_at
+			SELECT d.id, o.actor_id, o.uri, o.body, d.inbox_url, d.host, d.attempts, d.created_at,
+				o.signer_key_id, o.signer_key_pem
 			FROM deliveries d JOIN outgoing_activities o ON o.id = d.activity_id
 			WHERE d.failed_at IS NULL AND d.next_attempt_at <= ?
 			ORDER BY d.next_attempt_at, d.id LIMIT ?`, now.Unix(), limit)
@@ -126,7 +130,8 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, lease time.Duration, lim
 			var d Delivery
 			var body sql.RawBytes
 			var created int64
-			if err := rows.Scan(&d.ID, &d.ActorID, &d.URI, &body, &d.InboxURL, &d.Host, &d.Attempts, &created); err != nil {
+			if err := rows.Scan(&d.ID, &d.ActorID, &d.URI, &body, &d.InboxURL, &d.Host, &d.Attempts, &created,
+				&d.Signer.KeyID, &d.Signer.PEM); err != nil {
 				return err
 			}
 			if d.Body = bodies[d.URI]; d.Body == nil || !bytes.Equal(d.Body, body) {
@@ -163,9 +168,11 @@ func (s *Store) DeliveryDone(ctx context.Context, id int64) error {
 		if err := tx.QueryRowContext(ctx, `DELETE FROM deliveries WHERE id = ? RETURNING activity_id`, id).Scan(&activityID); err != nil {
 			return notFound(err)
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outgoing_activities WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?)`, activityID, activityID); err != nil {
+			return err
+		}
+		return dropKeptKey(ctx, tx, activityID)
 	})
 }
 
@@ -214,6 +221,25 @@ func (s *Store) DeliveryFailed(ctx context.Context, id int64, next time.Time, re
 		last_error = ?, failed_at = ? WHERE id = ?`, next.Unix(), reason, failed, id)
 	if err != nil {
 		return fmt.Errorf("delivery failed: %w", err)
+	}
+	if giveUp {
+		var activityID int64
+		if err := s.db.QueryRowContext(ctx, `SELECT activity_id FROM deliveries WHERE id = ?`, id).Scan(&activityID); err != nil {
+			return notFound(err)
+		}
+		return dropKeptKey(ctx, s.db, activityID)
+	}
+	return nil
+}
+
+// dropKeptKey forgets the key kept to sign a deleted actor's activity
+// once no delivery of it waits any more (delivered or given up).
+func dropKeptKey(ctx context.Context, q queryer, activityID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE outgoing_activities SET signer_key_pem = ''
+		WHERE id = ? AND signer_key_pem != ''
+		  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id AND d.failed_at IS NULL)`, activityID)
+	if err != nil {
+		return fmt.Errorf("drop kept key: %w", err)
 	}
 	return nil
 }

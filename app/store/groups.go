@@ -112,6 +112,9 @@ const groupSelect = `SELECT ` + actorColumns + `, ` + groupColumns + ` FROM acto
 func (s *Store) CreateGroup(ctx context.Context, creatorID int64, ng NewGroup, membershipURI func(uuid string) string) (*Group, error) {
 	var id int64
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.usernameHeld(ctx, tx, ng.Username); err != nil {
+			return err
+		}
 		now := s.unix()
 		res, err := tx.ExecContext(ctx, `INSERT INTO actors (kind, username, domain, display_name, bio, avatar_id,
 			manually_approves, created_at, updated_at) VALUES ('group', ?, '', ?, ?, nullif(?, 0), ?, ?, ?)`,

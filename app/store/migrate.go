@@ -38,6 +38,7 @@ var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrateParticipantListing,
 	migratePlaces,
 	migratePendingUploads,
+	migrateAccountDeletion,
 }
 
 // migrateCertmagicTables adds the tables where TLS certificates live.
@@ -627,6 +628,21 @@ CREATE TABLE pending_uploads (
 ) WITHOUT ROWID;
 CREATE INDEX pending_uploads_created ON pending_uploads(created_at);
 CREATE INDEX pending_uploads_actor ON pending_uploads(actor_id);`
+
+// migrateAccountDeletion keeps what a deleted identity leaves: a
+// tombstone of its address, and the key its last activities are signed
+// with.
+func migrateAccountDeletion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `
+ALTER TABLE outgoing_activities ADD COLUMN signer_key_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE outgoing_activities ADD COLUMN signer_key_pem TEXT NOT NULL DEFAULT '';
+CREATE TABLE deleted_actors (
+    username   TEXT    PRIMARY KEY,
+    uri        TEXT    NOT NULL,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;`)
+	return err
+}
 
 // SchemaVersion is the version schema.sql describes.
 func SchemaVersion() int { return len(migrations) + 1 }
