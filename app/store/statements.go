@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxPreparedStatements bounds the statement cache: queries are written in
@@ -26,10 +27,43 @@ type preparedDB struct {
 	// generation counts the writes that went through the store, so that
 	// caches of rendered pages know when what they show may have changed.
 	generation atomic.Uint64
+
+	// writer is held by the one write (a transaction or a statement) the
+	// store runs at a time; see write.
+	writer chan struct{}
 }
 
 func newPreparedDB(db *sql.DB) *preparedDB {
-	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}}
+	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1)}
+}
+
+// writeWait bounds how long a write waits for the others in the store's
+// queue before trying its luck with SQLite's own lock, as busy_timeout
+// bounds that one: a write the store did not see coming (a transaction
+// that writes again through the plain handle) is then slow, not stuck.
+const writeWait = 10 * time.Second
+
+// write waits for its turn among the store's writes and returns the
+// function ending it. SQLite lets one connection write at a time anyway;
+// the others, left to busy_timeout, sleep 1, 2, 5… up to 100 ms between
+// tries, so under many writes one waits far longer than the queue ahead
+// of it (a join took seconds behind others of a few milliseconds). In
+// line here, each starts the moment the previous one ends.
+func (db *preparedDB) write(ctx context.Context) (done func()) {
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }
+	default:
+	}
+	t := time.NewTimer(writeWait)
+	defer t.Stop()
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return func() {}
 }
 
 // statement returns the prepared statement of query, or nil when it
@@ -86,13 +120,13 @@ func (db *preparedDB) Close() error {
 // ExecContext runs a write outside a transaction, then counts it.
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer db.generation.Add(1)
+	defer db.write(ctx)()
 	return db.DB.ExecContext(ctx, query, args...)
 }
 
 // Exec is ExecContext without a context.
 func (db *preparedDB) Exec(query string, args ...any) (sql.Result, error) {
-	defer db.generation.Add(1)
-	return db.DB.Exec(query, args...)
+	return db.ExecContext(context.Background(), query, args...)
 }
 
 // Generation changes after every write made through the store (a
