@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"convene/app/admit"
 	"convene/app/doccache"
 	"convene/app/geocode"
 	"convene/app/picture"
@@ -83,6 +85,7 @@ type App struct {
 	fed       *federation
 	pages     *pageCache                     // public pages as anonymous visitors get them; nil: off
 	docs      *doccache.Cache                // WebFinger answers and actor documents, public to all
+	admit     *admit.Limiter                 // pages worked on at once, the others queued in order
 	policy    atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
 	workers   workers
 
@@ -94,6 +97,17 @@ type App struct {
 	geocoder *geocode.Client // nil when no geocoder is configured
 	mapTiles views.MapTiles  // where maps come from; zero: no maps
 }
+
+// Pages worked on at once (app/admit), per core Go may use: enough for
+// one to compute while others wait on the database, few enough that 200
+// visitors queue in order rather than all sharing the cores, and the
+// database pool's 8 connections at two cores. A page's slot is freed
+// once it has written admitRelease bytes (a large export to a slow
+// reader holds none).
+const (
+	admitPerCPU  = 4
+	admitRelease = 256 << 10
+)
 
 // New opens the database (creating and migrating it as needed) and builds
 // the instance.
@@ -133,6 +147,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		fed:       newFederation(cfg),
 		pages:     newPageCache(),
 		docs:      doccache.New(publicDocCacheEntries),
+		admit:     admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)
