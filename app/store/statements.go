@@ -92,7 +92,23 @@ func (db *preparedDB) statement(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// uncancelled drops a request's cancellation (not its values) from ctx
+// when it has no deadline. With a context that can end, the SQLite driver
+// starts a goroutine per statement to interrupt it, and database/sql one
+// per result set to close it: two goroutines for a query of a millisecond,
+// which under load piled up by thousands waiting for a turn on the CPU
+// (2 MB of stacks for each thousand), ahead of the requests they served.
+// A read here lasts milliseconds and a visitor who leaves costs only that
+// much more; a deadline, asked for explicitly (healthz), still applies.
+func uncancelled(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -100,6 +116,7 @@ func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...an
 }
 
 func (db *preparedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -121,7 +138,7 @@ func (db *preparedDB) Close() error {
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer db.generation.Add(1)
 	defer db.write(ctx)()
-	return db.DB.ExecContext(ctx, query, args...)
+	return db.DB.ExecContext(uncancelled(ctx), query, args...)
 }
 
 // Exec is ExecContext without a context.

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func readSchema(t testing.TB, path string) string {
@@ -115,5 +118,39 @@ func TestUsernamesAreOneNamespace(t *testing.T) {
 	// The refused account left nothing behind.
 	if _, err := s.LocalActorByUsername(ctx, "other"); err != ErrNotFound {
 		t.Fatalf("identity of a refused account: %v", err)
+	}
+}
+
+// Reads made for a request (whose context can be cancelled) start no
+// goroutine of their own: under load those piled up by thousands, each
+// with its stack, ahead of the requests on the CPU. A deadline still
+// ends a read.
+func TestReadsStartNoGoroutinePerQuery(t *testing.T) {
+	s := openTestStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	var open []*sql.Rows
+	for range 5 {
+		rows, err := s.db.QueryContext(ctx, `SELECT 1 UNION ALL SELECT 2`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Next()
+		open = append(open, rows)
+	}
+	during := runtime.NumGoroutine()
+	for _, rows := range open {
+		rows.Close()
+	}
+	if during > before {
+		t.Errorf("%d goroutines with 5 result sets open, %d before", during, before)
+	}
+	short, stop := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer stop()
+	time.Sleep(time.Millisecond)
+	var n int
+	if err := s.db.QueryRowContext(short, `SELECT 1`).Scan(&n); err == nil {
+		t.Error("a read past its deadline succeeded")
 	}
 }
