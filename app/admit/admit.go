@@ -11,7 +11,9 @@
 package admit
 
 import (
+	"context"
 	"net/http"
+	"sync"
 )
 
 // Limiter admits at most its size of requests at once.
@@ -47,7 +49,7 @@ func (l *Limiter) Wrap(next http.Handler, only func(*http.Request) bool) http.Ha
 		}
 		aw := &admitted{ResponseWriter: w, l: l, left: l.release}
 		defer aw.done()
-		next.ServeHTTP(aw, r)
+		next.ServeHTTP(aw, r.WithContext(context.WithValue(r.Context(), slotKey{}, aw)))
 	})
 }
 
@@ -55,11 +57,14 @@ func (l *Limiter) Wrap(next http.Handler, only func(*http.Request) bool) http.Ha
 type admitted struct {
 	http.ResponseWriter
 	l     *Limiter
+	mu    sync.Mutex // Away may be called from the handler's goroutines
 	left  int
 	freed bool
 }
 
 func (a *admitted) done() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if !a.freed {
 		a.freed = true
 		<-a.l.slots
@@ -67,13 +72,49 @@ func (a *admitted) done() {
 }
 
 func (a *admitted) Write(p []byte) (int, error) {
+	a.mu.Lock()
 	if !a.freed {
 		a.left -= len(p)
 		if a.left < 0 {
-			a.done()
+			a.freed = true
+			<-a.l.slots
 		}
 	}
+	a.mu.Unlock()
 	return a.ResponseWriter.Write(p)
+}
+
+type slotKey struct{}
+
+// Away gives up the slot of the request ctx belongs to while it waits on
+// something that takes no CPU of ours (another server, a geocoder): a slow
+// peer must not hold up everyone's pages. The function it returns takes
+// the request's turn again, at the back of the queue. Outside an admitted
+// request (a worker, a form post) both do nothing.
+func Away(ctx context.Context) (back func()) {
+	a, _ := ctx.Value(slotKey{}).(*admitted)
+	if a == nil {
+		return func() {}
+	}
+	a.mu.Lock()
+	held := !a.freed
+	if held {
+		a.freed = true
+		<-a.l.slots
+	}
+	a.mu.Unlock()
+	if !held {
+		return func() {}
+	}
+	return func() {
+		select {
+		case a.l.slots <- struct{}{}:
+			a.mu.Lock()
+			a.freed = false
+			a.mu.Unlock()
+		case <-ctx.Done():
+		}
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.

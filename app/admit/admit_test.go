@@ -15,10 +15,12 @@ import (
 
 func all(*http.Request) bool { return true }
 
+var client = &http.Client{Timeout: 10 * time.Second}
+
 // get asks for path and returns the body; it fails the test on an error.
 func get(t *testing.T, url string) string {
 	t.Helper()
-	res, err := http.Get(url)
+	res, err := client.Get(url)
 	if err != nil {
 		t.Error(err)
 		return ""
@@ -190,4 +192,49 @@ func fmtInts(ns []int) string {
 		b.WriteString(strconv.Itoa(n) + " ")
 	}
 	return b.String()
+}
+
+// A request waiting on another server steps aside: while it waits, the
+// others are worked on, and it takes its turn again when the answer comes.
+func TestARequestWaitingElsewhereGivesItsSlotAway(t *testing.T) {
+	peer, away := make(chan struct{}), make(chan struct{})
+	var resumed atomic.Bool
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/lookup" {
+			back := Away(r.Context())
+			close(away)
+			<-peer // a slow remote server
+			back()
+			resumed.Store(true)
+			io.WriteString(w, "found")
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	l := New(1, 1<<20)
+	srv := httptest.NewServer(l.Wrap(h, all))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	var lookup string
+	wg.Go(func() { lookup = get(t, srv.URL+"/lookup") })
+	defer func() {
+		select {
+		case <-peer:
+		default:
+			close(peer)
+		}
+	}()
+	<-away
+	for range 3 {
+		if got := get(t, srv.URL+"/page"); got != "ok" {
+			t.Errorf("page while another request waits on a peer: %q", got)
+		}
+	}
+	close(peer)
+	wg.Wait()
+	if lookup != "found" || !resumed.Load() || len(l.slots) != 0 {
+		t.Errorf("lookup %q, resumed %v, slots held after %d", lookup, resumed.Load(), len(l.slots))
+	}
+	// Outside an admitted request, Away does nothing.
+	Away(context.Background())()
 }
