@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,5 +181,40 @@ func TestSessionLastSeenIsCoarse(t *testing.T) {
 	}
 	if want := time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC); !s[0].LastSeen.Equal(want) {
 		t.Errorf("last seen %v, want %v", s[0].LastSeen, want)
+	}
+}
+
+// A logged-in visitor's page never waits for the database's writer only
+// to learn that the session was already noted as seen in this quarter
+// hour: while another connection holds the write lock (a long import, a
+// burst of joins), pages keep answering.
+func TestPagesDoNotWaitForTheWriterWhenTheSessionWasSeen(t *testing.T) {
+	ri := newRecoveryInstance(t)
+	c := ri.login(t, "alice", "alice-password") // seen at 10:00
+	ri.clock.Advance(5 * time.Minute)
+	writer, err := ri.App.store.DB().Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if _, err := writer.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer writer.ExecContext(context.Background(), "ROLLBACK")
+	for _, path := range []string{"/", "/me/account"} {
+		// Well below busy_timeout (10 s), well above a page's time.
+		ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ri.URL+path, nil)
+		res, err := c.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("GET %s while a writer holds the database: %v", path, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		cancel()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "alice") {
+			t.Errorf("GET %s: status %d, logged in: %v", path, res.StatusCode, strings.Contains(string(body), "alice"))
+		}
 	}
 }

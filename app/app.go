@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"convene/app/admit"
 	"convene/app/doccache"
 	"convene/app/gencache"
 	"convene/app/geocode"
@@ -90,6 +92,7 @@ type App struct {
 	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
 	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
+	admit     *admit.Limiter                   // pages worked on at once, the others queued in order
 	workers   workers
 
 	mu       sync.Mutex
@@ -100,6 +103,17 @@ type App struct {
 	geocoder *geocode.Client // nil when no geocoder is configured
 	mapTiles views.MapTiles  // where maps come from; zero: no maps
 }
+
+// Pages worked on at once (app/admit), per core Go may use: enough for
+// one to compute while others wait on the database, few enough that 200
+// visitors queue in order rather than all sharing the cores, and the
+// database pool's 8 connections at two cores. A page's slot is freed
+// once it has written admitRelease bytes (a large export to a slow
+// reader holds none).
+const (
+	admitPerCPU  = 4
+	admitRelease = 256 << 10
+)
 
 // New opens the database (creating and migrating it as needed) and builds
 // the instance.
@@ -144,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
 		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
 		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
+		admit:     admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

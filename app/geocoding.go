@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"convene/app/admit"
 	"convene/app/geocode"
 	"convene/app/i18n"
 	"convene/app/store"
@@ -75,7 +76,9 @@ func addressQuery(ad store.Address) string {
 // findPlaces asks the geocoder for an address; what went wrong, already
 // said for the visitor, when it could not.
 func (a *App) findPlaces(ctx context.Context, l *i18n.Printer, query string) ([]geocode.Place, string) {
+	back := admit.Away(ctx) // a slow geocoder holds up no one's pages
 	places, err := a.geocoder.Search(ctx, query, l.Lang)
+	back()
 	switch {
 	case err == nil && len(places) == 0:
 		return nil, l.T("No place was found for this address. Check it, or type the coordinates.")

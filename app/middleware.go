@@ -85,8 +85,10 @@ func (a *App) fillSession(ctx context.Context, rs *requestState, secret string) 
 	if err != nil {
 		return err
 	}
-	if err := a.store.TouchSession(ctx, secret, acc.ID); err != nil {
-		a.log.Warn("touch session", "err", err)
+	if !a.store.SeenThisStep(sess) {
+		if err := a.store.TouchSession(ctx, secret, acc.ID); err != nil {
+			a.log.Warn("touch session", "err", err)
+		}
 	}
 	rs.SessionSecret = secret
 	rs.Account = acc

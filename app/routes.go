@@ -280,6 +280,7 @@ func (a *App) routes() http.Handler {
 
 	var handler http.Handler = mux
 	handler = a.loadSession(handler)
+	handler = a.admit.Wrap(handler, admitted)
 	handler = a.refuseDeniedSigners(handler)
 	handler = crossOriginProtection(handler, a)
 	handler = limitBody(handler)
@@ -321,4 +322,16 @@ func crossOriginProtection(next http.Handler, a *App) http.Handler {
 		a.renderError(w, r, http.StatusForbidden, "This form was sent from another site, so it was refused. Go back to the page and send it again from there.")
 	}))
 	return cop.Handler(next)
+}
+
+// admitted tells which requests wait for their turn in a.admit: pages
+// and documents, whose work (the session, the database, the rendering) is
+// what queues. Static files and pictures never wait behind pages, and
+// form posts are read first (an upload may be slow to arrive).
+func admitted(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	return !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/media/") && p != "/healthz"
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"convene/app/admit"
 )
 
 // Errors a fetch returns; the federation code decides from them whether to
@@ -259,6 +261,8 @@ type Response struct {
 // not nil (servers in "authorized fetch" mode refuse unsigned GETs), and
 // returns a body of at most MaxBodyBytes from a 2xx answer.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL, accept string, signer *Signer) (*Response, error) {
+	// A page waiting on another server gives its turn to the others.
+	defer admit.Away(ctx)()
 	s, err := f.open(ctx, rawURL, accept, signer)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,6 +30,7 @@ import (
 var (
 	loadDuration = flag.Duration("load.duration", 30*time.Second, "how long BenchmarkBrowsingLoad's visitors browse")
 	loadVisitors = flag.Int("load.visitors", 200, "how many logged-in visitors BenchmarkBrowsingLoad runs at once")
+	loadPause    = flag.Duration("load.pause", time.Second, "the mean pause of a reading visitor between two requests in BenchmarkBrowsingLoad")
 )
 
 var searchWords = []string{"music", "park", "event", "gathering", "friends", "food", "number 12", "Lyon"}
@@ -91,11 +93,19 @@ type visitorLog struct {
 var visitKinds = []string{"event", "home", "search", "join"}
 
 // browse is one logged-in visitor until the deadline: mostly event pages,
-// then the home page, searches, and now and then "I'm coming".
-func browse(client *http.Client, base, secret string, events []string, seed uint64, deadline time.Time) visitorLog {
+// then the home page, searches, and now and then "I'm coming". With a
+// pause, the visitor reads each page for a random time between none and
+// twice pause (starting at a random moment in it too); without, it asks
+// for the next page as soon as it has the last one.
+func browse(client *http.Client, base, secret string, events []string, seed uint64, deadline time.Time, pause time.Duration) visitorLog {
 	rnd := rand.New(rand.NewPCG(seed, 7))
 	log := visitorLog{latencies: map[string][]time.Duration{}}
-	for time.Now().Before(deadline) {
+	read := func() {
+		if pause > 0 {
+			time.Sleep(min(time.Duration(rnd.Int64N(int64(2*pause))), time.Until(deadline)))
+		}
+	}
+	for read(); time.Now().Before(deadline); read() {
 		var req *http.Request
 		var kind string
 		switch n := rnd.IntN(100); {
@@ -138,76 +148,161 @@ func browse(client *http.Client, base, secret string, events []string, seed uint
 // BenchmarkBrowsingLoad starts the binary on a database of 10,000 events
 // and load.visitors logged-in people, lets them all browse at once for
 // load.duration, and reports requests per second, median and p99 latency
-// and the server's peak resident memory (VmHWM). It runs twice: with the
-// machine's cores, and with GOMAXPROCS=1 as an estimate for a small
-// single-core board.
+// and the server's peak resident memory (VmHWM). The visitors browse
+// twice: "reading", each pausing about load.pause between two pages, and
+// "flat-out", each asking for the next page as soon as it has the last
+// (so the server's capacity, and its queue). It runs with the machine's
+// cores, and with GOMAXPROCS=1 as an estimate for a small single-core
+// board; "static" is the baseline of the same run: the same visitors
+// against a handler in the test process writing an event page's bytes,
+// which is what the load generator, loopback and the machine's other work
+// cost by themselves. Each run starts with 5 s of the same browsing,
+// unmeasured, to warm the server up.
 func BenchmarkBrowsingLoad(b *testing.B) {
 	dir := b.TempDir()
 	data := filepath.Join(dir, "load.db")
 	makeDatabase(b, data, 10_000)
 	secrets := seedVisitors(b, data, *loadVisitors)
 	conveneBinary(b)
-	for _, procs := range []string{"", "1"} {
-		name := "cores=all"
-		if procs != "" {
+	modes := []struct {
+		name  string
+		pause time.Duration
+	}{{"reading", *loadPause}, {"flat-out", 0}}
+	for _, procs := range []string{"static", "", "1"} {
+		name := procs
+		switch procs {
+		case "":
+			name = "cores=all"
+		case "1":
 			name = "GOMAXPROCS=" + procs
 		}
-		b.Run(name, func(b *testing.B) {
-			for range b.N {
-				runBrowsingLoad(b, data, procs, secrets)
-			}
-		})
+		for _, mode := range modes {
+			b.Run(name+"/"+mode.name, func(b *testing.B) {
+				for range b.N {
+					runBrowsingLoad(b, data, procs, secrets, mode.pause)
+				}
+			})
+		}
 	}
 }
 
-func runBrowsingLoad(b *testing.B, data, procs string, secrets []string) {
+// staticServer answers every request on loopback with the bytes of an
+// event page the binary rendered for a logged-in visitor.
+// It also returns the events the binary's home page links to.
+func staticServer(b *testing.B, data string, secret string) (base string, events []string, stop func()) {
 	addr := freePort(b)
 	cmd := exec.Command(conveneBinary(b), "serve", "--data", data, "--listen", addr)
-	cmd.Env = os.Environ()
-	if procs != "" {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+procs)
-	}
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	base := "http://" + addr
-	client := &http.Client{Timeout: 30 * time.Second,
-		Transport:     &http.Transport{MaxIdleConnsPerHost: len(secrets), DisableCompression: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Timeout: 30 * time.Second}
+	var page []byte
 	var home string
-	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(5 * time.Millisecond) {
-		if resp, err := client.Get(base + "/"); err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				home = string(body)
-				break
+	for start := time.Now(); time.Since(start) < 30*time.Second && page == nil; time.Sleep(5 * time.Millisecond) {
+		resp, err := client.Get("http://" + addr + "/")
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		home = string(body)
+		if m := eventLink.FindStringSubmatch(home); m != nil {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/events/"+m[1], nil)
+			req.Header.Set("Cookie", "convene_session="+secret)
+			if resp, err := client.Do(req); err == nil {
+				page, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
 			}
 		}
 	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if page == nil {
+		b.Fatal("no event page to serve")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), homeEvents(home), func() { srv.Close() }
+}
+
+// homeEvents lists the events a home page links to.
+func homeEvents(home string) []string {
 	var events []string
 	for _, m := range eventLink.FindAllStringSubmatch(home, -1) {
 		if !slices.Contains(events, m[1]) {
 			events = append(events, m[1])
 		}
 	}
+	return events
+}
+
+func runBrowsingLoad(b *testing.B, data, procs string, secrets []string, pause time.Duration) {
+	var base string
+	var events []string
+	pid := 0
+	if procs == "static" {
+		var stop func()
+		base, events, stop = staticServer(b, data, secrets[0])
+		defer stop()
+		pid = os.Getpid()
+	} else {
+		addr := freePort(b)
+		cmd := exec.Command(conveneBinary(b), "serve", "--data", data, "--listen", addr)
+		cmd.Env = os.Environ()
+		if procs != "" {
+			cmd.Env = append(cmd.Env, "GOMAXPROCS="+procs)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}()
+		base = "http://" + addr
+		pid = cmd.Process.Pid
+	}
+	client := &http.Client{Timeout: 30 * time.Second,
+		Transport:     &http.Transport{MaxIdleConnsPerHost: len(secrets), DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for start := time.Now(); events == nil && time.Since(start) < 30*time.Second; time.Sleep(5 * time.Millisecond) {
+		if resp, err := client.Get(base + "/"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				events = homeEvents(string(body))
+				break
+			}
+		}
+	}
 	if len(events) == 0 {
 		b.Fatal("no event on the home page")
 	}
+	// A few seconds of the same browsing first, unmeasured: a server that
+	// has just started has empty caches (SQLite's pages, prepared
+	// statements, Go's heap) that a running one has filled long ago.
+	warm := time.Now().Add(min(*loadDuration, 5*time.Second))
+	var wg sync.WaitGroup
+	for i, secret := range secrets {
+		wg.Go(func() { browse(client, base, secret, events, uint64(i)+1e6, warm, pause) })
+	}
+	wg.Wait()
 	logs := make([]visitorLog, len(secrets))
 	deadline := time.Now().Add(*loadDuration)
 	start := time.Now()
-	var wg sync.WaitGroup
 	for i, secret := range secrets {
-		wg.Go(func() { logs[i] = browse(client, base, secret, events, uint64(i), deadline) })
+		wg.Go(func() { logs[i] = browse(client, base, secret, events, uint64(i), deadline, pause) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	peak := procStatusKiB(b, cmd.Process.Pid, "VmHWM")
+	peak := procStatusKiB(b, pid, "VmHWM")
 	var all []time.Duration
 	byKind := map[string][]time.Duration{}
 	failures, refused := 0, 0
@@ -231,7 +326,16 @@ func runBrowsingLoad(b *testing.B, data, procs string, secrets []string) {
 			b.ReportMetric(float64(len(ls)), kind+"-requests")
 		}
 	}
-	b.ReportMetric(float64(peak)/1024, "MiB-VmHWM")
+	if procs != "static" { // the test process's own peak means nothing here
+		b.ReportMetric(float64(peak)/1024, "MiB-VmHWM")
+	}
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(l)); len(f) > 0 {
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				b.ReportMetric(v, "loadavg-1min")
+			}
+		}
+	}
 	b.ReportMetric(float64(failures), "failures")
 	b.ReportMetric(float64(refused), "refused-4xx")
 	b.ReportMetric(0, "ns/op")

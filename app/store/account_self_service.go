@@ -49,6 +49,15 @@ func (s *Store) CreateSessionFrom(ctx context.Context, accountID, identityID int
 	return secret, nil
 }
 
+// SeenThisStep tells whether sess was already recorded as used in the
+// current lastSeenStep, so that TouchSession would change nothing. Every
+// logged-in request asks: an UPDATE that changes no row still waits for
+// the database's one writer, and a page view must not queue behind a
+// busy writer (or be one) only to learn that.
+func (s *Store) SeenThisStep(sess *Session) bool {
+	return sess.LastSeenAt.Unix() >= s.now().Truncate(lastSeenStep).Unix()
+}
+
 // TouchSession records that a session was used now, coarsely: nothing is
 // written while the stored time is within the same quarter hour.
 func (s *Store) TouchSession(ctx context.Context, secret string, accountID int64) error {

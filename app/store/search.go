@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
@@ -177,8 +180,11 @@ func (s *Store) CountSearch(ctx context.Context, q SearchQuery) (int, error) {
 			where += " AND e.id IN (" + box + ")"
 			args = append(args, boxArgs...)
 		}
+		// From the newest match, as SearchEvents ranks them: an index
+		// walked from its oldest rows reads every past event of a common
+		// word before the first one still to come.
 		query = `SELECT count(*) FROM (SELECT 1 FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
-			WHERE events_fts MATCH ? AND ` + where + ` LIMIT ?)`
+			WHERE events_fts MATCH ? AND ` + where + ` ORDER BY events_fts.rowid DESC LIMIT ?)`
 		args = append([]any{matchExpression(q.Words)}, args...)
 	} else if strings.TrimSpace(q.Words) != "" {
 		return 0, nil
@@ -234,7 +240,8 @@ func matchExpression(words string) string {
 
 // SearchEvents finds listed events matching q. With words, the best
 // matches come first (title above tags above place above description),
-// then the soonest, and TitleMarked and Snippet show the matched words
+// then the soonest, among at most SearchRankCap matches (see
+// searchWords), and TitleMarked and Snippet show the matched words
 // between \x02 and \x03. Without words it lists events in time order.
 func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, error) {
 	where, args, box, boxArgs := q.filter()
@@ -243,40 +250,17 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 		limit = 20
 	}
 	terms := searchTerms(q.Words)
-	var query string
-	if len(terms) == 0 {
-		if strings.TrimSpace(q.Words) != "" {
-			// Only punctuation was typed: nothing can match it.
-			return nil, nil
-		}
-		var from string
-		from, args = fromEvents(box, boxArgs, args)
-		query = `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + where +
-			` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
-		args = append(args, limit, q.Offset)
-	} else {
-		// The index finds the matches first (CROSS JOIN fixes that order),
-		// then the filters narrow them. Events whose title holds every
-		// word come first, whatever their descriptions say; bm25 ranks
-		// within each part, its weights following the columns: title,
-		// description, place, tags. Only the page's rows are then read
-		// in full.
-		if box != "" {
-			where += " AND e.id IN (" + box + ")"
-			args = append(args, boxArgs...)
-		}
-		expr := matchExpression(q.Words)
-		query = `WITH ranked AS (
-			SELECT events_fts.rowid AS id, bm25(events_fts, 10.0, 1.0, 3.0, 5.0) AS rank, e.starts_at AS starts_at,
-				events_fts.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) AS in_title
-			FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
-			WHERE events_fts MATCH ? AND ` + where + `
-			ORDER BY in_title DESC, rank, e.starts_at, e.id LIMIT ? OFFSET ?)
-			SELECT ` + eventColumns + ` FROM ranked CROSS JOIN events e ON e.id = ranked.id
-			ORDER BY ranked.in_title DESC, ranked.rank, ranked.starts_at, ranked.id`
-		args = append([]any{"title : (" + expr + ")", expr}, args...)
-		args = append(args, limit, q.Offset)
+	if len(terms) > 0 {
+		return s.searchWords(ctx, q, terms, where, args, box, boxArgs, limit)
 	}
+	if strings.TrimSpace(q.Words) != "" {
+		// Only punctuation was typed: nothing can match it.
+		return nil, nil
+	}
+	from, args := fromEvents(box, boxArgs, args)
+	query := `SELECT ` + eventColumns + ` FROM ` + from + ` WHERE ` + where +
+		` ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?`
+	args = append(args, limit, q.Offset)
 	read := s.queryEvents
 	if q.Bare {
 		read = s.scanEvents
@@ -285,6 +269,101 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 	if err != nil {
 		return nil, err
 	}
+	q.decorate(out, nil)
+	return out, nil
+}
+
+// SearchRankCap bounds how many matches of a search with words are ranked:
+// the most recently added ones that pass the filters. A common word can
+// be in every event of the instance, and ranking all of them (bm25 reads
+// each one's column sizes) made one search cost as much as a hundred
+// event pages; past the cap a visitor pages no further, and the count
+// stops at CountCap long before.
+const SearchRankCap = 500
+
+// searchCandidate is one match of a search with words, before its row is
+// read in full.
+type searchCandidate struct {
+	id       int64
+	rank     float64
+	startsAt int64
+	inTitle  bool
+}
+
+// searchWords runs a search with words: the index walks the matches from
+// the newest (CROSS JOIN fixes that order and FTS5 gives rowids in
+// descending order itself), the filters keep at most SearchRankCap of
+// them with their bm25 rank (weights following the columns: title,
+// description, place, tags), then events whose title holds every word
+// come first, whatever their descriptions say, then the best rank, then
+// the soonest. Only the page's rows are then read in full.
+func (s *Store) searchWords(ctx context.Context, q SearchQuery, terms []string, where string, args []any, box string, boxArgs []any, limit int) ([]*Event, error) {
+	if box != "" {
+		where += " AND e.id IN (" + box + ")"
+		args = append(args, boxArgs...)
+	}
+	query := `SELECT events_fts.rowid, bm25(events_fts, 10.0, 1.0, 3.0, 5.0), e.starts_at, e.title
+		FROM events_fts CROSS JOIN events e ON e.id = events_fts.rowid
+		WHERE events_fts MATCH ? AND ` + where + `
+		ORDER BY events_fts.rowid DESC LIMIT ?`
+	args = append(append([]any{matchExpression(q.Words)}, args...), SearchRankCap)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search events: %w", err)
+	}
+	defer rows.Close()
+	m := newMarker(terms)
+	var found []searchCandidate
+	for rows.Next() {
+		var c searchCandidate
+		var title string
+		if err := rows.Scan(&c.id, &c.rank, &c.startsAt, &title); err != nil {
+			return nil, fmt.Errorf("search events: %w", err)
+		}
+		c.inTitle = m.holdsAll(title)
+		found = append(found, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search events: %w", err)
+	}
+	rows.Close()
+	slices.SortFunc(found, func(a, b searchCandidate) int {
+		if a.inTitle != b.inTitle {
+			if a.inTitle {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.startsAt, b.startsAt), cmp.Compare(a.id, b.id))
+	})
+	if q.Offset >= len(found) {
+		return nil, nil
+	}
+	found = found[q.Offset:min(len(found), q.Offset+limit)]
+	ids := make([]any, len(found))
+	at := make(map[int64]int, len(found))
+	for i, c := range found {
+		ids[i] = c.id
+		at[c.id] = i
+	}
+	read := s.queryEvents
+	if q.Bare {
+		read = s.scanEvents
+	}
+	out, err := read(ctx, "search events", `SELECT `+eventColumns+` FROM events e WHERE e.id IN (?`+
+		strings.Repeat(", ?", len(ids)-1)+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Event) int { return cmp.Compare(at[a.ID], at[b.ID]) })
+	q.decorate(out, terms)
+	return out, nil
+}
+
+// decorate gives found events their distance from a "near" point and,
+// for a search with words, the matched words marked in the title and a
+// snippet of the description.
+func (q SearchQuery) decorate(out []*Event, terms []string) {
 	if q.Near != nil {
 		for _, e := range out {
 			d := geo.DistanceKm(q.Near.Point, geo.Point{Lat: *e.Address.Latitude, Lon: *e.Address.Longitude})
@@ -305,7 +384,6 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]*Event, erro
 			e.Snippet = m.snippet(htmlText(e.DescriptionHTML), snippetTokens)
 		}
 	}
-	return out, nil
 }
 
 // htmlText is the text a reader sees in a fragment of HTML: tags
@@ -345,6 +423,13 @@ func isTokenRune(r rune) bool {
 // fold is what the index compares: lower case without diacritics, as the
 // tokenizer's remove_diacritics option does ("Fête" and "fete" match).
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii { // nothing to decompose: the ranking folds every title
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if !unicode.Is(unicode.Mn, r) {
@@ -359,6 +444,7 @@ func fold(s string) string {
 type marker struct {
 	words  map[string]bool
 	prefix string
+	whole  []string // the folded terms but the last, each a whole word
 }
 
 func newMarker(terms []string) *marker {
@@ -367,7 +453,31 @@ func newMarker(terms []string) *marker {
 		m.words[fold(t)] = true
 	}
 	m.prefix = fold(terms[len(terms)-1])
+	for _, t := range terms[:len(terms)-1] {
+		m.whole = append(m.whole, fold(t))
+	}
 	return m
+}
+
+// holdsAll tells whether text holds every term as the index's column
+// filter would find it: each as a whole word, the last one as a prefix.
+func (m *marker) holdsAll(text string) bool {
+	have := map[string]bool{}
+	prefixed := false
+	for _, w := range words(text) {
+		f := fold(text[w.start:w.end])
+		have[f] = true
+		prefixed = prefixed || strings.HasPrefix(f, m.prefix)
+	}
+	if !prefixed {
+		return false
+	}
+	for _, t := range m.whole {
+		if !have[t] {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *marker) matches(word string) bool {

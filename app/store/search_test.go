@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -406,5 +407,72 @@ func TestNextOfSeriesIsASeekOnTheSeriesIndex(t *testing.T) {
 			strings.Count(once, "TEMP B-TREE") != strings.Count(all, "TEMP B-TREE") {
 			t.Errorf("listed=%v: plan\n%s\nwant the series seek on events_series(series_id, starts_at) and no more sorts than\n%s", listed, once, all)
 		}
+	}
+}
+
+// A word in more events than SearchRankCap: the search ranks a bounded
+// set (the newest matches that pass the filters), still title matches
+// first, counts CountCap ("100+"), and pages through the set without
+// repeating an event, then stops.
+func TestSearchOfACommonWordRanksABoundedSet(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	published := f.now.Add(-48 * time.Hour)
+	n := SearchRankCap + 60
+	err := f.s.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			title := fmt.Sprintf("Meeting %d", i)
+			if i%50 == 7 {
+				title = fmt.Sprintf("Choir rehearsal %d", i)
+			}
+			e := &Event{OrganizerID: f.orgID, Title: title, DescriptionMD: "Songs with the choir of the district.",
+				StartsAt: f.now.Add(time.Duration(i+1) * time.Hour), EndsAt: f.now.Add(time.Duration(i+2) * time.Hour),
+				Timezone: "Europe/Paris", Category: "other", Status: StatusConfirmed, Visibility: VisibilityPublic,
+				JoinMode: JoinFree, CommentModeration: CommentsAllowAll, PublishedAt: &published}
+			if err := f.s.CreateEventTx(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := SearchQuery{Words: "choir", Now: f.now, Limit: 20}
+	if c, err := f.s.CountSearch(ctx, q); err != nil || c != CountCap {
+		t.Errorf("count %d (%v), want %d", c, err, CountCap)
+	}
+	seen := map[string]bool{}
+	var titles []string
+	for page := 0; ; page++ {
+		q.Offset = page * q.Limit
+		got := f.search(t, q)
+		if page == 0 {
+			// The title matches among the ranked, then the others.
+			if len(got) != 20 || !strings.HasPrefix(got[0], "Choir rehearsal") || !strings.HasPrefix(got[9], "Choir rehearsal") ||
+				strings.HasPrefix(got[10], "Choir rehearsal") {
+				t.Errorf("first page %q: want the ten ranked title matches first", got)
+			}
+		}
+		if len(got) == 0 {
+			break
+		}
+		for _, title := range got {
+			if seen[title] {
+				t.Fatalf("page %d repeats %q", page+1, title)
+			}
+			seen[title] = true
+		}
+		titles = append(titles, got...)
+		if page > n/20+1 {
+			t.Fatal("the pages never end")
+		}
+	}
+	if len(titles) != SearchRankCap {
+		t.Errorf("%d events over all pages, want the %d ranked", len(titles), SearchRankCap)
+	}
+	// The ranked set is the newest events: the first ones added are left out.
+	if seen["Meeting 0"] || !seen[fmt.Sprintf("Meeting %d", n-1)] {
+		t.Errorf("ranked set: oldest in %v, newest in %v", seen["Meeting 0"], seen[fmt.Sprintf("Meeting %d", n-1)])
 	}
 }

@@ -29,6 +29,7 @@ type Session struct {
 	AccountID  int64
 	IdentityID int64 // the identity acting; 0 when none chosen yet
 	ExpiresAt  time.Time
+	LastSeenAt time.Time // as coarse as lastSeenStep; zero when never seen
 }
 
 // CreateSession stores a new session and returns its secret for the cookie.
@@ -48,10 +49,10 @@ func (s *Store) CreateSession(ctx context.Context, accountID, identityID int64, 
 func (s *Store) SessionBySecret(ctx context.Context, secret string) (*Session, error) {
 	var sess Session
 	var identity *int64
-	var expires int64
+	var expires, seen int64
 	err := s.db.QueryRowContext(ctx,
-		`SELECT account_id, identity_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?`,
-		HashSecret(secret), s.unix()).Scan(&sess.AccountID, &identity, &expires)
+		`SELECT account_id, identity_id, expires_at, coalesce(last_seen_at, 0) FROM sessions WHERE token_hash = ? AND expires_at > ?`,
+		HashSecret(secret), s.unix()).Scan(&sess.AccountID, &identity, &expires, &seen)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -59,6 +60,9 @@ func (s *Store) SessionBySecret(ctx context.Context, secret string) (*Session, e
 		sess.IdentityID = *identity
 	}
 	sess.ExpiresAt = time.Unix(expires, 0).UTC()
+	if seen != 0 {
+		sess.LastSeenAt = time.Unix(seen, 0).UTC()
+	}
 	return &sess, nil
 }
 

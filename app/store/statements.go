@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxPreparedStatements bounds the statement cache: queries are written in
@@ -26,10 +27,43 @@ type preparedDB struct {
 	// generation counts the writes that went through the store, so that
 	// caches of rendered pages know when what they show may have changed.
 	generation atomic.Uint64
+
+	// writer is held by the one write (a transaction or a statement) the
+	// store runs at a time; see write.
+	writer chan struct{}
 }
 
 func newPreparedDB(db *sql.DB) *preparedDB {
-	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}}
+	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1)}
+}
+
+// writeWait bounds how long a write waits for the others in the store's
+// queue before trying its luck with SQLite's own lock, as busy_timeout
+// bounds that one: a write the store did not see coming (a transaction
+// that writes again through the plain handle) is then slow, not stuck.
+const writeWait = 10 * time.Second
+
+// write waits for its turn among the store's writes and returns the
+// function ending it. SQLite lets one connection write at a time anyway;
+// the others, left to busy_timeout, sleep 1, 2, 5… up to 100 ms between
+// tries, so under many writes one waits far longer than the queue ahead
+// of it (a join took seconds behind others of a few milliseconds). In
+// line here, each starts the moment the previous one ends.
+func (db *preparedDB) write(ctx context.Context) (done func()) {
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }
+	default:
+	}
+	t := time.NewTimer(writeWait)
+	defer t.Stop()
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return func() {}
 }
 
 // statement returns the prepared statement of query, or nil when it
@@ -58,7 +92,23 @@ func (db *preparedDB) statement(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// uncancelled drops a request's cancellation (not its values) from ctx
+// when it has no deadline. With a context that can end, the SQLite driver
+// starts a goroutine per statement to interrupt it, and database/sql one
+// per result set to close it: two goroutines for a query of a millisecond,
+// which under load piled up by thousands waiting for a turn on the CPU
+// (2 MB of stacks for each thousand), ahead of the requests they served.
+// A read here lasts milliseconds and a visitor who leaves costs only that
+// much more; a deadline, asked for explicitly (healthz), still applies.
+func uncancelled(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -66,6 +116,7 @@ func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...an
 }
 
 func (db *preparedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -88,16 +139,15 @@ func (db *preparedDB) Close() error {
 // changes nothing most of the time, must not throw away every cache of
 // what readers see.
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := db.DB.ExecContext(ctx, query, args...)
+	defer db.write(ctx)()
+	res, err := db.DB.ExecContext(uncancelled(ctx), query, args...)
 	db.count(res, err)
 	return res, err
 }
 
 // Exec is ExecContext without a context.
 func (db *preparedDB) Exec(query string, args ...any) (sql.Result, error) {
-	res, err := db.DB.Exec(query, args...)
-	db.count(res, err)
-	return res, err
+	return db.ExecContext(context.Background(), query, args...)
 }
 
 // count moves the generation on after a write, unless the write surely

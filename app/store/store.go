@@ -87,6 +87,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	// Counted whatever the outcome: after a commit what readers see may
 	// have changed (see Generation).
 	defer s.db.generation.Add(1)
+	defer s.db.write(ctx)()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

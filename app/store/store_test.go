@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -150,5 +152,39 @@ func TestGenerationCountsOnlyChangingWrites(t *testing.T) {
 	}
 	if s.Generation() == before {
 		t.Error("a write that changed a row left the generation as it was")
+	}
+}
+
+// Reads made for a request (whose context can be cancelled) start no
+// goroutine of their own: under load those piled up by thousands, each
+// with its stack, ahead of the requests on the CPU. A deadline still
+// ends a read.
+func TestReadsStartNoGoroutinePerQuery(t *testing.T) {
+	s := openTestStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	var open []*sql.Rows
+	for range 5 {
+		rows, err := s.db.QueryContext(ctx, `SELECT 1 UNION ALL SELECT 2`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Next()
+		open = append(open, rows)
+	}
+	during := runtime.NumGoroutine()
+	for _, rows := range open {
+		rows.Close()
+	}
+	if during > before {
+		t.Errorf("%d goroutines with 5 result sets open, %d before", during, before)
+	}
+	short, stop := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer stop()
+	time.Sleep(time.Millisecond)
+	var n int
+	if err := s.db.QueryRowContext(short, `SELECT 1`).Scan(&n); err == nil {
+		t.Error("a read past its deadline succeeded")
 	}
 }
