@@ -17,7 +17,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"convene/app/gencache"
 	"convene/app/store"
+	"convene/views"
 )
 
 // BenchmarkHomePageOwnBytes is the home page of 10,000 events rendered
@@ -102,6 +104,19 @@ func benchHomeOwnBytes(b *testing.B, ti *testInstance) {
 		}), "/")
 	})
 	b.Run("rendered", func(b *testing.B) { benchPath(b, h, "/") })
+	coldCaches(ti.App)
+	b.Run("cold", func(b *testing.B) { benchPath(b, h, "/") })
+}
+
+// coldCaches makes the caches of what readers see (app/gencache) keep
+// nothing, so that a "cold" benchmark reads and draws everything on
+// every request, as after each write to the store.
+func coldCaches(a *App) {
+	a.lists = gencache.New[views.EventList](0, 1)
+	a.cards = gencache.New[string](0, 1)
+	a.events = gencache.New[*store.Event](0, 1)
+	a.comments = gencache.New[eventComments](0, 1)
+	a.jsonLD = gencache.New[string](0, 1)
 }
 
 // noisyJPEG is a photograph-like banner: noise does not compress, as

@@ -178,6 +178,8 @@ func BenchmarkEventPage(b *testing.B) {
 	b.Run("cached", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
 	ti.App.pages = nil
 	b.Run("rendered", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
+	coldCaches(ti.App)
+	b.Run("cold", func(b *testing.B) { benchPath(b, ti.App.Handler(), path) })
 }
 
 // BenchmarkBaseline writes the event page's bytes and headers, as the
