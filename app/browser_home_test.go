@@ -53,6 +53,11 @@ func TestBrowserHomeFirstEventOnPhoneScreen(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`.event-cards`)),
 			)
 			screenshot(t, tab, "home-1280")
+			browserDo(t, tab, "unfold More filters on a desktop screen",
+				chromedp.Click(chromedp.CSS(`form.filters details.more-filters > summary`)),
+				chromedp.WaitVisible(chromedp.CSS(`#f-near`)),
+			)
+			screenshot(t, tab, "home-1280-more-filters")
 		}
 	}
 
