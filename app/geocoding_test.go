@@ -227,7 +227,9 @@ func TestPlaceSuggestionsEndpoint(t *testing.T) {
 }
 
 func TestNoGeocoderNoRequest(t *testing.T) {
-	ti := newTestInstance(t)
+	// The form's event is in March 2026: the clock stands before it.
+	clock := newTestClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	ti := newTestInstance(t, func(c *Config) { c.Now = clock.Now })
 	ti.createAccount(t, "alice@example.org", "alice", "alice-password", false)
 	alice := ti.login(t, "alice", "alice-password")
 	_, form := ti.get(t, alice, "/events/new")
