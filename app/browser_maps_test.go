@@ -105,14 +105,16 @@ func TestBrowserEventsMapClustersAfterTheClick(t *testing.T) {
 	}
 }
 
-// A visitor on a phone types coordinates in the home page's "near" field
-// and finds the event nearby, with its distance.
+// A visitor on a phone opens "More filters", types coordinates in the
+// home page's "near" field and finds the event nearby, with its distance.
 func TestBrowserPhoneFindsAnEventNear(t *testing.T) {
 	ti := nearInstance(t)
 	ctx := newBrowser(t)
 	browserDo(t, ctx, "search near Villeurbanne at phone width",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(ti.URL+"/"),
+		chromedp.Click(chromedp.CSS(`details.more-filters > summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-near`)),
 		chromedp.SendKeys(chromedp.CSS(`#f-near`), "45.7719,4.8902"),
 		chromedp.SendKeys(chromedp.CSS(`#f-km`), "10"),
 		chromedp.Submit(chromedp.CSS(`#f-near`)),
