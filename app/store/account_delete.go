@@ -158,9 +158,13 @@ func (s *Store) DeleteAccountTx(ctx context.Context, tx *sql.Tx, accountID int64
 			return fmt.Errorf("deleted actor: %w", err)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT avatar_id FROM actors WHERE account_id = ? AND avatar_id IS NOT NULL`, accountID)
+	// Its avatars, and the pictures kept from forms sent with errors
+	// (pending uploads), which nothing else refers to.
+	rows, err := tx.QueryContext(ctx, `SELECT avatar_id FROM actors WHERE account_id = ? AND avatar_id IS NOT NULL
+		UNION SELECT p.media_id FROM pending_uploads p JOIN actors a ON a.id = p.actor_id WHERE a.account_id = ?`,
+		accountID, accountID)
 	if err != nil {
-		return fmt.Errorf("avatars: %w", err)
+		return fmt.Errorf("pictures: %w", err)
 	}
 	var media []int64
 	for rows.Next() {
@@ -181,7 +185,7 @@ func (s *Store) DeleteAccountTx(ctx context.Context, tx *sql.Tx, accountID int64
 	}
 	for _, id := range media {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("delete avatar: %w", err)
+			return fmt.Errorf("delete picture: %w", err)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -56,5 +57,33 @@ func TestAccountsWithIdentitiesAndPasswordChange(t *testing.T) {
 	}
 	if a, _ := s.AccountByID(ctx, ana.ID); a.Locale != "fr" {
 		t.Error("locale not saved")
+	}
+}
+
+// A deleted account's pictures go with it, including a banner it had
+// sent with a form that came back with errors (a pending upload), which
+// nothing else refers to.
+func TestDeletedAccountTakesItsPendingPictures(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	acc, id, err := s.CreateAccountWithIdentity(ctx, "pia@example.org", "", false, NewIdentity{Username: "pia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.CreateMedia(ctx, "image/png", 1, 1, []byte("not really a png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPendingUpload(ctx, "token", id.ID, m.ID, "poster.png", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		return s.DeleteAccountTx(ctx, tx, acc.ID, map[string]string{"pia": "https://example.org/@pia"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MediaByUUID(ctx, m.UUID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the pending picture of a deleted account is still stored (err %v)", err)
 	}
 }
