@@ -29,12 +29,9 @@ const (
 	deliveryGiveUpAfter   = 48 * time.Hour
 	deliveryMaxRetryAfter = 6 * time.Hour
 	deliveryNXDomainTries = 3
-	deliveryPerHost       = 4  // concurrent requests to one server
-	deliveryConcurrency   = 32 // concurrent requests in all
+	deliveryPerHost       = ap.MaxConnsPerHost // concurrent requests to one server
+	deliveryConcurrency   = 32                 // concurrent requests in all
 	deliveryTimeout       = 20 * time.Second
-	// A batch reaching more servers than this closes the connections it
-	// leaves idle (see DeliverDue).
-	deliveryKeepConnsUnder = 64
 )
 
 // deliveryOutcome is what one attempt taught us.
@@ -94,14 +91,10 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 			}()
 		}
 		wg.Wait()
-		// HTTP/2 connections are not bounded by the transport's idle
-		// limit: a batch that reached many servers closes what it left
-		// idle, so a fan-out to thousands of servers holds no more than a
-		// batch's worth of connections. Reaching a server again resumes
-		// its TLS session, which costs less than a full handshake.
-		if hosts := countHosts(batch); hosts > deliveryKeepConnsUnder {
-			a.fed.fetcher.Client().CloseIdleConnections()
-		}
+		// Connections left idle are bounded by the fetcher's pool
+		// (ap.MaxIdleConns, HTTP/1.1 only): a fan-out to thousands of
+		// servers keeps the most recent few. Reaching a server again
+		// resumes its TLS session, which costs less than a full handshake.
 		// The batch's successes are forgotten in one transaction. A crash
 		// before it sends them again after the lease, as a crash between
 		// a POST and its own commit always could.
@@ -113,15 +106,6 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 			return delivered, ctx.Err()
 		}
 	}
-}
-
-// countHosts counts the servers a batch goes to.
-func countHosts(batch []store.Delivery) int {
-	hosts := map[string]bool{}
-	for _, d := range batch {
-		hosts[d.Host] = true
-	}
-	return len(hosts)
 }
 
 // signerName tells apart the keys a batch is signed with: an actor's, or

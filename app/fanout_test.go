@@ -18,12 +18,12 @@ import (
 	"convene/app/store"
 )
 
-// A fan-out to many servers over HTTPS (HTTP/2, as most servers offer)
-// must not leave a connection open to each of them: every one holds TLS
-// state and buffers on both sides, so memory would grow with the number
-// of servers reached. The servers see their connections closed once the
-// batch is delivered; a second event to the same servers is delivered
-// too.
+// A fan-out to many servers over HTTPS (offering HTTP/2, as most
+// servers do) must not leave a connection open to each of them: every
+// one holds TLS state and buffers on both sides, so memory would grow
+// with the number of servers reached. The servers see all but the most
+// recent few connections closed once the batch is delivered; a second
+// event to the same servers is delivered too.
 func TestFanOutLeavesFewConnectionsOpen(t *testing.T) {
 	const servers = 150
 	var (
@@ -72,12 +72,67 @@ func TestFanOutLeavesFewConnectionsOpen(t *testing.T) {
 			t.Fatalf("round %d: the servers got %d requests, want %d", round, got, round*servers)
 		}
 		deadline := time.Now().Add(5 * time.Second)
-		for openConns() > deliveryKeepConnsUnder && time.Now().Before(deadline) {
+		for openConns() > ap.MaxIdleConns && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if got := openConns(); got > deliveryKeepConnsUnder {
-			t.Fatalf("round %d: %d connections left open after reaching %d servers, want at most %d", round, got, servers, deliveryKeepConnsUnder)
+		if got := openConns(); got > ap.MaxIdleConns {
+			t.Fatalf("round %d: %d connections left open after reaching %d servers, want at most %d", round, got, servers, ap.MaxIdleConns)
 		}
+	}
+}
+
+// A server receiving many deliveries (its members' own inboxes) gets
+// them over HTTP/1.1 even though it offers HTTP/2, on no more
+// connections than deliveries run at once to one server, kept alive
+// between requests and from one fan-out to the next: a handshake per
+// connection, not per delivery.
+func TestDeliveriesReuseKeptAliveConnections(t *testing.T) {
+	const inboxes = 40
+	var (
+		conns, requests atomic.Int64
+		mu              sync.Mutex
+		protos          = map[string]int{}
+	)
+	peer := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		protos[r.Proto]++
+		mu.Unlock()
+		requests.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	peer.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	peer.TLS = &tls.Config{Certificates: []tls.Certificate{ecdsaPeerCert(t)}}
+	peer.EnableHTTP2 = true
+	peer.StartTLS()
+	defer peer.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(peer.Certificate())
+	_, port, _ := net.SplitHostPort(peer.Listener.Addr().String())
+	ti := newTestInstance(t, func(c *Config) {
+		c.UnsafeAllowPrivateFederation, c.FederationResolve, c.FederationRootCAs = true, peerNames, roots
+	})
+	_, bob := ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	for round := 1; round <= 2; round++ {
+		var to []store.Inbox
+		for i := range inboxes {
+			to = append(to, store.Inbox{URL: fmt.Sprintf("https://peer1.example.com:%s/users/u%d/inbox", port, i), Host: "peer1.example.com"})
+		}
+		enqueueTo(t, ti.App, bob, to...)
+		if n, err := ti.App.DeliverDue(context.Background()); err != nil || n != inboxes {
+			t.Fatalf("round %d: delivered %d of %d: %v", round, n, inboxes, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests.Load() != 2*inboxes || protos["HTTP/1.1"] != 2*inboxes {
+		t.Fatalf("the server got %d requests, by protocol %v; want %d over HTTP/1.1", requests.Load(), protos, 2*inboxes)
+	}
+	if got := conns.Load(); got > deliveryPerHost {
+		t.Fatalf("%d connections for %d deliveries to one server, want at most %d", got, 2*inboxes, deliveryPerHost)
 	}
 }
 
