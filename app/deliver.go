@@ -45,11 +45,37 @@ type deliveryOutcome struct {
 // DeliverDue sends every delivery that is due now and returns how many
 // were delivered. Tests call it to drain the queue without sleeping; the
 // worker calls it whenever it wakes.
+//
+// Batches overlap: once the last delivery of a batch has started, the
+// next batch is claimed and started while the first one's last requests
+// finish, so that signing (the one CPU-bound step) never waits for a
+// batch's slowest server. Deliveries still start in the order they were
+// claimed, one server's in order on its slots.
 func (a *App) DeliverDue(ctx context.Context) (int, error) {
-	delivered := 0
+	var (
+		delivered int
+		all       = make(chan struct{}, deliveryConcurrency) // shared by overlapping batches
+		prev      *deliveryRun
+	)
+	// finish waits for a batch's last deliveries and forgets its
+	// successes in one transaction. A crash before it sends them again
+	// after the lease, as a crash between a POST and its own commit
+	// always could.
+	finish := func(r *deliveryRun) error {
+		if r == nil {
+			return nil
+		}
+		r.wg.Wait()
+		if err := a.store.DeliveriesDone(context.WithoutCancel(ctx), r.done); err != nil {
+			return err
+		}
+		delivered += len(r.done)
+		return nil
+	}
 	for {
 		batch, err := a.store.ClaimDueDeliveries(ctx, deliveryLease, deliveryBatch)
 		if err != nil || len(batch) == 0 {
+			err = errors.Join(err, finish(prev))
 			return delivered, err
 		}
 		signers := map[string]*ap.Signer{}
@@ -59,30 +85,26 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 			}
 			s, err := a.deliverySigner(ctx, d)
 			if err != nil {
+				err = errors.Join(err, finish(prev))
 				return delivered, err
 			}
 			signers[signerName(d)] = s
 		}
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			done []int64
-			all  = make(chan struct{}, deliveryConcurrency)
-		)
+		run := &deliveryRun{}
 		for _, d := range batch {
-			wg.Add(1)
+			run.wg.Add(1)
 			all <- struct{}{}
 			go func() {
-				defer wg.Done()
+				defer run.wg.Done()
 				defer func() { <-all }()
 				slot := a.fed.hostSlot(d.Host)
 				slot <- struct{}{}
 				out := a.deliver(ctx, signers[signerName(d)], d)
 				<-slot
 				if out.done {
-					mu.Lock()
-					done = append(done, d.ID)
-					mu.Unlock()
+					run.mu.Lock()
+					run.done = append(run.done, d.ID)
+					run.mu.Unlock()
 					return
 				}
 				if err := a.recordDelivery(ctx, d, out); err != nil {
@@ -90,22 +112,28 @@ func (a *App) DeliverDue(ctx context.Context) (int, error) {
 				}
 			}()
 		}
-		wg.Wait()
+		// This batch has started; the one before it has (nearly) ended.
 		// Connections left idle are bounded by the fetcher's pool
 		// (ap.MaxIdleConns, HTTP/1.1 only): a fan-out to thousands of
 		// servers keeps the most recent few. Reaching a server again
 		// resumes its TLS session, which costs less than a full handshake.
-		// The batch's successes are forgotten in one transaction. A crash
-		// before it sends them again after the lease, as a crash between
-		// a POST and its own commit always could.
-		if err := a.store.DeliveriesDone(context.WithoutCancel(ctx), done); err != nil {
+		if err := finish(prev); err != nil {
+			err = errors.Join(err, finish(run))
 			return delivered, err
 		}
-		delivered += len(done)
+		prev = run
 		if ctx.Err() != nil {
-			return delivered, ctx.Err()
+			err := errors.Join(ctx.Err(), finish(prev))
+			return delivered, err
 		}
 	}
+}
+
+// deliveryRun is one batch of deliveries under way.
+type deliveryRun struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	done []int64 // deliveries that succeeded
 }
 
 // signerName tells apart the keys a batch is signed with: an actor's, or

@@ -167,3 +167,50 @@ func TestDeliveryPolicy(t *testing.T) {
 		t.Fatalf("%d attempts at a failing server in two days; want about a dozen", h)
 	}
 }
+
+// One slow server does not hold up everyone else's deliveries: the next
+// batch is sent while a batch's last request is still waiting for its
+// server.
+func TestSlowServerDoesNotHoldUpTheNextBatch(t *testing.T) {
+	others := deliveryBatch + 10
+	release := make(chan struct{})
+	var delivered atomic.Int64
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		} else {
+			delivered.Add(1)
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer peer.Close()
+	ti := newTestInstance(t, func(c *Config) { c.UnsafeAllowPrivateFederation = true })
+	_, bob := ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	enqueueTo(t, ti.App, bob, store.Inbox{URL: peer.URL + "/slow", Host: "slow.example"}) // claimed first
+	var to []store.Inbox
+	for i := range others {
+		to = append(to, store.Inbox{URL: fmt.Sprintf("%s/inbox/%d", peer.URL, i), Host: fmt.Sprintf("peer%d.example", i)})
+	}
+	enqueueTo(t, ti.App, bob, to...)
+	result := make(chan int, 1)
+	go func() {
+		n, err := ti.App.DeliverDue(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		result <- n
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for delivered.Load() < int64(others) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := delivered.Load()
+	close(release)
+	n := <-result
+	if got != int64(others) {
+		t.Fatalf("%d of %d deliveries made while one server was slow, want all of them", got, others)
+	}
+	if n != others+1 {
+		t.Fatalf("delivered %d, want %d", n, others+1)
+	}
+}
