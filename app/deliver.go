@@ -48,9 +48,10 @@ type deliveryOutcome struct {
 //
 // Batches overlap: once the last delivery of a batch has started, the
 // next batch is claimed and started while the first one's last requests
-// finish, so that signing (the one CPU-bound step) never waits for a
-// batch's slowest server. Deliveries still start in the order they were
-// claimed, one server's in order on its slots.
+// finish, so that signing (the one CPU-bound step) does not wait for
+// them, and one slow server holds up no one in the next batch.
+// Deliveries still start in the order they were claimed, one server's
+// in order on its slots.
 func (a *App) DeliverDue(ctx context.Context) (int, error) {
 	var (
 		delivered int

@@ -144,8 +144,8 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 		// delivery to it, once its idle connection is closed) cheaper.
 		// The key exchange stays Go's default, X25519MLKEM768 first: what
 		// we send today stays private from whoever records it to decrypt
-		// it with a quantum computer later. It is a third of a handshake's
-		// cost on our side (README, Performance).
+		// it with a quantum computer later. It is a quarter of a
+		// handshake's cost on our side (README, Performance).
 		TLSClientConfig: &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12,
 			ClientSessionCache: tls.NewLRUClientSessionCache(tlsSessionCacheSize),
 			NextProtos:         []string{"http/1.1"}},
@@ -155,13 +155,14 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 		// delivery, a document or key fetch), rarely many at once: HTTP/2's
 		// connection setup (preface and SETTINGS both ways, flow-control
 		// frames, a reader goroutine on each side) costs more than its
-		// multiplexing saves, and its connections escape MaxIdleConns.
+		// multiplexing saves (README, Performance).
 		// Connections are kept alive for reuse per host, no more than
 		// MaxConnsPerHost to one server (as many as deliveries run at once
 		// to it; a request dialling while another finishes would otherwise
-		// open one more), and no more than MaxIdleConns in all, least recently used closed first: a fan-out
-		// to thousands of servers would otherwise keep a TLS connection, its
-		// buffers and keys, for each of them.
+		// open one more), and no more than MaxIdleConns idle in all, least
+		// recently used closed first: a fan-out to thousands of servers
+		// would otherwise keep a TLS connection, its buffers and keys, for
+		// each of them.
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
 		MaxIdleConns:        MaxIdleConns,
 		MaxIdleConnsPerHost: MaxConnsPerHost,
