@@ -155,7 +155,8 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 		// delivery, a document or key fetch), rarely many at once: HTTP/2's
 		// connection setup (preface and SETTINGS both ways, flow-control
 		// frames, a reader goroutine on each side) costs more than its
-		// multiplexing saves (README, Performance).
+		// multiplexing saves (README, Performance), and its connections
+		// escape MaxIdleConns.
 		// Connections are kept alive for reuse per host, no more than
 		// MaxConnsPerHost to one server (as many as deliveries run at once
 		// to it; a request dialling while another finishes would otherwise
