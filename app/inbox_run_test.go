@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"convene/app/ap"
+	"convene/app/store"
+)
+
+// replyBurst is a peer's replies to one of our events, queued in our
+// inbox (202) but not processed yet.
+type replyBurst struct {
+	us    *fedInstance
+	peer  *fakePeer
+	eve   string
+	event *store.Event
+}
+
+func newReplyBurst(t *testing.T) *replyBurst {
+	us := newFedInstance(t)
+	_, bob := us.ti.createAccount(t, "bob@example.org", "bob", "correct horse battery", false)
+	e := publishEvent(t, us.App, bob, "Replies welcome", store.VisibilityPublic)
+	peer := newFakePeer(t)
+	return &replyBurst{us: us, peer: peer, eve: peer.actor("eve"), event: e}
+}
+
+// send queues activity (a Create or an Update of a Note numbered n, with
+// content, answering inReplyTo).
+func (rb *replyBurst) send(t *testing.T, update bool, n int, inReplyTo, content string) {
+	t.Helper()
+	id := fmt.Sprintf("%s/notes/%d", rb.peer.srv.URL, n)
+	note := ap.NewNote(id, rb.eve, inReplyTo, content, time.Now(), []string{ap.Public}, nil)
+	var act *ap.Activity
+	if update {
+		act = ap.NewUpdate(id+"/update", rb.eve, note, []string{ap.Public}, nil)
+	} else {
+		act = ap.NewCreate(id+"/activity", rb.eve, note, []string{ap.Public}, nil)
+	}
+	body, _ := json.Marshal(act)
+	if code := rb.peer.post(t, rb.us.URL+"/inbox", "eve", nil, body, nil); code != http.StatusAccepted {
+		t.Fatalf("note %d: %d, want 202", n, code)
+	}
+}
+
+func (rb *replyBurst) noteURI(n int) string { return fmt.Sprintf("%s/notes/%d", rb.peer.srv.URL, n) }
+
+// comments are the event's comments' texts by note id.
+func (rb *replyBurst) comments(t *testing.T) map[string]string {
+	t.Helper()
+	rows, err := rb.us.App.store.DB().Query(`SELECT uri, content_html FROM comments WHERE event_id = ?`, rb.event.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var uri, html string
+		if err := rows.Scan(&uri, &html); err != nil {
+			t.Fatal(err)
+		}
+		if _, twice := out[uri]; twice {
+			t.Fatalf("note %s stored twice", uri)
+		}
+		out[uri] = html
+	}
+	return out
+}
+
+// inboxLeft counts received activities not processed yet.
+func (rb *replyBurst) inboxLeft(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := rb.us.App.store.DB().QueryRow(`SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Replies processed together in one transaction: one that fails in the
+// middle (here a database trigger refuses it after its row is written)
+// is dropped with its error, its row undone, and the others around it are
+// stored; replies answering a comment written earlier in the same batch,
+// and an edit of it, find it.
+func TestInboxRunPoisonedReplyAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name, raise string
+	}{
+		// FAIL keeps what the statement wrote: only the savepoint undoes it.
+		{"statement fails after writing", "FAIL"},
+		// ROLLBACK gives the whole transaction up: the run is then
+		// processed one activity at a time.
+		{"transaction given up", "ROLLBACK"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rb := newReplyBurst(t)
+			event := rb.us.App.eventURI(rb.event)
+			rb.send(t, false, 0, event, "<p>first</p>") // fetches eve's key once
+			if n, err := rb.us.App.ProcessInbox(context.Background()); err != nil || n != 1 {
+				t.Fatalf("first reply: processed %d, %v", n, err)
+			}
+			if _, err := rb.us.App.store.DB().Exec(`CREATE TRIGGER poison AFTER INSERT ON comments
+				WHEN NEW.content_html LIKE '%poison%' BEGIN SELECT RAISE(` + tc.raise + `, 'poisoned reply'); END`); err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 4; i++ {
+				rb.send(t, false, i, event, fmt.Sprintf("<p>reply %d</p>", i))
+			}
+			rb.send(t, false, 5, event, "<p>poison</p>")
+			rb.send(t, false, 6, rb.noteURI(4), "<p>answering reply 4</p>") // a reply to a reply of this batch
+			rb.send(t, true, 4, event, "<p>reply 4, edited</p>")
+			for i := 7; i <= 9; i++ {
+				rb.send(t, false, i, event, fmt.Sprintf("<p>reply %d</p>", i))
+			}
+			n, err := rb.us.App.ProcessInbox(context.Background())
+			if err != nil || n != 10 {
+				t.Fatalf("processed %d, %v; want 10 and no error", n, err)
+			}
+			got := rb.comments(t)
+			if len(got) != 9 {
+				t.Fatalf("%d comments, want 9 (all but the poisoned one): %v", len(got), got)
+			}
+			if _, ok := got[rb.noteURI(5)]; ok {
+				t.Fatalf("the poisoned reply was stored: %v", got)
+			}
+			if got[rb.noteURI(4)] != "<p>reply 4, edited</p>" || got[rb.noteURI(6)] == "" {
+				t.Fatalf("reply 4 is %q and the reply to it %q", got[rb.noteURI(4)], got[rb.noteURI(6)])
+			}
+			var parent string
+			if err := rb.us.App.store.DB().QueryRow(`SELECT p.uri FROM comments c JOIN comments p ON p.id = c.in_reply_to
+				WHERE c.uri = ?`, rb.noteURI(6)).Scan(&parent); err != nil || parent != rb.noteURI(4) {
+				t.Fatalf("reply 6 answers %q (%v), want reply 4", parent, err)
+			}
+			var lastError string
+			if err := rb.us.App.store.DB().QueryRow(`SELECT last_error FROM inbox_activities WHERE uri = ? AND processed_at IS NOT NULL`,
+				rb.noteURI(5)+"/activity").Scan(&lastError); err != nil || !strings.Contains(lastError, "poisoned reply") {
+				t.Fatalf("the poisoned activity is kept with error %q (%v), want the trigger's", lastError, err)
+			}
+			if left := rb.inboxLeft(t); left != 0 {
+				t.Fatalf("%d activities left unprocessed", left)
+			}
+		})
+	}
+}
+
+// The instance stops in the middle of applying a batch of replies: none
+// of the batch shows until it commits, and after a restart every reply is
+// stored once, none lost and none twice.
+func TestInboxRunRestartMidRun(t *testing.T) {
+	const replies = 30
+	rb := newReplyBurst(t)
+	event := rb.us.App.eventURI(rb.event)
+	rb.send(t, false, 0, event, "<p>first</p>")
+	if n, err := rb.us.App.ProcessInbox(context.Background()); err != nil || n != 1 {
+		t.Fatalf("first reply: processed %d, %v", n, err)
+	}
+	for i := 1; i < replies; i++ {
+		rb.send(t, false, i, event, fmt.Sprintf("<p>reply %d</p>", i))
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	rb.us.App.fed.runHook = func(i int) error {
+		if i == replies/2 {
+			stop() // the worker is stopped as the instance shuts down
+			return ctx.Err()
+		}
+		return nil
+	}
+	if _, err := rb.us.App.ProcessInbox(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("processing stopped with %v, want it canceled", err)
+	}
+	if got := rb.comments(t); len(got) != 1 {
+		t.Fatalf("%d comments after stopping mid-batch, want only the first reply (the batch undone)", len(got))
+	}
+	rb.us.restart()
+	rb.us.Clock.Advance(inboxLease + time.Second) // the stopped batch's lease runs out
+	if _, err := rb.us.App.ProcessInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := rb.comments(t)
+	for i := range replies {
+		if _, ok := got[rb.noteURI(i)]; !ok {
+			t.Errorf("reply %d lost", i)
+		}
+	}
+	if len(got) != replies {
+		t.Fatalf("%d comments after the restart, want %d", len(got), replies)
+	}
+	if left := rb.inboxLeft(t); left != 0 {
+		t.Fatalf("%d activities left unprocessed", left)
+	}
+}
