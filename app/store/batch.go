@@ -23,8 +23,7 @@ import (
 type batchKey struct{}
 
 type batchTx struct {
-	tx         *sql.Tx
-	savepoints int
+	tx *sql.Tx
 }
 
 func batchOf(ctx context.Context) *batchTx {
@@ -68,21 +67,30 @@ func (s *Store) Savepoint(ctx context.Context, fn func(ctx context.Context) erro
 	if b == nil {
 		return fn(ctx)
 	}
-	b.savepoints++
-	name := fmt.Sprintf("unit%d", b.savepoints)
-	if _, err := b.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	// Savepoints nest as calls do, so one name serves them all: ROLLBACK
+	// TO and RELEASE act on the innermost of that name. The statements
+	// are always the same, hence prepared once.
+	if _, err := s.batchExec(ctx, b, "SAVEPOINT unit"); err != nil {
 		return fmt.Errorf("%w: %v", ErrBatchBroken, err)
 	}
 	err := fn(ctx)
 	if err != nil {
-		if _, rbErr := b.tx.ExecContext(ctx, "ROLLBACK TO "+name); rbErr != nil {
+		if _, rbErr := s.batchExec(ctx, b, "ROLLBACK TO unit"); rbErr != nil {
 			return fmt.Errorf("%w: %v (after %v)", ErrBatchBroken, rbErr, err)
 		}
 	}
-	if _, relErr := b.tx.ExecContext(ctx, "RELEASE "+name); relErr != nil {
+	if _, relErr := s.batchExec(ctx, b, "RELEASE unit"); relErr != nil {
 		return fmt.Errorf("%w: %v", ErrBatchBroken, relErr)
 	}
 	return err
+}
+
+// batchExec runs one of the batch's own statements, prepared.
+func (s *Store) batchExec(ctx context.Context, b *batchTx, query string) (sql.Result, error) {
+	if st := s.db.statement(ctx, query); st != nil {
+		return b.tx.StmtContext(ctx, st).ExecContext(uncancelled(ctx))
+	}
+	return b.tx.ExecContext(ctx, query)
 }
 
 // ErrBatchBroken says a batch's transaction can no longer be used.
