@@ -195,3 +195,60 @@ func TestInboxRunRestartMidRun(t *testing.T) {
 		t.Fatalf("%d activities left unprocessed", left)
 	}
 }
+
+// The actors of a batch are looked up once for all its activities, and
+// forgotten after any activity handled alone: here eve deletes her
+// account between two replies of the same batch (and comes back, as her
+// server still serves her), and the second reply is stored under her
+// actor as it is after the Delete, not under the one the batch began with.
+func TestInboxBatchActorsForgottenAfterDelete(t *testing.T) {
+	rb := newReplyBurst(t)
+	event := rb.us.App.eventURI(rb.event)
+	rb.send(t, false, 0, event, "<p>before</p>")
+	del, _ := json.Marshal(ap.NewDelete(rb.eve+"#delete", rb.eve, rb.eve, "", []string{ap.Public}, nil))
+	if code := rb.peer.post(t, rb.us.URL+"/inbox", "eve", nil, del, nil); code != http.StatusAccepted {
+		t.Fatalf("delete: %d", code)
+	}
+	rb.send(t, false, 1, event, "<p>after</p>")
+	if n, err := rb.us.App.ProcessInbox(context.Background()); err != nil || n != 3 {
+		t.Fatalf("processed %d, %v; want 3", n, err)
+	}
+	got := rb.comments(t)
+	if _, ok := got[rb.noteURI(0)]; ok {
+		t.Errorf("the reply from before the Delete is still there")
+	}
+	if got[rb.noteURI(1)] != "<p>after</p>" {
+		t.Fatalf("the reply sent after the Delete is %q, want it stored; comments: %v", got[rb.noteURI(1)], got)
+	}
+}
+
+// A run reads the event its replies answer once, and only for itself:
+// once the organiser closes comments, the next replies are refused.
+func TestInboxRunEventReadAgainAfterOrganiserCloses(t *testing.T) {
+	rb := newReplyBurst(t)
+	event := rb.us.App.eventURI(rb.event)
+	for i := range 3 {
+		rb.send(t, false, i, event, fmt.Sprintf("<p>reply %d</p>", i))
+	}
+	if n, err := rb.us.App.ProcessInbox(context.Background()); err != nil || n != 3 {
+		t.Fatalf("processed %d, %v; want 3", n, err)
+	}
+	ctx := context.Background()
+	e, err := rb.us.App.store.EventByID(ctx, rb.event.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.CommentModeration = store.CommentsClosed
+	if err := rb.us.App.store.UpdateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < 6; i++ {
+		rb.send(t, false, i, event, fmt.Sprintf("<p>reply %d</p>", i))
+	}
+	if n, err := rb.us.App.ProcessInbox(ctx); err != nil || n != 3 {
+		t.Fatalf("processed %d, %v; want 3", n, err)
+	}
+	if got := rb.comments(t); len(got) != 3 {
+		t.Fatalf("%d comments, want the 3 sent before comments were closed: %v", len(got), got)
+	}
+}
