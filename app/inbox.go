@@ -23,6 +23,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"convene/app/ap"
@@ -272,8 +273,12 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.store.SaveInboxActivity(r.Context(), key, act.Actor, body); err != nil {
+	fresh, err := a.store.SaveInboxActivity(r.Context(), key, act.Actor, body)
+	if err != nil {
 		return err
+	}
+	if fresh {
+		a.fed.received.put(key, act)
 	}
 	poke(a.fed.inboxPoke)
 	w.WriteHeader(http.StatusAccepted)
@@ -513,11 +518,15 @@ func (a *App) processActivity(ctx context.Context, item store.InboxActivity) err
 // is nothing left to do. actors, when not nil, keeps the actors found for
 // the next activities.
 func (a *App) prepareActivity(ctx context.Context, item store.InboxActivity, actors map[string]*store.RemoteActorInfo) (*incoming, error) {
-	act, err := ap.ParseActivity(item.Body)
-	if err != nil {
-		return nil, err
+	act := a.fed.received.take(item.URI)
+	if act == nil || item.Attempts > 0 {
+		var err error
+		if act, err = ap.ParseActivity(item.Body); err != nil {
+			return nil, err
+		}
 	}
 	actor, known := actors[act.Actor]
+	var err error
 	if !known {
 		actor, err = a.remoteActor(ctx, act.Actor, false)
 		if err == nil && actors != nil {
@@ -565,6 +574,39 @@ func (a *App) dispatchActivity(ctx context.Context, in *incoming) error {
 		}
 	}
 	return nil
+}
+
+// maxReceivedParsed bounds the activities kept parsed between their
+// receipt and their processing; past it, they are parsed again.
+const maxReceivedParsed = 4 * inboxBatch
+
+// parsedActivities are activities queued by the inbox, as parsed then,
+// by their queue name. The queue's row stays the truth (after a restart,
+// or for an activity past the bound, its body is parsed again).
+type parsedActivities struct {
+	mu sync.Mutex
+	m  map[string]*ap.RemoteActivity
+}
+
+func (r *parsedActivities) put(key string, act *ap.RemoteActivity) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*ap.RemoteActivity{}
+	}
+	if len(r.m) < maxReceivedParsed {
+		r.m[key] = act
+	}
+}
+
+// take returns the activity queued under key, parsed, once; nil when it
+// is not kept.
+func (r *parsedActivities) take(key string) *ap.RemoteActivity {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	act := r.m[key]
+	delete(r.m, key)
+	return act
 }
 
 // originObjectOf returns the object of a Create or Update as its origin

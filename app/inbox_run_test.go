@@ -252,3 +252,24 @@ func TestInboxRunEventReadAgainAfterOrganiserCloses(t *testing.T) {
 		t.Fatalf("%d comments, want the 3 sent before comments were closed: %v", len(got), got)
 	}
 }
+
+// Activities kept parsed between their receipt and their processing are
+// bounded whatever peers send, and each is handed over once.
+func TestInboxParsedHandOffBounded(t *testing.T) {
+	var p parsedActivities
+	for i := range maxReceivedParsed + 50 {
+		p.put(fmt.Sprintf("https://peer.example/a/%d", i), &ap.RemoteActivity{ID: fmt.Sprintf("https://peer.example/a/%d", i)})
+	}
+	if len(p.m) != maxReceivedParsed {
+		t.Fatalf("%d kept, want at most %d", len(p.m), maxReceivedParsed)
+	}
+	if act := p.take("https://peer.example/a/3"); act == nil || act.ID != "https://peer.example/a/3" {
+		t.Fatalf("took %v", act)
+	}
+	if act := p.take("https://peer.example/a/3"); act != nil {
+		t.Fatal("handed over twice")
+	}
+	if act := p.take(fmt.Sprintf("https://peer.example/a/%d", maxReceivedParsed+10)); act != nil {
+		t.Fatal("kept one past the bound")
+	}
+}
