@@ -31,9 +31,6 @@ func batchOf(ctx context.Context) *batchTx {
 	return b
 }
 
-// InBatch tells whether ctx carries a batch's transaction.
-func InBatch(ctx context.Context) bool { return batchOf(ctx) != nil }
-
 // Batch runs fn in one immediate transaction carried by the context it
 // is given, committed when fn returns nil and rolled back otherwise.
 // Readers outside see everything the batch wrote at once, at its commit.

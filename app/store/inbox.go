@@ -125,8 +125,11 @@ func (s *Store) ClaimDueInbox(ctx context.Context, lease time.Duration, limit in
 		}
 		return rows.Err()
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.SortFunc(out, func(a, b InboxActivity) int { return cmp.Compare(a.ID, b.ID) })
-	return out, err
+	return out, nil
 }
 
 // InboxProcessed marks an activity done and drops its body; the id stays
