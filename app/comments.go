@@ -144,10 +144,32 @@ func (a *App) replyTarget(ctx context.Context, inReplyTo string) (*store.Event, 
 	return e, parent, nil
 }
 
+// runReplyTarget is replyTarget, with the events a run of activities
+// answers looked up once for the run.
+func (a *App) runReplyTarget(ctx context.Context, run *inboxRun, inReplyTo string) (*store.Event, *store.Comment, error) {
+	if run == nil {
+		return a.replyTarget(ctx, inReplyTo)
+	}
+	if e, ok := run.events[inReplyTo]; ok {
+		if !a.eventServable(e) {
+			return nil, nil, store.ErrNotFound
+		}
+		return e, nil, nil
+	}
+	e, parent, err := a.replyTarget(ctx, inReplyTo)
+	if err == nil && parent == nil {
+		if run.events == nil {
+			run.events = map[string]*store.Event{}
+		}
+		run.events[inReplyTo] = e
+	}
+	return e, parent, err
+}
+
 // receiveComment takes a Create or Update of a Note replying to one of
 // ours. Only the Note's author may create or change it.
 func (a *App) receiveComment(ctx context.Context, in *incoming) (bool, error) {
-	note, err := ap.ParseObject(in.Object.Raw)
+	note, err := in.Object.object()
 	if err != nil {
 		return false, err
 	}
@@ -161,7 +183,7 @@ func (a *App) receiveComment(ctx context.Context, in *incoming) (bool, error) {
 	var e *store.Event
 	var parent *store.Comment
 	if existing == nil {
-		e, parent, err = a.replyTarget(ctx, note.InReplyTo)
+		e, parent, err = a.runReplyTarget(ctx, in.run, note.InReplyTo)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}

@@ -64,6 +64,16 @@ type federation struct {
 	// skipVerify turns signature checks off: only the inbox benchmark's
 	// baseline sets it, to measure what verification costs.
 	skipVerify bool
+	// noRuns processes every received activity alone, in its own
+	// transactions (the inbox before runs): for the inbox benchmark.
+	noRuns bool
+	// received hands the activities just queued, parsed, to the inbox
+	// worker, which would otherwise parse them again from the queue.
+	received parsedActivities
+	// runHook, set by tests only, is called after each activity of a run
+	// is applied, inside the run's transaction: an error gives the run up
+	// as a crash before its commit would.
+	runHook func(i int) error
 }
 
 func newFederation(cfg Config) *federation {

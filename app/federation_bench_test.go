@@ -496,10 +496,15 @@ func cpuTime() time.Duration {
 // x-baseline is the verified rate over the baseline's.
 //
 //	go test ./app -run '^$' -bench BenchmarkInbox -benchtime 2000x -cpu 2,1
+//
+// A third instance, verifying too, processes every activity alone in its
+// own transactions, as the inbox did before it applied replies in runs
+// (one-by-one-activities/s, x-one-by-one: the runs' rate over it).
 func BenchmarkInbox(b *testing.B) {
-	verified, baseline := newInboxBench(b, true), newInboxBench(b, false)
+	verified, baseline, alone := newInboxBench(b, true), newInboxBench(b, false), newInboxBench(b, true)
+	alone.us.App.fed.noRuns = true
 	rounds := min(b.N, 10)
-	var tv, tb, rv, rb, cv, cb time.Duration
+	var tv, tb, ta, rv, rb, cv, cb time.Duration
 	b.ResetTimer()
 	for r := range rounds {
 		from, to := b.N*r/rounds, b.N*(r+1)/rounds
@@ -509,11 +514,16 @@ func BenchmarkInbox(b *testing.B) {
 		cpu = cpuTime()
 		d, recv = verified.run(b, from, to)
 		tv, rv, cv = tv+d, rv+recv, cv+cpuTime()-cpu
+		d, _ = alone.run(b, from, to)
+		ta += d
 	}
 	b.StopTimer()
 	verified.check(b)
 	baseline.check(b)
+	alone.check(b)
 	n := float64(b.N)
+	b.ReportMetric(n/ta.Seconds(), "one-by-one-activities/s")
+	b.ReportMetric(ta.Seconds()/tv.Seconds(), "x-one-by-one")
 	b.ReportMetric(n/tv.Seconds(), "activities/s")
 	b.ReportMetric(n/tb.Seconds(), "baseline-activities/s")
 	b.ReportMetric(tb.Seconds()/tv.Seconds(), "x-baseline")
@@ -591,8 +601,10 @@ func (ib *inboxBench) run(b *testing.B, from, to int) (total, received time.Dura
 	}
 	wg.Wait()
 	received = time.Since(start)
-	if _, err := ib.us.App.ProcessInbox(context.Background()); err != nil {
-		b.Fatal(err)
+	// Stored means processed: every reply of the round turned into a
+	// comment (or refused) and marked done, before the clock stops.
+	if n, err := ib.us.App.ProcessInbox(context.Background()); err != nil || n != to-from {
+		b.Fatalf("processed %d activities of %d: %v", n, to-from, err)
 	}
 	return time.Since(start), received
 }
@@ -603,5 +615,9 @@ func (ib *inboxBench) check(b *testing.B) {
 	err := ib.us.App.store.DB().QueryRow(`SELECT count(*) FROM comments WHERE event_id = ?`, ib.event.ID).Scan(&n)
 	if err != nil || n != b.N {
 		b.Fatalf("%d comments stored, want %d (%v)", n, b.N, err)
+	}
+	err = ib.us.App.store.DB().QueryRow(`SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL OR last_error != ''`).Scan(&n)
+	if err != nil || n != 0 {
+		b.Fatalf("%d activities left unprocessed or dropped (%v)", n, err)
 	}
 }

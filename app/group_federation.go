@@ -1306,7 +1306,7 @@ func (a *App) discussionByURI(ctx context.Context, g *store.Group, uri string) (
 // kept, told to the local members and relayed to the remote ones. From
 // someone who is not a member it is refused.
 func (a *App) receiveGroupDiscussionNote(ctx context.Context, in *incoming) (bool, error) {
-	note, err := ap.ParseObject(in.Object.Raw)
+	note, err := in.Object.object()
 	if err != nil || len(note.AttributedTo) == 0 || !ap.SameHost(note.AttributedTo[0], a.cfg.BaseURL) {
 		return false, nil
 	}

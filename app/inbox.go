@@ -23,6 +23,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"convene/app/ap"
@@ -50,6 +51,9 @@ type incoming struct {
 	// Raw is the activity as received, for fields the parser leaves out
 	// (a Remove's origin).
 	Raw []byte
+	// run is the run of activities applied together this one is part
+	// of (see processInboxBatch); nil when it is processed alone.
+	run *inboxRun
 }
 
 // originObject is an object whose content we trust to be its origin's.
@@ -57,6 +61,22 @@ type originObject struct {
 	ID    string
 	Types []string
 	Raw   []byte
+
+	parsed *ap.RemoteObject // Raw parsed, when it was already
+}
+
+// object is the object parsed, once for all the handlers it is offered to
+// (which must not change it).
+func (o *originObject) object() (*ap.RemoteObject, error) {
+	if o.parsed != nil {
+		return o.parsed, nil
+	}
+	obj, err := ap.ParseObject(o.Raw)
+	if err != nil {
+		return nil, err
+	}
+	o.parsed = obj
+	return obj, nil
 }
 
 // inboxHandler handles one kind of activity. Returning an error marked
@@ -253,8 +273,12 @@ func (a *App) postInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.store.SaveInboxActivity(r.Context(), key, act.Actor, body); err != nil {
+	fresh, err := a.store.SaveInboxActivity(r.Context(), key, act.Actor, body)
+	if err != nil {
 		return err
+	}
+	if fresh {
+		a.fed.received.put(key, act)
 	}
 	poke(a.fed.inboxPoke)
 	w.WriteHeader(http.StatusAccepted)
@@ -293,53 +317,230 @@ func (a *App) ProcessInbox(ctx context.Context) (int, error) {
 		if err != nil || len(batch) == 0 {
 			return done, err
 		}
-		// What is done is marked so in one transaction per batch. A crash
-		// before it processes those activities again after the lease, as
-		// a crash between an activity's effect and its mark always could:
-		// handlers are idempotent.
-		var ids []int64
-		var errs []string
-		for _, item := range batch {
-			err := a.processActivity(ctx, item)
-			var retry errRetry
-			switch {
-			case err == nil:
-				ids, errs = append(ids, item.ID), append(errs, "")
-			case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
-				err = a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err))
-			default:
-				a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
-				ids, errs = append(ids, item.ID), append(errs, trimError(err))
-				err = nil
-			}
-			if err != nil {
-				if mErr := a.store.InboxProcessedMany(context.WithoutCancel(ctx), ids, errs); mErr != nil {
-					return done, mErr
-				}
-				return done + len(ids), err
-			}
-		}
-		if err := a.store.InboxProcessedMany(context.WithoutCancel(ctx), ids, errs); err != nil {
+		n, err := a.processInboxBatch(ctx, batch)
+		done += n
+		if err != nil {
 			return done, err
 		}
-		done += len(ids)
 	}
 }
 
-func (a *App) processActivity(ctx context.Context, item store.InboxActivity) error {
-	act, err := ap.ParseActivity(item.Body)
-	if err != nil {
+// processInboxBatch processes claimed activities in order and returns how
+// many are done with (processed or dropped).
+//
+// Consecutive activities whose handling is nothing but database writes
+// (replies to our events: inboxRun.takes) are applied together in one
+// transaction, each in its own savepoint, with their marks as processed:
+// a crash before its commit leaves all of them to be processed again
+// after the lease, none half-done and none marked without its effect; an
+// activity that fails undoes only its own writes and is marked with its
+// error (dropped, as alone). Every other activity is processed alone, as
+// before, its handler free to fetch, mail and deliver; what is done is
+// then marked in one transaction per batch. A crash between such an
+// activity's effect and its mark processes it again after the lease:
+// those handlers are idempotent.
+func (a *App) processInboxBatch(ctx context.Context, batch []store.InboxActivity) (int, error) {
+	var ids []int64
+	var errs []string
+	done := 0
+	mark := func() error {
+		err := a.store.InboxProcessedMany(context.WithoutCancel(ctx), ids, errs)
+		if err == nil {
+			done += len(ids)
+		}
+		ids, errs = nil, nil
 		return err
 	}
-	actor, err := a.remoteActor(ctx, act.Actor, false)
+	// The actors of the batch's activities, looked up once each: a
+	// handler run alone may change one (a profile Update, a Delete), so
+	// they are forgotten after each.
+	actors := map[string]*store.RemoteActorInfo{}
+	run := &inboxRun{}
+	flush := func() error {
+		n, err := a.applyInboxRun(ctx, run)
+		done += n
+		run.reset()
+		return err
+	}
+	for _, item := range batch {
+		in, err := a.prepareActivity(ctx, item, actors)
+		if err == nil && in != nil && run.takes(a, in) {
+			run.add(item, in)
+			continue
+		}
+		if ferr := flush(); ferr != nil {
+			return done, errors.Join(ferr, mark())
+		}
+		if err == nil && in != nil {
+			err = a.dispatchActivity(ctx, in)
+			clear(actors)
+		}
+		var retry errRetry
+		switch {
+		case err == nil:
+			ids, errs = append(ids, item.ID), append(errs, "")
+		case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
+			err = a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err))
+		default:
+			a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
+			ids, errs = append(ids, item.ID), append(errs, trimError(err))
+			err = nil
+		}
+		if err != nil {
+			return done, errors.Join(err, mark())
+		}
+	}
+	if err := flush(); err != nil {
+		return done, errors.Join(err, mark())
+	}
+	return done, mark()
+}
+
+// inboxRun is a run of consecutive activities applied in one transaction.
+type inboxRun struct {
+	items []store.InboxActivity
+	ins   []*incoming
+	// events caches the local events replies of this run answer, by the
+	// reply's inReplyTo: the run's transaction holds the store's write
+	// turn, so nothing changes them meanwhile, and what the run applies
+	// (comments) does not change them.
+	events map[string]*store.Event
+}
+
+func (r *inboxRun) reset() {
+	r.items, r.ins, r.events = r.items[:0], r.ins[:0], nil
+}
+
+func (r *inboxRun) add(item store.InboxActivity, in *incoming) {
+	in.run = r
+	r.items, r.ins = append(r.items, item), append(r.ins, in)
+}
+
+// takes tells whether in can be applied in a run: a Create or Update of a
+// Note by its own author (so the group discussion handler leaves it and
+// no other author is fetched), which the comment and reply handlers turn
+// into database writes and nothing else.
+func (r *inboxRun) takes(a *App, in *incoming) bool {
+	if a.fed.noRuns || in.Object == nil || len(in.Activity.Types) != 1 ||
+		(in.Activity.Types[0] != ap.TypeCreate && in.Activity.Types[0] != ap.TypeUpdate) ||
+		!slices.Equal(in.Object.Types, []string{ap.TypeNote}) {
+		return false
+	}
+	note, err := in.Object.object()
+	if err != nil {
+		return false
+	}
+	return len(note.AttributedTo) == 0 || (len(note.AttributedTo) == 1 && ap.SameURL(note.AttributedTo[0], in.Actor.URI))
+}
+
+// applyInboxRun applies a run and marks its activities, in one
+// transaction; it returns how many are done with. Should the transaction
+// itself fail (SQLite gave it up, the commit failed), nothing of it
+// stands and the run's activities are processed alone instead, so that
+// one that breaks a shared transaction cannot hold up the others.
+func (a *App) applyInboxRun(ctx context.Context, run *inboxRun) (int, error) {
+	if len(run.items) == 0 {
+		return 0, nil
+	}
+	marked := 0
+	err := a.store.Batch(ctx, func(ctx context.Context) error {
+		ids, errs := make([]int64, 0, len(run.items)), make([]string, 0, len(run.items))
+		for i, in := range run.ins {
+			item := run.items[i]
+			err := a.store.Savepoint(ctx, func(ctx context.Context) error { return a.dispatchActivity(ctx, in) })
+			var retry errRetry
+			switch {
+			case errors.Is(err, store.ErrBatchBroken):
+				return err
+			case err == nil:
+				ids, errs = append(ids, item.ID), append(errs, "")
+			case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
+				if err := a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err)); err != nil {
+					return err
+				}
+			default:
+				a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
+				ids, errs = append(ids, item.ID), append(errs, trimError(err))
+			}
+			if a.fed.runHook != nil {
+				if err := a.fed.runHook(i); err != nil {
+					return err
+				}
+			}
+		}
+		marked = len(ids)
+		return a.store.InboxProcessedMany(ctx, ids, errs)
+	})
+	if err == nil || ctx.Err() != nil {
+		if err != nil {
+			return 0, err // stopping: the run is processed after the lease
+		}
+		return marked, nil
+	}
+	a.log.Warn("inbox: a run of activities failed together; processing them one by one", "activities", len(run.items), "err", err)
+	done := 0
+	for i, item := range run.items {
+		in := run.ins[i]
+		in.run = nil
+		err := a.dispatchActivity(ctx, in)
+		var retry errRetry
+		switch {
+		case err == nil:
+			err = a.store.InboxProcessed(context.WithoutCancel(ctx), item.ID, "")
+		case errors.As(err, &retry) && item.Attempts+1 < inboxMaxRetries:
+			if err := a.store.InboxRetry(ctx, item.ID, a.now().Add(deliveryBackoff(item.Attempts+1)), trimError(err)); err != nil {
+				return done, err
+			}
+			continue
+		default:
+			a.log.Info("inbox: activity dropped", "id", item.URI, "err", err)
+			err = a.store.InboxProcessed(context.WithoutCancel(ctx), item.ID, trimError(err))
+		}
+		if err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+// processActivity processes one activity alone.
+func (a *App) processActivity(ctx context.Context, item store.InboxActivity) error {
+	in, err := a.prepareActivity(ctx, item, nil)
+	if err != nil || in == nil {
+		return err
+	}
+	return a.dispatchActivity(ctx, in)
+}
+
+// prepareActivity reads a queued activity, its actor and its object as
+// their origin has them (fetching what is not known yet): nil when there
+// is nothing left to do. actors, when not nil, keeps the actors found for
+// the next activities.
+func (a *App) prepareActivity(ctx context.Context, item store.InboxActivity, actors map[string]*store.RemoteActorInfo) (*incoming, error) {
+	act := a.fed.received.take(item.URI)
+	if act == nil || item.Attempts > 0 {
+		var err error
+		if act, err = ap.ParseActivity(item.Body); err != nil {
+			return nil, err
+		}
+	}
+	actor, known := actors[act.Actor]
+	var err error
+	if !known {
+		actor, err = a.remoteActor(ctx, act.Actor, false)
+		if err == nil && actors != nil {
+			actors[act.Actor] = actor
+		}
+	}
 	var status *ap.StatusError
 	if err != nil && act.Is(ap.TypeDelete) && errors.As(err, &status) && (status.Code == http.StatusGone || status.Code == http.StatusNotFound) {
 		// The actor went (with what it had here) after sending this:
 		// nothing is left to delete, and asking again will not help.
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return errRetry{err}
+		return nil, errRetry{err}
 	}
 	if act.ID == "" {
 		act.ID = item.URI // an activity sent without id, named on receipt
@@ -349,9 +550,15 @@ func (a *App) processActivity(ctx context.Context, item store.InboxActivity) err
 	// origin serves: its handler checks who may change it.
 	if (act.Is(ap.TypeCreate) || act.Is(ap.TypeUpdate)) && !act.Object.Is("Member") {
 		if in.Object, err = a.originObjectOf(ctx, act); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return in, nil
+}
+
+// dispatchActivity hands a prepared activity to its handler.
+func (a *App) dispatchActivity(ctx context.Context, in *incoming) error {
+	act := in.Activity
 	objectTypes := act.Object.Types
 	if in.Object != nil {
 		objectTypes = in.Object.Types
@@ -367,6 +574,39 @@ func (a *App) processActivity(ctx context.Context, item store.InboxActivity) err
 		}
 	}
 	return nil
+}
+
+// maxReceivedParsed bounds the activities kept parsed between their
+// receipt and their processing; past it, they are parsed again.
+const maxReceivedParsed = 4 * inboxBatch
+
+// parsedActivities are activities queued by the inbox, as parsed then,
+// by their queue name. The queue's row stays the truth (after a restart,
+// or for an activity past the bound, its body is parsed again).
+type parsedActivities struct {
+	mu sync.Mutex
+	m  map[string]*ap.RemoteActivity
+}
+
+func (r *parsedActivities) put(key string, act *ap.RemoteActivity) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*ap.RemoteActivity{}
+	}
+	if len(r.m) < maxReceivedParsed {
+		r.m[key] = act
+	}
+}
+
+// take returns the activity queued under key, parsed, once; nil when it
+// is not kept.
+func (r *parsedActivities) take(key string) *ap.RemoteActivity {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	act := r.m[key]
+	delete(r.m, key)
+	return act
 }
 
 // originObjectOf returns the object of a Create or Update as its origin
@@ -386,7 +626,7 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 		if len(obj.AttributedTo) > 0 && !ap.SameHost(obj.AttributedTo[0], act.Actor) && !a.isLocalGroup(ctx, obj.AttributedTo[0]) {
 			return nil, fmt.Errorf("object %s attributed to another host", ref.ID)
 		}
-		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw}, nil
+		return &originObject{ID: ref.ID, Types: obj.Types, Raw: ref.Raw, parsed: obj}, nil
 	}
 	if ref.Embedded() && act.Is(ap.TypeUpdate) {
 		// A member elsewhere renames a thread of one of our groups. The
@@ -413,7 +653,7 @@ func (a *App) originObjectOf(ctx context.Context, act *ap.RemoteActivity) (*orig
 	if err != nil {
 		return nil, err
 	}
-	return &originObject{ID: obj.ID, Types: obj.Types, Raw: raw}, nil
+	return &originObject{ID: obj.ID, Types: obj.Types, Raw: raw, parsed: obj}, nil
 }
 
 // objectAuthor is the remote actor an origin object is attributed to
@@ -452,7 +692,7 @@ func (a *App) receiveEvent(ctx context.Context, in *incoming) error {
 // receiveNote keeps replies to our own objects (comments are built from
 // them by the comments feature); other notes are none of our business.
 func (a *App) receiveNote(ctx context.Context, in *incoming) error {
-	note, err := ap.ParseObject(in.Object.Raw)
+	note, err := in.Object.object()
 	if err != nil {
 		return err
 	}

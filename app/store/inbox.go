@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -99,13 +101,15 @@ func (s *Store) writeInbox(ctx context.Context, batch []*inboxWrite) {
 	}
 }
 
-// ClaimDueInbox takes up to limit activities to process, leasing them.
+// ClaimDueInbox takes up to limit activities to process, leasing them,
+// oldest first. One statement finds and leases them.
 func (s *Store) ClaimDueInbox(ctx context.Context, lease time.Duration, limit int) ([]InboxActivity, error) {
 	var out []InboxActivity
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		rows, err := tx.QueryContext(ctx, `SELECT id, uri, actor_uri, body, attempts FROM inbox_activities
-			WHERE processed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, now.Unix(), limit)
+		rows, err := tx.QueryContext(ctx, `UPDATE inbox_activities SET next_attempt_at = ?
+			WHERE id IN (SELECT id FROM inbox_activities WHERE processed_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?)
+			RETURNING id, uri, actor_uri, body, attempts`, now.Add(lease).Unix(), now.Unix(), limit)
 		if err != nil {
 			return fmt.Errorf("due inbox: %w", err)
 		}
@@ -119,19 +123,13 @@ func (s *Store) ClaimDueInbox(ctx context.Context, lease time.Duration, limit in
 			a.Body = []byte(body)
 			out = append(out, a)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		for _, a := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE inbox_activities SET next_attempt_at = ? WHERE id = ?`,
-				now.Add(lease).Unix(), a.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return rows.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b InboxActivity) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // InboxProcessed marks an activity done and drops its body; the id stays

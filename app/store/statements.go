@@ -107,7 +107,14 @@ func uncancelled(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
+// Inside a Batch, reads and writes go to the batch's transaction.
 func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if b := batchOf(ctx); b != nil {
+		if st := db.statement(ctx, query); st != nil {
+			return b.tx.StmtContext(ctx, st).QueryContext(uncancelled(ctx), args...)
+		}
+		return b.tx.QueryContext(ctx, query, args...)
+	}
 	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -116,6 +123,12 @@ func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...an
 }
 
 func (db *preparedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if b := batchOf(ctx); b != nil {
+		if st := db.statement(ctx, query); st != nil {
+			return b.tx.StmtContext(ctx, st).QueryRowContext(uncancelled(ctx), args...)
+		}
+		return b.tx.QueryRowContext(ctx, query, args...)
+	}
 	ctx = uncancelled(ctx)
 	if st := db.statement(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -139,6 +152,9 @@ func (db *preparedDB) Close() error {
 // changes nothing most of the time, must not throw away every cache of
 // what readers see.
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if b := batchOf(ctx); b != nil {
+		return b.tx.ExecContext(ctx, query, args...) // counted at the batch's commit
+	}
 	defer db.write(ctx)()
 	res, err := db.DB.ExecContext(uncancelled(ctx), query, args...)
 	db.count(res, err)

@@ -83,7 +83,11 @@ func (s *Store) Close() error {
 }
 
 // Tx runs fn in one immediate transaction, committed when fn returns nil.
+// Inside a Batch it is a savepoint of the batch's transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if b := batchOf(ctx); b != nil {
+		return s.Savepoint(ctx, func(context.Context) error { return fn(b.tx) })
+	}
 	// Counted whatever the outcome: after a commit what readers see may
 	// have changed (see Generation).
 	defer s.db.generation.Add(1)
