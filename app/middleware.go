@@ -63,12 +63,22 @@ func (a *App) loadSession(next http.Handler) http.Handler {
 			}
 			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode})
 		}
+		ctx := r.Context()
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			if err := a.fillSession(r.Context(), rs, c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				// A logged-in page is read fresh every time (no page
+				// cache): its reads share one read transaction, ended
+				// at the first write or before the answer is written.
+				var end func()
+				ctx, end = a.store.ReadTogether(ctx)
+				defer end()
+				w = &endReadsWriter{ResponseWriter: w, ctx: ctx}
+			}
+			if err := a.fillSession(ctx, rs, c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
 				a.log.Error("load session", "err", err)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestStateKey, rs)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestStateKey, rs)))
 	})
 }
 
@@ -103,6 +113,39 @@ func (a *App) fillSession(ctx context.Context, rs *requestState, secret string) 
 	}
 	return nil
 }
+
+// endReadsWriter ends the request's read transaction (store.ReadTogether)
+// before anything of the answer is written: a slow reader never holds it.
+type endReadsWriter struct {
+	http.ResponseWriter
+	ctx   context.Context
+	ended bool
+}
+
+func (w *endReadsWriter) end() {
+	if !w.ended {
+		w.ended = true
+		store.EndReads(w.ctx)
+	}
+}
+
+func (w *endReadsWriter) WriteHeader(code int) {
+	w.end()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *endReadsWriter) Write(b []byte) (int, error) {
+	w.end()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps a streamed page streaming.
+func (w *endReadsWriter) Flush() {
+	w.end()
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *endReadsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func setFlash(w http.ResponseWriter, msg string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})

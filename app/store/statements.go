@@ -31,10 +31,14 @@ type preparedDB struct {
 	// writer is held by the one write (a transaction or a statement) the
 	// store runs at a time; see write.
 	writer chan struct{}
+
+	// readSlots counts the requests holding a read transaction (readtx.go).
+	readSlots chan struct{}
 }
 
 func newPreparedDB(db *sql.DB) *preparedDB {
-	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1)}
+	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1),
+		readSlots: make(chan struct{}, readTxSlots)}
 }
 
 // writeWait bounds how long a write waits for the others in the store's
@@ -109,16 +113,30 @@ func uncancelled(ctx context.Context) context.Context {
 
 func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = uncancelled(ctx)
+	tx := readTxOf(ctx)
 	if st := db.statement(ctx, query); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
 		return st.QueryContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryContext(ctx, query, args...)
 	}
 	return db.DB.QueryContext(ctx, query, args...)
 }
 
 func (db *preparedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = uncancelled(ctx)
+	tx := readTxOf(ctx)
 	if st := db.statement(ctx, query); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
 		return st.QueryRowContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryRowContext(ctx, query, args...)
 	}
 	return db.DB.QueryRowContext(ctx, query, args...)
 }
@@ -139,6 +157,7 @@ func (db *preparedDB) Close() error {
 // changes nothing most of the time, must not throw away every cache of
 // what readers see.
 func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	EndReads(ctx)
 	defer db.write(ctx)()
 	res, err := db.DB.ExecContext(uncancelled(ctx), query, args...)
 	db.count(res, err)
