@@ -185,7 +185,7 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		p.Identities = rs.Identities
 		p.Flash = rs.Flash
 		if rs.Account != nil {
-			p.Waiting = a.countWaiting(ctx, rs.Account)
+			p.Waiting = a.waitingFor(ctx, rs)
 		}
 	}
 	return p
