@@ -23,6 +23,7 @@ import (
 	"convene/app/gencache"
 	"convene/app/geocode"
 	"convene/app/picture"
+	"convene/app/sessioncache"
 	"convene/app/store"
 	"convene/static"
 	"convene/views"
@@ -91,6 +92,7 @@ type App struct {
 	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
 	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
 	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
+	viewers   *sessioncache.Cache[viewer]      // who each session is, for that session only (middleware.go)
 	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
 	admit     *admit.Limiter                   // pages worked on at once, the others queued in order
 	workers   workers
@@ -158,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
 		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
 		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
+		viewers:   sessioncache.New[viewer](viewerCacheEntries, viewerCacheTTL),
 		admit:     admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)

@@ -166,7 +166,7 @@ func (a *App) loadGroup(r *http.Request, name string) (*groupCtx, error) {
 		}
 		gc.Membership = m
 	}
-	if gc.Admins, err = a.store.CountAdministratorsTx(ctx, a.store.DB(), g.ID); err != nil {
+	if gc.Admins, err = a.store.CountAdministrators(ctx, g.ID); err != nil {
 		return nil, err
 	}
 	return gc, nil

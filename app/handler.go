@@ -116,6 +116,9 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 	if status == http.StatusRequestEntityTooLarge {
 		drainRefusedBody(w, r)
 	}
+	// Everything the page shows is read by now: the connection goes
+	// back to the pool while the template is drawn.
+	store.EndReads(r.Context())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// Drawn into a pooled buffer, then written at once: the page's
 	// hundreds of small writes otherwise reach the ResponseWriter in
@@ -182,7 +185,7 @@ func (a *App) page(r *http.Request, title string) views.Page {
 		p.Identities = rs.Identities
 		p.Flash = rs.Flash
 		if rs.Account != nil {
-			p.Waiting = a.countWaiting(ctx, rs.Account)
+			p.Waiting = a.waitingFor(ctx, rs)
 		}
 	}
 	return p

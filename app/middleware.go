@@ -26,6 +26,13 @@ type requestState struct {
 	Identity      *store.Actor
 	Identities    []store.Actor
 	Flash         string
+
+	// The session's entry in the viewer cache (fillSession), read at
+	// viewerGeneration, and the header's count if known from it.
+	viewerKey        string
+	viewerGeneration uint64
+	waiting          int
+	waitingKnown     bool
 }
 
 type ctxKey int
@@ -63,38 +70,79 @@ func (a *App) loadSession(next http.Handler) http.Handler {
 			}
 			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode})
 		}
+		ctx := r.Context()
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			if err := a.fillSession(r.Context(), rs, c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				// A logged-in page is read fresh every time (no page
+				// cache): its reads share one read transaction, ended
+				// at the first write or before the answer is written.
+				var end func()
+				ctx, end = a.store.ReadTogether(ctx)
+				defer end()
+				w = &endReadsWriter{ResponseWriter: w, ctx: ctx}
+			}
+			if err := a.fillSession(ctx, rs, c.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
 				a.log.Error("load session", "err", err)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestStateKey, rs)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestStateKey, rs)))
 	})
 }
 
+// viewer is what a session's requests read about who is asking, kept per
+// session (app/sessioncache) until the next write to the store.
+type viewer struct {
+	sess         store.Session
+	acc          store.Account
+	ids          []store.Actor
+	waiting      int
+	waitingKnown bool
+}
+
+const (
+	viewerCacheEntries = 10_000
+	// viewerCacheTTL bounds what a write made outside the store's count
+	// could leave stale.
+	viewerCacheTTL = 10 * time.Second
+)
+
 func (a *App) fillSession(ctx context.Context, rs *requestState, secret string) error {
-	sess, err := a.store.SessionBySecret(ctx, secret)
-	if err != nil {
-		return err
+	key := store.HashSecret(secret)
+	generation, now := a.store.Generation(), a.now()
+	v, ok := a.viewers.Get(key, generation, now)
+	if !ok || !now.Before(v.sess.ExpiresAt) {
+		sess, err := a.store.SessionBySecret(ctx, secret)
+		if err != nil {
+			return err
+		}
+		acc, err := a.store.AccountByID(ctx, sess.AccountID)
+		if err != nil {
+			return err
+		}
+		ids, err := a.store.IdentitiesOf(ctx, acc.ID)
+		if err != nil {
+			return err
+		}
+		v = viewer{sess: *sess, acc: *acc, ids: ids}
+		a.viewers.Put(key, v, generation, now, sess.ExpiresAt)
 	}
-	acc, err := a.store.AccountByID(ctx, sess.AccountID)
-	if err != nil {
-		return err
-	}
-	ids, err := a.store.IdentitiesOf(ctx, acc.ID)
-	if err != nil {
-		return err
-	}
-	if !a.store.SeenThisStep(sess) {
-		if err := a.store.TouchSession(ctx, secret, acc.ID); err != nil {
+	if !a.store.SeenThisStep(&v.sess) {
+		if err := a.store.TouchSession(ctx, secret, v.acc.ID); err != nil {
 			a.log.Warn("touch session", "err", err)
 		}
 	}
+	// Copies: a handler may change what it is given.
+	acc := v.acc
+	ids := append([]store.Actor(nil), v.ids...)
 	rs.SessionSecret = secret
-	rs.Account = acc
+	rs.viewerKey, rs.viewerGeneration = key, generation
+	if v.waitingKnown {
+		rs.waiting, rs.waitingKnown = v.waiting, true
+	}
+	rs.Account = &acc
 	rs.Identities = ids
 	for i := range ids {
-		if ids[i].ID == sess.IdentityID {
+		if ids[i].ID == v.sess.IdentityID {
 			rs.Identity = &ids[i]
 		}
 	}
@@ -103,6 +151,52 @@ func (a *App) fillSession(ctx context.Context, rs *requestState, secret string) 
 	}
 	return nil
 }
+
+// waitingFor is the header's count for the logged-in account, kept with
+// the session's viewer until the next write.
+func (a *App) waitingFor(ctx context.Context, rs *requestState) int {
+	if rs.waitingKnown {
+		return rs.waiting
+	}
+	n, ok := a.countWaitingOK(ctx, rs.Account)
+	if ok && rs.viewerKey != "" {
+		a.viewers.Update(rs.viewerKey, rs.viewerGeneration, func(v *viewer) { v.waiting, v.waitingKnown = n, true })
+	}
+	return n
+}
+
+// endReadsWriter ends the request's read transaction (store.ReadTogether)
+// before anything of the answer is written: a slow reader never holds it.
+type endReadsWriter struct {
+	http.ResponseWriter
+	ctx   context.Context
+	ended bool
+}
+
+func (w *endReadsWriter) end() {
+	if !w.ended {
+		w.ended = true
+		store.EndReads(w.ctx)
+	}
+}
+
+func (w *endReadsWriter) WriteHeader(code int) {
+	w.end()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *endReadsWriter) Write(b []byte) (int, error) {
+	w.end()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps a streamed page streaming.
+func (w *endReadsWriter) Flush() {
+	w.end()
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *endReadsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func setFlash(w http.ResponseWriter, msg string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})

@@ -13,20 +13,20 @@ import (
 // waitingShown bounds the "Waiting for you" list.
 const waitingShown = 100
 
-// countWaiting is the header's badge: 0 when it cannot be counted, as a
-// page is better shown without its badge than not at all.
-func (a *App) countWaiting(ctx context.Context, acc *store.Account) int {
+// countWaitingOK is the header's badge, and whether it could be counted
+// (0 when not: a page is better shown without its badge than not at all).
+func (a *App) countWaitingOK(ctx context.Context, acc *store.Account) (int, bool) {
 	seen, err := a.store.WaitingSeenAt(ctx, acc.ID)
 	if err != nil {
 		a.log.Warn("waiting seen", "err", err)
-		return 0
+		return 0, false
 	}
 	n, err := a.store.CountWaiting(ctx, acc.ID, acc.IsAdmin, seen)
 	if err != nil {
 		a.log.Warn("count waiting", "err", err)
-		return 0
+		return 0, false
 	}
-	return n
+	return n, true
 }
 
 // showWaiting lists what waits for the account, each with where to act;

@@ -179,16 +179,17 @@ func (s *Store) CountDiscussions(ctx context.Context, groupID int64) (int, error
 // afterID (0: from the start), in order, with their authors. Pages are
 // keyed on the id so a long thread is read in bounded slices.
 func (s *Store) Messages(ctx context.Context, discussionID, afterID int64, limit int) ([]*Message, error) {
-	return s.messages(ctx, `WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
+	return s.messages(ctx, discussionID, `WHERE m.discussion_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, discussionID, afterID, limit)
 }
 
 // MessagesAt returns up to limit messages of a discussion from the
 // offset-th (0: the first), in order: the pages of a collection.
 func (s *Store) MessagesAt(ctx context.Context, discussionID int64, offset, limit int) ([]*Message, error) {
-	return s.messages(ctx, `WHERE m.discussion_id = ? ORDER BY m.id LIMIT ? OFFSET ?`, discussionID, limit, offset)
+	return s.messages(ctx, discussionID, `WHERE m.discussion_id = ? ORDER BY m.id LIMIT ? OFFSET ?`, discussionID, limit, offset)
 }
 
-func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Message, error) {
+// messages reads a page of discussionID's messages (where selects them).
+func (s *Store) messages(ctx context.Context, discussionID int64, where string, args ...any) ([]*Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+pageMessageColumns+` FROM discussion_messages m `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
@@ -196,7 +197,8 @@ func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Mes
 	defer rows.Close()
 	var out []*Message
 	var x messageScan
-	dest := x.dest()
+	x.m.DiscussionID = discussionID
+	dest := x.pageDest()
 	var authorIDs []int64
 	seen := map[int64]bool{}
 	for rows.Next() {
@@ -247,7 +249,7 @@ func (s *Store) messages(ctx context.Context, where string, args ...any) ([]*Mes
 // one message needs, so a page costs what it shows.
 const (
 	messageColumns     = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, m.source, m.source != '', m.created_at, coalesce(m.edited_at, 0)`
-	pageMessageColumns = `m.id, m.discussion_id, coalesce(m.uri, ''), m.author_id, m.body_html, '', m.source != '', m.created_at, coalesce(m.edited_at, 0)`
+	pageMessageColumns = `m.id, coalesce(m.uri, ''), m.author_id, m.body_html, m.source != '', m.created_at, coalesce(m.edited_at, 0)`
 )
 
 // messageScan is where a row of messageColumns (or pageMessageColumns)
@@ -260,6 +262,13 @@ type messageScan struct {
 
 func (x *messageScan) dest() []any {
 	return []any{&x.m.ID, &x.m.DiscussionID, &x.m.URI, &x.m.AuthorID, &x.m.BodyHTML, &x.m.Source, &x.m.HasSource, &x.created, &x.edited}
+}
+
+// pageDest is dest for pageMessageColumns: no discussion (the caller
+// knows it), no source. Each column read costs SQLite's connection mutex
+// several times over, 50 rows to a page.
+func (x *messageScan) pageDest() []any {
+	return []any{&x.m.ID, &x.m.URI, &x.m.AuthorID, &x.m.BodyHTML, &x.m.HasSource, &x.created, &x.edited}
 }
 
 // message is a copy of the message scanned last, its times set.

@@ -344,6 +344,12 @@ func (s *Store) MembershipByURI(ctx context.Context, uri string) (*Membership, e
 	return scanMembership(s.db.QueryRowContext(ctx, `SELECT `+membershipColumns+` FROM group_members m WHERE m.uri = ?`, uri))
 }
 
+// CountAdministrators is CountAdministratorsTx outside a transaction,
+// through the store's prepared reads (and the request's read transaction).
+func (s *Store) CountAdministrators(ctx context.Context, groupID int64) (int, error) {
+	return s.CountAdministratorsTx(ctx, s.db, groupID)
+}
+
 // CountAdministratorsTx counts a group's administrators.
 func (s *Store) CountAdministratorsTx(ctx context.Context, q queryer, groupID int64) (int, error) {
 	var n int

@@ -31,10 +31,14 @@ type preparedDB struct {
 	// writer is held by the one write (a transaction or a statement) the
 	// store runs at a time; see write.
 	writer chan struct{}
+
+	// readSlots counts the requests holding a read transaction (readtx.go).
+	readSlots chan struct{}
 }
 
 func newPreparedDB(db *sql.DB) *preparedDB {
-	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1)}
+	return &preparedDB{DB: db, stmts: map[string]*sql.Stmt{}, writer: make(chan struct{}, 1),
+		readSlots: make(chan struct{}, readTxSlots)}
 }
 
 // writeWait bounds how long a write waits for the others in the store's
@@ -116,8 +120,15 @@ func (db *preparedDB) QueryContext(ctx context.Context, query string, args ...an
 		return b.tx.QueryContext(ctx, query, args...)
 	}
 	ctx = uncancelled(ctx)
+	tx := readTxOf(ctx)
 	if st := db.statement(ctx, query); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
 		return st.QueryContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryContext(ctx, query, args...)
 	}
 	return db.DB.QueryContext(ctx, query, args...)
 }
@@ -130,8 +141,15 @@ func (db *preparedDB) QueryRowContext(ctx context.Context, query string, args ..
 		return b.tx.QueryRowContext(ctx, query, args...)
 	}
 	ctx = uncancelled(ctx)
+	tx := readTxOf(ctx)
 	if st := db.statement(ctx, query); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
 		return st.QueryRowContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryRowContext(ctx, query, args...)
 	}
 	return db.DB.QueryRowContext(ctx, query, args...)
 }
@@ -155,6 +173,7 @@ func (db *preparedDB) ExecContext(ctx context.Context, query string, args ...any
 	if b := batchOf(ctx); b != nil {
 		return b.tx.ExecContext(ctx, query, args...) // counted at the batch's commit
 	}
+	EndReads(ctx)
 	defer db.write(ctx)()
 	res, err := db.DB.ExecContext(uncancelled(ctx), query, args...)
 	db.count(res, err)

@@ -91,6 +91,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	// Counted whatever the outcome: after a commit what readers see may
 	// have changed (see Generation).
 	defer s.db.generation.Add(1)
+	EndReads(ctx) // what fn reads is read after the request's earlier reads, fresh
 	defer s.db.write(ctx)()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
