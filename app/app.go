@@ -91,9 +91,12 @@ type App struct {
 	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
 	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
 	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
-	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
-	admit     *admit.Limiter                   // pages worked on at once, the others queued in order
-	workers   workers
+	// drawnEvents are those events' pages as every reader sees them, drawn
+	// per language (events.go).
+	drawnEvents *gencache.Cache[drawnEvent]
+	policy      atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	admit       *admit.Limiter                 // pages worked on at once, the others queued in order
+	workers     workers
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -139,26 +142,27 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	st.SetClock(cfg.Now)
 	a := &App{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		store:     st,
-		assets:    static.Load(),
-		baseURL:   base,
-		limits:    newLimiters(cfg.Now),
-		pictures:  newPictureProcessor(),
-		hasher:    newPasswordHasher(),
-		mailer:    m,
-		mailPoke:  make(chan struct{}, 1),
-		dailyPoke: make(chan struct{}, 1),
-		fed:       newFederation(cfg),
-		pages:     newPageCache(),
-		docs:      doccache.New(publicDocCacheEntries),
-		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
-		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
-		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
-		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
-		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
-		admit:     admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		store:       st,
+		assets:      static.Load(),
+		baseURL:     base,
+		limits:      newLimiters(cfg.Now),
+		pictures:    newPictureProcessor(),
+		hasher:      newPasswordHasher(),
+		mailer:      m,
+		mailPoke:    make(chan struct{}, 1),
+		dailyPoke:   make(chan struct{}, 1),
+		fed:         newFederation(cfg),
+		pages:       newPageCache(),
+		docs:        doccache.New(publicDocCacheEntries),
+		lists:       gencache.New[views.EventList](listCacheTTL, listCacheEntries),
+		cards:       gencache.New[string](listCacheTTL, listCacheEntries),
+		events:      gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
+		comments:    gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
+		jsonLD:      gencache.New[string](eventCacheTTL, eventCacheEntries),
+		drawnEvents: gencache.New[drawnEvent](eventCacheTTL, eventCacheEntries),
+		admit:       admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

@@ -8,7 +8,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"convene/app/i18n"
 	"convene/app/store"
@@ -47,10 +50,10 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 // an event anyone may read in full (see readableByAll) is kept as read
 // until the next write to the store (or eventCacheTTL). The visitor's
 // rights are checked on every request all the same, and each request
-// gets its own copy of the event.
-func (a *App) eventForPage(r *http.Request) (*store.Event, bool, error) {
+// gets its own copy of the event. generation is the store's, read before
+// anything of the page.
+func (a *App) eventForPage(r *http.Request, generation uint64, now time.Time) (*store.Event, bool, error) {
 	uuid := r.PathValue("uuid")
-	generation, now := a.store.Generation(), a.now()
 	e, ok := a.events.Get(uuid, generation, now)
 	if !ok {
 		var err error
@@ -137,15 +140,17 @@ func (a *App) eventForOrganiser(w http.ResponseWriter, r *http.Request) (*store.
 }
 
 func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
-	e, owner, err := a.eventForPage(r)
+	// Read before anything of the page: what is kept below is kept for
+	// this generation, so never older than the last write.
+	generation, now := a.store.Generation(), a.now()
+	e, owner, err := a.eventForPage(r, generation, now)
 	if err != nil {
 		return err
 	}
 	if e.URI != "" {
 		return a.showRemoteEvent(w, r, e) // published elsewhere: shown with its origin
 	}
-	l := a.printer(r)
-	now := a.now()
+	p := a.page(r, e.Title)
 	loc := e.Location()
 	shown := e
 	if !a.seesPrivateDetails(r, e, owner) {
@@ -155,32 +160,94 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		Event:           shown,
 		DetailsWithheld: shown != e,
 		Owner:           owner,
-		Start:           e.StartsAt.In(loc),
-		End:             e.EndsAt.In(loc),
-		When:            formatWhen(l, e.StartsAt, e.EndsAt, loc),
 		Draft:           e.Draft || e.PublishedAt == nil,
 	}
-	if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
-		v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
-		v.InstanceZone = here.String()
+	// What every reader of an event anyone may read in full sees alike
+	// is drawn once per language and kept (a.drawnEvents) until the next
+	// write; the rest below is drawn for this reader.
+	var key string
+	if drawnForAll(e, now) {
+		key = e.UUID + "\x00" + p.L.Lang + "\x00" + a.instanceLocation(r.Context()).String() + "\x00" + p.SiteName
+		if d, ok := a.drawnEvents.Get(key, generation, now); ok {
+			v.Drawn = &d.EventDrawn
+			p.Description = d.description
+			p.Head = templ.Raw(d.head)
+		}
 	}
-	if !v.Draft && e.PublishedAt.After(now) {
-		at := e.PublishedAt.In(loc)
-		v.Scheduled = l.Date(at) + ", " + l.Time(at)
+	if v.Drawn == nil {
+		l := p.L
+		v.Start, v.End = e.StartsAt.In(loc), e.EndsAt.In(loc)
+		v.When = formatWhen(l, e.StartsAt, e.EndsAt, loc)
+		if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
+			v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
+			v.InstanceZone = here.String()
+		}
+		if !v.Draft && e.PublishedAt.After(now) {
+			at := e.PublishedAt.In(loc)
+			v.Scheduled = l.Date(at) + ", " + l.Time(at)
+		}
+		a.fillEventPage(r, &v)
+		p.Description = e.Address.OneLine()
+		head := views.PreviewHead(a.eventPreview(r, e))
+		p.Head = head
+		if key != "" {
+			d, err := drawEvent(r, p, v, head)
+			if err != nil {
+				return err
+			}
+			a.drawnEvents.Put(key, generation, now, d)
+		}
 	}
-	a.fillEventPage(r, &v)
-	v.Participation = a.participationComponent(r, e)
-	v.Series = a.seriesComponent(r, e, owner)
+	v.Participation = a.participationComponent(r, p, e)
+	v.Series = a.seriesComponent(r, p, e, owner)
 	if !v.Draft && announced(e) {
-		v.Comments = a.commentsComponent(r, e)
+		v.Comments = a.commentsComponent(r, p, e)
 	}
-	p := a.page(r, e.Title)
-	p.Description = e.Address.OneLine()
-	p.Head = views.PreviewHead(a.eventPreview(r, e))
 	// Only a listed event is for search engines; an unlisted one is
 	// reachable by its link, and not meant to be found.
 	p.NoIndex = !e.IsListed(now)
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+}
+
+// drawnEvent is what an event page shows every reader alike, drawn: the
+// page's parts, its meta description and its <head> additions.
+type drawnEvent struct {
+	views.EventDrawn
+	description, head string
+}
+
+// drawnForAll tells whether e's page may be drawn once for everyone:
+// an event anyone may read in full (readableByAll) that keeps no details
+// for its participants (so never an approval-only or invitation event),
+// whoever reads it.
+func drawnForAll(e *store.Event, now time.Time) bool {
+	return readableByAll(e, now) && !e.KeepsDetailsPrivate()
+}
+
+// drawEvent draws the parts of v's page that are the same for every
+// reader (views.EventDrawn), and head.
+func drawEvent(r *http.Request, p views.Page, v views.EventView, head templ.Component) (drawnEvent, error) {
+	var d drawnEvent
+	var b strings.Builder
+	for _, part := range []struct {
+		c  templ.Component
+		to *string
+	}{
+		{views.EventTop(p, v), &d.Top},
+		{views.EventJoinIntro(p, v), &d.JoinIntro},
+		{views.EventMain(p, v), &d.Main},
+		{views.EventPeople(p, v), &d.People},
+		{views.EventSide(p, v), &d.Side},
+		{head, &d.head},
+	} {
+		b.Reset()
+		if err := part.c.Render(r.Context(), &b); err != nil {
+			return d, err
+		}
+		*part.to = b.String()
+	}
+	d.description = p.Description
+	return d, nil
 }
 
 // renderWithAnotherLinkRow answers "Add another link": the form as typed,

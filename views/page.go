@@ -33,6 +33,10 @@ type Page struct {
 	Head templ.Component
 	// Map is where the tiles of maps come from (views/maps.templ).
 	Map MapTiles
+	// DrawnHead and DrawnFoot, when set, are Layout's <head> and footer
+	// drawn already (LayoutHead, LayoutFoot), by a handler that keeps
+	// them for every reader of the page (the event page).
+	DrawnHead, DrawnFoot string
 }
 
 // FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).
