@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,19 +163,25 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		Owner:           owner,
 		Draft:           e.Draft || e.PublishedAt == nil,
 	}
+	// Only a listed event is for search engines; an unlisted one is
+	// reachable by its link, and not meant to be found.
+	p.NoIndex = !e.IsListed(now)
 	// What every reader of an event anyone may read in full sees alike
-	// is drawn once per language and kept (a.drawnEvents) until the next
-	// write; the rest below is drawn for this reader.
+	// is drawn once and kept (a.drawnEvents) until the next write, under
+	// a key naming everything else it is drawn from; the rest is drawn
+	// below for this reader.
+	anonymous := p.Account == nil
 	var key string
+	var d drawnEvent
+	var kept bool
 	if drawnForAll(e, now) {
-		key = e.UUID + "\x00" + p.L.Lang + "\x00" + a.instanceLocation(r.Context()).String() + "\x00" + p.SiteName
-		if d, ok := a.drawnEvents.Get(key, generation, now); ok {
-			v.Drawn = &d.EventDrawn
-			p.Description = d.description
-			p.Head = templ.Raw(d.head)
-		}
+		key = a.drawnEventKey(r, p, e)
+		d, kept = a.drawnEvents.Get(key, generation, now)
 	}
-	if v.Drawn == nil {
+	if kept {
+		v.Drawn = &d.EventDrawn
+		p.DrawnHead, p.DrawnFoot = d.head, d.foot
+	} else {
 		l := p.L
 		v.Start, v.End = e.StartsAt.In(loc), e.EndsAt.In(loc)
 		v.When = formatWhen(l, e.StartsAt, e.EndsAt, loc)
@@ -188,32 +195,46 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		}
 		a.fillEventPage(r, &v)
 		p.Description = e.Address.OneLine()
-		head := views.PreviewHead(a.eventPreview(r, e))
-		p.Head = head
+		p.Head = views.PreviewHead(a.eventPreview(r, e))
 		if key != "" {
-			d, err := drawEvent(r, p, v, head)
-			if err != nil {
+			if d, err = drawEvent(r, p, v); err != nil {
 				return err
 			}
 			a.drawnEvents.Put(key, generation, now, d)
+			kept = true
 		}
 	}
-	v.Participation = a.participationComponent(r, p, e)
 	v.Series = a.seriesComponent(r, p, e, owner)
+	// A visitor without an account sees the participation block and the
+	// comments as every such visitor does: kept with the rest.
+	if kept && anonymous && d.anonymous {
+		v.Participation, v.Comments = templ.Raw(d.participation), templ.Raw(d.comments)
+		return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+	}
+	v.Participation = a.participationComponent(r, p, e)
 	if !v.Draft && announced(e) {
 		v.Comments = a.commentsComponent(r, p, e)
 	}
-	// Only a listed event is for search engines; an unlisted one is
-	// reachable by its link, and not meant to be found.
-	p.NoIndex = !e.IsListed(now)
+	// (Both are nil only when they could not be read: not kept then. An
+	// event drawn for all is announced, so it shows comments.)
+	if kept && anonymous && v.Participation != nil && v.Comments != nil {
+		if err := drawForAnonymous(r, &d, v); err != nil {
+			return err
+		}
+		a.drawnEvents.Put(key, generation, now, d)
+	}
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
 }
 
 // drawnEvent is what an event page shows every reader alike, drawn: the
-// page's parts, its meta description and its <head> additions.
+// page's parts, its <head> and its footer; and, once a visitor without
+// an account asked (anonymous), the participation block and comments
+// such visitors see.
 type drawnEvent struct {
 	views.EventDrawn
-	description, head string
+	head, foot              string
+	anonymous               bool
+	participation, comments string
 }
 
 // drawnForAll tells whether e's page may be drawn once for everyone:
@@ -224,30 +245,62 @@ func drawnForAll(e *store.Event, now time.Time) bool {
 	return readableByAll(e, now) && !e.KeepsDetailsPrivate()
 }
 
+// drawnEventKey names what e's kept page is drawn from besides the store
+// (read at the generation it is kept for): the language, the instance's
+// settings it shows (its zone, name and colours, and whether people may
+// join without an account), whether the page is for search engines, and
+// the event's join state at this hour (an event that ends closes).
+func (a *App) drawnEventKey(r *http.Request, p views.Page, e *store.Event) string {
+	ctx := r.Context()
+	closed := ""
+	if reason := a.joinClosedReason(e); reason != nil {
+		closed = reason.message
+	}
+	return strings.Join([]string{e.UUID, p.L.Lang, a.instanceLocation(ctx).String(), p.SiteName, p.ThemeURL,
+		strconv.FormatBool(p.NoIndex), closed, a.anonymousOffReason(ctx, p.L, e)}, "\x00")
+}
+
 // drawEvent draws the parts of v's page that are the same for every
-// reader (views.EventDrawn), and head.
-func drawEvent(r *http.Request, p views.Page, v views.EventView, head templ.Component) (drawnEvent, error) {
+// reader (views.EventDrawn), its head and its footer.
+func drawEvent(r *http.Request, p views.Page, v views.EventView) (drawnEvent, error) {
 	var d drawnEvent
-	var b strings.Builder
-	for _, part := range []struct {
-		c  templ.Component
-		to *string
-	}{
+	err := drawParts(r, []drawnPart{
 		{views.EventTop(p, v), &d.Top},
 		{views.EventJoinIntro(p, v), &d.JoinIntro},
 		{views.EventMain(p, v), &d.Main},
 		{views.EventPeople(p, v), &d.People},
 		{views.EventSide(p, v), &d.Side},
-		{head, &d.head},
-	} {
+		{views.EventLayoutHead(p), &d.head},
+		{views.LayoutFoot(p), &d.foot},
+	})
+	return d, err
+}
+
+// drawForAnonymous adds to d the participation block and comments of v,
+// drawn for a visitor without an account.
+func drawForAnonymous(r *http.Request, d *drawnEvent, v views.EventView) error {
+	if err := drawParts(r, []drawnPart{{v.Participation, &d.participation}, {v.Comments, &d.comments}}); err != nil {
+		return err
+	}
+	d.anonymous = true
+	return nil
+}
+
+type drawnPart struct {
+	c  templ.Component
+	to *string
+}
+
+func drawParts(r *http.Request, parts []drawnPart) error {
+	var b strings.Builder
+	for _, part := range parts {
 		b.Reset()
 		if err := part.c.Render(r.Context(), &b); err != nil {
-			return d, err
+			return err
 		}
 		*part.to = b.String()
 	}
-	d.description = p.Description
-	return d, nil
+	return nil
 }
 
 // renderWithAnotherLinkRow answers "Add another link": the form as typed,
