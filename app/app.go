@@ -94,9 +94,12 @@ type App struct {
 	// drawnEvents are those events' pages as every reader sees them, drawn
 	// per language (events.go).
 	drawnEvents *gencache.Cache[drawnEvent]
-	policy      atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
-	admit       *admit.Limiter                 // pages worked on at once, the others queued in order
-	workers     workers
+	// filtersDrawn is the home page's search form drawn, per language
+	// (home.go): at most one per language of i18n's catalogue.
+	filtersDrawn sync.Map
+	policy       atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	admit        *admit.Limiter                 // pages worked on at once, the others queued in order
+	workers      workers
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale

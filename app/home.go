@@ -41,7 +41,23 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 		Description: p.Description,
 		IntroHTML:   a.setting(r.Context(), settingHomeIntroHTML),
 		Admin:       p.Account != nil && p.Account.IsAdmin,
+		Filters:     a.homeFilters(r, p),
 	}, localOnly))
+}
+
+// homeFilters is the home page's search form, drawn once per language:
+// it shows nothing else (no value typed, no error, the same choices), so
+// it is kept for as long as the process runs.
+func (a *App) homeFilters(r *http.Request, p views.Page) string {
+	if s, ok := a.filtersDrawn.Load(p.L.Lang); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	if err := views.HomeFilters(p).Render(r.Context(), &b); err != nil {
+		return "" // drawn with the page, then
+	}
+	a.filtersDrawn.Store(p.L.Lang, b.String())
+	return b.String()
 }
 
 // eventList reads one page of q's events and counts the whole list, for
