@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ import (
 // request: an edit of the event, a comment, a participant, the instance's
 // name, the event ending; each language gets its own drawing; and no
 // reader ever sees another's bits (the organiser's actions, a member's own
-// participation, a visitor's "log in" box). Events with details kept for
-// participants are never drawn for all.
+// participation, a visitor's "log in" box or another page's way back).
+// Events with details kept for participants are never drawn for all.
 func TestDrawnEventPageFollowsEveryChange(t *testing.T) {
 	setClock, move := clockAt(findClock)
 	ti := newTestInstance(t, setClock)
@@ -92,6 +93,14 @@ func TestDrawnEventPageFollowsEveryChange(t *testing.T) {
 	}
 	if body := both(owner, ""); strings.Contains(body, path+"/leave") || !strings.Contains(body, "Participants and requests") {
 		t.Error("the organiser sees a member's participation as theirs, or misses the participants' link")
+	}
+
+	// A visitor's header sends "Log in" back to the page they asked for.
+	for _, q := range []string{"?from=feed", ""} {
+		res, body := ti.get(t, visitor, path+q)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/login?next=`+url.QueryEscape(path+q)+`"`) {
+			t.Errorf("GET %s: the visitor's Log in link does not come back to it", path+q)
+		}
 	}
 
 	// An edit of the event.

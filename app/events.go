@@ -209,6 +209,9 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	// comments as every such visitor does: kept with the rest.
 	if kept && anonymous && d.anonymous {
 		v.Participation, v.Comments = templ.Raw(d.participation), templ.Raw(d.comments)
+		if d.headerPath == p.Path {
+			p.DrawnHeader = d.header
+		}
 		return a.render(w, r, http.StatusOK, views.EventPage(p, v))
 	}
 	v.Participation = a.participationComponent(r, p, e)
@@ -218,7 +221,7 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 	// (Both are nil only when they could not be read: not kept then. An
 	// event drawn for all is announced, so it shows comments.)
 	if kept && anonymous && v.Participation != nil && v.Comments != nil {
-		if err := drawForAnonymous(r, &d, v); err != nil {
+		if err := drawForAnonymous(r, &d, p, v); err != nil {
 			return err
 		}
 		a.drawnEvents.Put(key, generation, now, d)
@@ -228,13 +231,14 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 
 // drawnEvent is what an event page shows every reader alike, drawn: the
 // page's parts, its <head> and its footer; and, once a visitor without
-// an account asked (anonymous), the participation block and comments
-// such visitors see.
+// an account asked (anonymous), the participation block, comments and
+// header such visitors see (the header for headerPath).
 type drawnEvent struct {
 	views.EventDrawn
-	head, foot              string
-	anonymous               bool
-	participation, comments string
+	head, foot                      string
+	anonymous                       bool
+	participation, comments, header string
+	headerPath                      string
 }
 
 // drawnForAll tells whether e's page may be drawn once for everyone:
@@ -247,7 +251,7 @@ func drawnForAll(e *store.Event, now time.Time) bool {
 
 // drawnEventKey names what e's kept page is drawn from besides the store
 // (read at the generation it is kept for): the language, the instance's
-// settings it shows (its zone, name and colours, and whether people may
+// settings it shows (its zone, name, colours and logo, whether people may
 // join without an account), whether the page is for search engines, and
 // the event's join state at this hour (an event that ends closes).
 func (a *App) drawnEventKey(r *http.Request, p views.Page, e *store.Event) string {
@@ -256,7 +260,7 @@ func (a *App) drawnEventKey(r *http.Request, p views.Page, e *store.Event) strin
 	if reason := a.joinClosedReason(e); reason != nil {
 		closed = reason.message
 	}
-	return strings.Join([]string{e.UUID, p.L.Lang, a.instanceLocation(ctx).String(), p.SiteName, p.ThemeURL,
+	return strings.Join([]string{e.UUID, p.L.Lang, a.instanceLocation(ctx).String(), p.SiteName, p.ThemeURL, p.LogoURL,
 		strconv.FormatBool(p.NoIndex), closed, a.anonymousOffReason(ctx, p.L, e)}, "\x00")
 }
 
@@ -276,13 +280,15 @@ func drawEvent(r *http.Request, p views.Page, v views.EventView) (drawnEvent, er
 	return d, err
 }
 
-// drawForAnonymous adds to d the participation block and comments of v,
-// drawn for a visitor without an account.
-func drawForAnonymous(r *http.Request, d *drawnEvent, v views.EventView) error {
-	if err := drawParts(r, []drawnPart{{v.Participation, &d.participation}, {v.Comments, &d.comments}}); err != nil {
+// drawForAnonymous adds to d the participation block, the comments and
+// the page's header of v, drawn for a visitor without an account (the
+// header for p.Path: its "Log in" comes back there).
+func drawForAnonymous(r *http.Request, d *drawnEvent, p views.Page, v views.EventView) error {
+	err := drawParts(r, []drawnPart{{v.Participation, &d.participation}, {v.Comments, &d.comments}, {views.LayoutHeader(p), &d.header}})
+	if err != nil {
 		return err
 	}
-	d.anonymous = true
+	d.anonymous, d.headerPath = true, p.Path
 	return nil
 }
 

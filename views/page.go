@@ -37,6 +37,9 @@ type Page struct {
 	// drawn already (LayoutHead, LayoutFoot), by a handler that keeps
 	// them for every reader of the page (the event page).
 	DrawnHead, DrawnFoot string
+	// DrawnHeader, when set, is LayoutHeader drawn already for a
+	// visitor without an account (the event page keeps it).
+	DrawnHeader string
 }
 
 // FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).
