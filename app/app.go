@@ -94,6 +94,8 @@ type App struct {
 	// drawnEvents are those events' pages as every reader sees them, drawn
 	// per language (events.go).
 	drawnEvents *gencache.Cache[drawnEvent]
+	// drawnHomes are home pages drawn, per language (home.go).
+	drawnHomes *gencache.Cache[drawnHome]
 	// filtersDrawn is the home page's search form drawn, per language
 	// (home.go): at most one per language of i18n's catalogue.
 	filtersDrawn sync.Map
@@ -165,6 +167,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		comments:    gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
 		jsonLD:      gencache.New[string](eventCacheTTL, eventCacheEntries),
 		drawnEvents: gencache.New[drawnEvent](eventCacheTTL, eventCacheEntries),
+		drawnHomes:  gencache.New[drawnHome](listCacheTTL, listCacheEntries),
 		admit:       admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)

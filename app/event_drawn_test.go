@@ -181,3 +181,71 @@ func TestDrawnEventPageFollowsEveryChange(t *testing.T) {
 		t.Errorf("%d pages drawn for all after reading approval-only, invitation and private events, want %d", n, kept)
 	}
 }
+
+// The home page is kept drawn for every reader in a language: an
+// administrator's welcome, a member's menu and a visitor's "Log in" stay
+// each with their reader, and a new event, the introduction and a
+// language show on the next request.
+func TestDrawnHomePageKeepsReadersApart(t *testing.T) {
+	setClock, _ := clockAt(findClock)
+	ti := newTestInstance(t, setClock)
+	ti.App.pages = nil
+	ctx := context.Background()
+	ti.createAccount(t, "admin@example.org", "admin", "correct horse battery", true)
+	_, org := ti.createAccount(t, "org@example.org", "org", "correct horse battery", false)
+	admin := ti.login(t, "admin", "correct horse battery")
+	member := ti.login(t, "org", "correct horse battery")
+	visitor := ti.client()
+	twice := func(c *http.Client, path string) string {
+		t.Helper()
+		first, second := getOK(t, ti, c, path), getOK(t, ti, c, path)
+		if first != second {
+			t.Errorf("GET %s: the kept page differs from the page drawn", path)
+		}
+		return second
+	}
+	if body := twice(visitor, "/"); strings.Contains(body, "Your instance is ready") || !strings.Contains(body, `href="/login?next=%2F"`) {
+		t.Error("a visitor sees the administrator's welcome, or no way to log in")
+	}
+	if ti.App.drawnHomes.Len() == 0 {
+		t.Fatal("nothing drawn kept: the test tests nothing")
+	}
+	if body := twice(admin, "/"); !strings.Contains(body, "Your instance is ready") || strings.Contains(body, "/login?next=") ||
+		!strings.Contains(body, `href="/admin"`) {
+		t.Error("the administrator misses their welcome or menu, or gets a visitor's header")
+	}
+	if body := twice(member, "/"); strings.Contains(body, "Your instance is ready") || strings.Contains(body, `href="/admin"`) ||
+		!strings.Contains(body, "Log out") {
+		t.Error("a member gets the administrator's welcome or menu, or misses their own")
+	}
+	if body := twice(visitor, "/?origin=local"); !strings.Contains(body, `href="/login?next=%2F%3Forigin%3Dlocal"`) {
+		t.Error("a visitor's Log in link does not come back to the page they asked for")
+	}
+
+	addEvent(t, ti, org.ID, "Bal folk", 24*time.Hour)
+	for _, c := range []*http.Client{visitor, member, admin} {
+		if body := twice(c, "/"); !strings.Contains(body, "Bal folk") || strings.Contains(body, "Your instance is ready") {
+			t.Error("the home page does not show a new event at once")
+		}
+	}
+	if err := ti.App.saveSettings(ctx, map[string]string{settingHomeIntroHTML: "<p>Le quartier se retrouve ici.</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	if body := twice(visitor, "/"); !strings.Contains(body, "Le quartier se retrouve ici.") {
+		t.Error("the home page keeps the old introduction")
+	}
+	req, _ := http.NewRequest(http.MethodGet, ti.URL+"/", nil)
+	req.Header.Set("Accept-Language", "fr")
+	res, err := visitor.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(fr), "Upcoming events") {
+		t.Error("a French visitor gets the home page drawn in English")
+	}
+	if body := twice(visitor, "/"); !strings.Contains(body, "Upcoming events") {
+		t.Error("an English visitor gets the home page drawn in French")
+	}
+}
