@@ -292,11 +292,13 @@ func drawForAnonymous(r *http.Request, d *drawnEvent, p views.Page, v views.Even
 	return nil
 }
 
+// drawnPart is a component to draw and where its HTML goes.
 type drawnPart struct {
 	c  templ.Component
 	to *string
 }
 
+// drawParts draws each part into its string.
 func drawParts(r *http.Request, parts []drawnPart) error {
 	var b strings.Builder
 	for _, part := range parts {
