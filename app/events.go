@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -202,6 +203,9 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 			}
 			a.drawnEvents.Put(key, generation, now, d)
 			kept = true
+			// Written as drawn, not drawn twice.
+			v.Drawn = &d.EventDrawn
+			p.DrawnHead, p.DrawnFoot = d.head, d.foot
 		}
 	}
 	v.Series = a.seriesComponent(r, p, e, owner)
@@ -225,6 +229,8 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		a.drawnEvents.Put(key, generation, now, d)
+		v.Participation, v.Comments = templ.Raw(d.participation), templ.Raw(d.comments)
+		p.DrawnHeader = d.header
 	}
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
 }
@@ -298,15 +304,21 @@ type drawnPart struct {
 	to *string
 }
 
-// drawParts draws each part into its string.
+// drawParts draws each part into its string (through one pooled buffer).
 func drawParts(r *http.Request, parts []drawnPart) error {
-	var b strings.Builder
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRenderBuffer {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
 	for _, part := range parts {
-		b.Reset()
-		if err := part.c.Render(r.Context(), &b); err != nil {
+		buf.Reset()
+		if err := part.c.Render(r.Context(), buf); err != nil {
 			return err
 		}
-		*part.to = b.String()
+		*part.to = buf.String()
 	}
 	return nil
 }
