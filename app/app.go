@@ -92,10 +92,18 @@ type App struct {
 	events    *gencache.Cache[*store.Event]    // events anyone may read in full, for their page (events.go)
 	comments  *gencache.Cache[eventComments]   // those events' visible comments and reactions (comments.go)
 	jsonLD    *gencache.Cache[string]          // and their schema.org structured data (previews.go)
-	viewers   *sessioncache.Cache[viewer]      // who each session is, for that session only (middleware.go)
-	policy    atomic.Pointer[policySnapshot]   // federation policy in force; nil until first read
-	admit     *admit.Limiter                   // pages worked on at once, the others queued in order
-	workers   workers
+	// drawnEvents are those events' pages as every reader sees them, drawn
+	// per language (events.go).
+	drawnEvents *gencache.Cache[drawnEvent]
+	// drawnHomes are home pages drawn, per language (home.go).
+	drawnHomes *gencache.Cache[drawnHome]
+	// filtersDrawn is the home page's search form drawn, per language
+	// (home.go): at most one per language of i18n's catalogue.
+	filtersDrawn sync.Map
+	viewers      *sessioncache.Cache[viewer]    // who each session is, for that session only (middleware.go)
+	policy       atomic.Pointer[policySnapshot] // federation policy in force; nil until first read
+	admit        *admit.Limiter                 // pages worked on at once, the others queued in order
+	workers      workers
 
 	mu       sync.Mutex
 	settings map[string]string // cached instance settings; nil when stale
@@ -141,27 +149,29 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	st.SetClock(cfg.Now)
 	a := &App{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		store:     st,
-		assets:    static.Load(),
-		baseURL:   base,
-		limits:    newLimiters(cfg.Now),
-		pictures:  newPictureProcessor(),
-		hasher:    newPasswordHasher(),
-		mailer:    m,
-		mailPoke:  make(chan struct{}, 1),
-		dailyPoke: make(chan struct{}, 1),
-		fed:       newFederation(cfg),
-		pages:     newPageCache(),
-		docs:      doccache.New(publicDocCacheEntries),
-		lists:     gencache.New[views.EventList](listCacheTTL, listCacheEntries),
-		cards:     gencache.New[string](listCacheTTL, listCacheEntries),
-		events:    gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
-		comments:  gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
-		jsonLD:    gencache.New[string](eventCacheTTL, eventCacheEntries),
-		viewers:   sessioncache.New[viewer](viewerCacheEntries, viewerCacheTTL),
-		admit:     admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		store:       st,
+		assets:      static.Load(),
+		baseURL:     base,
+		limits:      newLimiters(cfg.Now),
+		pictures:    newPictureProcessor(),
+		hasher:      newPasswordHasher(),
+		mailer:      m,
+		mailPoke:    make(chan struct{}, 1),
+		dailyPoke:   make(chan struct{}, 1),
+		fed:         newFederation(cfg),
+		pages:       newPageCache(),
+		docs:        doccache.New(publicDocCacheEntries),
+		lists:       gencache.New[views.EventList](listCacheTTL, listCacheEntries),
+		cards:       gencache.New[string](listCacheTTL, listCacheEntries),
+		events:      gencache.New[*store.Event](eventCacheTTL, eventCacheEntries),
+		comments:    gencache.New[eventComments](eventCacheTTL, eventCacheEntries),
+		jsonLD:      gencache.New[string](eventCacheTTL, eventCacheEntries),
+		drawnEvents: gencache.New[drawnEvent](eventCacheTTL, eventCacheEntries),
+		drawnHomes:  gencache.New[drawnHome](listCacheTTL, listCacheEntries),
+		viewers:     sessioncache.New[viewer](viewerCacheEntries, viewerCacheTTL),
+		admit:       admit.New(admitPerCPU*runtime.GOMAXPROCS(0), admitRelease),
 	}
 	a.fed.fetcher.SetHostPolicy(a.federationAllowed)
 	a.fed.pictures.SetHostPolicy(a.federationAllowed)

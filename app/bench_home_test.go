@@ -117,6 +117,8 @@ func coldCaches(a *App) {
 	a.events = gencache.New[*store.Event](0, 1)
 	a.comments = gencache.New[eventComments](0, 1)
 	a.jsonLD = gencache.New[string](0, 1)
+	a.drawnEvents = gencache.New[drawnEvent](0, 1)
+	a.drawnHomes = gencache.New[drawnHome](0, 1)
 }
 
 // noisyJPEG is a photograph-like banner: noise does not compress, as

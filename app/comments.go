@@ -253,13 +253,13 @@ func (a *App) receiveCommentDelete(ctx context.Context, in *incoming) (bool, err
 
 // commentsComponent is the comments section of an event page, with the
 // likes and announces; nil for events that are not ours.
-func (a *App) commentsComponent(r *http.Request, e *store.Event) templ.Component {
+func (a *App) commentsComponent(r *http.Request, p views.Page, e *store.Event) templ.Component {
 	v, err := a.commentsView(r, e)
 	if err != nil {
 		a.log.Error("comments section", "event", e.UUID, "err", err)
 		return nil
 	}
-	return views.CommentsSection(a.page(r, ""), v)
+	return views.CommentsSection(p, v)
 }
 
 func (a *App) commentsView(r *http.Request, e *store.Event) (views.CommentsView, error) {

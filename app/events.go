@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,7 +9,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"convene/app/i18n"
 	"convene/app/store"
@@ -47,10 +52,10 @@ func (a *App) eventForVisitor(r *http.Request) (*store.Event, bool, error) {
 // an event anyone may read in full (see readableByAll) is kept as read
 // until the next write to the store (or eventCacheTTL). The visitor's
 // rights are checked on every request all the same, and each request
-// gets its own copy of the event.
-func (a *App) eventForPage(r *http.Request) (*store.Event, bool, error) {
+// gets its own copy of the event. generation is the store's, read before
+// anything of the page.
+func (a *App) eventForPage(r *http.Request, generation uint64, now time.Time) (*store.Event, bool, error) {
 	uuid := r.PathValue("uuid")
-	generation, now := a.store.Generation(), a.now()
 	e, ok := a.events.Get(uuid, generation, now)
 	if !ok {
 		var err error
@@ -137,15 +142,17 @@ func (a *App) eventForOrganiser(w http.ResponseWriter, r *http.Request) (*store.
 }
 
 func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
-	e, owner, err := a.eventForPage(r)
+	// Read before anything of the page: what is kept below is kept for
+	// this generation, so never older than the last write.
+	generation, now := a.store.Generation(), a.now()
+	e, owner, err := a.eventForPage(r, generation, now)
 	if err != nil {
 		return err
 	}
 	if e.URI != "" {
 		return a.showRemoteEvent(w, r, e) // published elsewhere: shown with its origin
 	}
-	l := a.printer(r)
-	now := a.now()
+	p := a.page(r, e.Title)
 	loc := e.Location()
 	shown := e
 	if !a.seesPrivateDetails(r, e, owner) {
@@ -155,32 +162,165 @@ func (a *App) showEvent(w http.ResponseWriter, r *http.Request) error {
 		Event:           shown,
 		DetailsWithheld: shown != e,
 		Owner:           owner,
-		Start:           e.StartsAt.In(loc),
-		End:             e.EndsAt.In(loc),
-		When:            formatWhen(l, e.StartsAt, e.EndsAt, loc),
 		Draft:           e.Draft || e.PublishedAt == nil,
 	}
-	if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
-		v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
-		v.InstanceZone = here.String()
-	}
-	if !v.Draft && e.PublishedAt.After(now) {
-		at := e.PublishedAt.In(loc)
-		v.Scheduled = l.Date(at) + ", " + l.Time(at)
-	}
-	a.fillEventPage(r, &v)
-	v.Participation = a.participationComponent(r, e)
-	v.Series = a.seriesComponent(r, e, owner)
-	if !v.Draft && announced(e) {
-		v.Comments = a.commentsComponent(r, e)
-	}
-	p := a.page(r, e.Title)
-	p.Description = e.Address.OneLine()
-	p.Head = views.PreviewHead(a.eventPreview(r, e))
 	// Only a listed event is for search engines; an unlisted one is
 	// reachable by its link, and not meant to be found.
 	p.NoIndex = !e.IsListed(now)
+	// What every reader of an event anyone may read in full sees alike
+	// is drawn once and kept (a.drawnEvents) until the next write, under
+	// a key naming everything else it is drawn from; the rest is drawn
+	// below for this reader.
+	anonymous := p.Account == nil
+	var key string
+	var d drawnEvent
+	var kept bool
+	if drawnForAll(e, now) {
+		key = a.drawnEventKey(r, p, e)
+		d, kept = a.drawnEvents.Get(key, generation, now)
+	}
+	if kept {
+		v.Drawn = &d.EventDrawn
+		p.DrawnHead, p.DrawnFoot = d.head, d.foot
+	} else {
+		l := p.L
+		v.Start, v.End = e.StartsAt.In(loc), e.EndsAt.In(loc)
+		v.When = formatWhen(l, e.StartsAt, e.EndsAt, loc)
+		if here := a.instanceLocation(r.Context()); !sameWallClock(e.StartsAt, loc, here) || !sameWallClock(e.EndsAt, loc, here) {
+			v.WhenHere = formatSpan(l, e.StartsAt, e.EndsAt, here)
+			v.InstanceZone = here.String()
+		}
+		if !v.Draft && e.PublishedAt.After(now) {
+			at := e.PublishedAt.In(loc)
+			v.Scheduled = l.Date(at) + ", " + l.Time(at)
+		}
+		a.fillEventPage(r, &v)
+		p.Description = e.Address.OneLine()
+		p.Head = views.PreviewHead(a.eventPreview(r, e))
+		if key != "" {
+			if d, err = drawEvent(r, p, v); err != nil {
+				return err
+			}
+			a.drawnEvents.Put(key, generation, now, d)
+			kept = true
+			// Written as drawn, not drawn twice.
+			v.Drawn = &d.EventDrawn
+			p.DrawnHead, p.DrawnFoot = d.head, d.foot
+		}
+	}
+	v.Series = a.seriesComponent(r, p, e, owner)
+	// A visitor without an account sees the participation block and the
+	// comments as every such visitor does: kept with the rest.
+	if kept && anonymous && d.anonymous {
+		v.Participation, v.Comments = templ.Raw(d.participation), templ.Raw(d.comments)
+		if d.headerPath == p.Path {
+			p.DrawnHeader = d.header
+		}
+		return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+	}
+	v.Participation = a.participationComponent(r, p, e)
+	if !v.Draft && announced(e) {
+		v.Comments = a.commentsComponent(r, p, e)
+	}
+	// (Both are nil only when they could not be read: not kept then. An
+	// event drawn for all is announced, so it shows comments.)
+	if kept && anonymous && v.Participation != nil && v.Comments != nil {
+		if err := drawForAnonymous(r, &d, p, v); err != nil {
+			return err
+		}
+		a.drawnEvents.Put(key, generation, now, d)
+		v.Participation, v.Comments = templ.Raw(d.participation), templ.Raw(d.comments)
+		p.DrawnHeader = d.header
+	}
 	return a.render(w, r, http.StatusOK, views.EventPage(p, v))
+}
+
+// drawnEvent is what an event page shows every reader alike, drawn: the
+// page's parts, its <head> and its footer; and, once a visitor without
+// an account asked (anonymous), the participation block, comments and
+// header such visitors see (the header for headerPath).
+type drawnEvent struct {
+	views.EventDrawn
+	head, foot                      string
+	anonymous                       bool
+	participation, comments, header string
+	headerPath                      string
+}
+
+// drawnForAll tells whether e's page may be drawn once for everyone:
+// an event anyone may read in full (readableByAll) that keeps no details
+// for its participants (so never an approval-only or invitation event),
+// whoever reads it.
+func drawnForAll(e *store.Event, now time.Time) bool {
+	return readableByAll(e, now) && !e.KeepsDetailsPrivate()
+}
+
+// drawnEventKey names what e's kept page is drawn from besides the store
+// (read at the generation it is kept for): the language, the instance's
+// settings it shows (its zone, name, colours and logo, whether people may
+// join without an account), whether the page is for search engines, and
+// the event's join state at this hour (an event that ends closes).
+func (a *App) drawnEventKey(r *http.Request, p views.Page, e *store.Event) string {
+	ctx := r.Context()
+	closed := ""
+	if reason := a.joinClosedReason(e); reason != nil {
+		closed = reason.message
+	}
+	return strings.Join([]string{e.UUID, p.L.Lang, a.instanceLocation(ctx).String(), p.SiteName, p.ThemeURL, p.LogoURL,
+		strconv.FormatBool(p.NoIndex), closed, a.anonymousOffReason(ctx, p.L, e)}, "\x00")
+}
+
+// drawEvent draws the parts of v's page that are the same for every
+// reader (views.EventDrawn), its head and its footer.
+func drawEvent(r *http.Request, p views.Page, v views.EventView) (drawnEvent, error) {
+	var d drawnEvent
+	err := drawParts(r, []drawnPart{
+		{views.EventTop(p, v), &d.Top},
+		{views.EventJoinIntro(p, v), &d.JoinIntro},
+		{views.EventMain(p, v), &d.Main},
+		{views.EventPeople(p, v), &d.People},
+		{views.EventSide(p, v), &d.Side},
+		{views.EventLayoutHead(p), &d.head},
+		{views.LayoutFoot(p), &d.foot},
+	})
+	return d, err
+}
+
+// drawForAnonymous adds to d the participation block, the comments and
+// the page's header of v, drawn for a visitor without an account (the
+// header for p.Path: its "Log in" comes back there).
+func drawForAnonymous(r *http.Request, d *drawnEvent, p views.Page, v views.EventView) error {
+	err := drawParts(r, []drawnPart{{v.Participation, &d.participation}, {v.Comments, &d.comments}, {views.LayoutHeader(p), &d.header}})
+	if err != nil {
+		return err
+	}
+	d.anonymous, d.headerPath = true, p.Path
+	return nil
+}
+
+// drawnPart is a component to draw and where its HTML goes.
+type drawnPart struct {
+	c  templ.Component
+	to *string
+}
+
+// drawParts draws each part into its string (through one pooled buffer).
+func drawParts(r *http.Request, parts []drawnPart) error {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRenderBuffer {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	for _, part := range parts {
+		buf.Reset()
+		if err := part.c.Render(r.Context(), buf); err != nil {
+			return err
+		}
+		*part.to = buf.String()
+	}
+	return nil
 }
 
 // renderWithAnotherLinkRow answers "Add another link": the form as typed,

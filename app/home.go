@@ -22,11 +22,35 @@ func pageNumber(r *http.Request) int {
 }
 
 func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
+	// Read before anything of the page: what is kept below is kept for
+	// this generation, so never older than the last write.
+	generation, now := a.store.Generation(), a.now()
 	page := pageNumber(r)
 	// Every server by default: following sources is how an instance shows
 	// more than its own events; "only this instance" narrows it.
 	localOnly := r.URL.Query().Get("origin") == "local"
-	q := store.EventQuery{Now: a.now(), Listed: true, LocalOnly: localOnly, OnePerSeries: true}
+	p := a.page(r, "")
+	p.Description = a.setting(r.Context(), SettingDescription)
+	home := views.HomeIntro{
+		Description: p.Description,
+		IntroHTML:   a.setting(r.Context(), settingHomeIntroHTML),
+		Admin:       p.Account != nil && p.Account.IsAdmin,
+	}
+	// The page is the same for every reader in a language (but for an
+	// administrator's welcome): kept drawn, with its head and footer,
+	// until the next write (or listCacheTTL, as the list), under a key
+	// naming everything else it is drawn from.
+	key := strings.Join([]string{p.L.Lang, strconv.Itoa(page), strconv.FormatBool(localOnly), strconv.FormatBool(home.Admin),
+		p.SiteName, p.ThemeURL, p.LogoURL, home.Description, home.IntroHTML}, "\x00")
+	if d, ok := a.drawnHomes.Get(key, generation, now); ok {
+		home.Drawn = d.main
+		p.DrawnHead, p.DrawnFoot = d.head, d.foot
+		if p.Account == nil && d.headerPath == p.Path {
+			p.DrawnHeader = d.header
+		}
+		return a.render(w, r, http.StatusOK, views.HomePage(p, views.EventList{}, home, localOnly))
+	}
+	q := store.EventQuery{Now: now, Listed: true, LocalOnly: localOnly, OnePerSeries: true}
 	list, err := a.eventList(r, q, page)
 	if err != nil {
 		return err
@@ -34,14 +58,47 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) error {
 	if localOnly {
 		list.BaseQuery = "origin=local&"
 	}
-	p := a.page(r, "")
-	p.Description = a.setting(r.Context(), SettingDescription)
 	p.Feeds = a.instanceFeeds(r)
-	return a.render(w, r, http.StatusOK, views.HomePage(p, list, views.HomeIntro{
-		Description: p.Description,
-		IntroHTML:   a.setting(r.Context(), settingHomeIntroHTML),
-		Admin:       p.Account != nil && p.Account.IsAdmin,
-	}, localOnly))
+	home.Filters = a.homeFilters(r, p)
+	parts := []drawnPart{
+		{views.HomeMain(p, list, home, localOnly), &home.Drawn},
+		{views.LayoutHead(p, nil), &p.DrawnHead},
+		{views.LayoutFoot(p), &p.DrawnFoot},
+	}
+	if p.Account == nil {
+		parts = append(parts, drawnPart{views.LayoutHeader(p), &p.DrawnHeader})
+	}
+	if err := drawParts(r, parts); err != nil {
+		return err
+	}
+	d := drawnHome{main: home.Drawn, head: p.DrawnHead, foot: p.DrawnFoot}
+	if p.Account == nil {
+		d.header, d.headerPath = p.DrawnHeader, p.Path
+	}
+	a.drawnHomes.Put(key, generation, now, d)
+	return a.render(w, r, http.StatusOK, views.HomePage(p, list, home, localOnly))
+}
+
+// drawnHome is the home page as every reader in a language sees it,
+// drawn: inside Layout, its head and footer, and the header as a visitor
+// without an account sees it at headerPath ("" when drawn for a member).
+type drawnHome struct {
+	main, head, foot, header, headerPath string
+}
+
+// homeFilters is the home page's search form, drawn once per language:
+// it shows nothing else (no value typed, no error, the same choices), so
+// it is kept for as long as the process runs.
+func (a *App) homeFilters(r *http.Request, p views.Page) string {
+	if s, ok := a.filtersDrawn.Load(p.L.Lang); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	if err := views.HomeFilters(p).Render(r.Context(), &b); err != nil {
+		return "" // drawn with the page, then
+	}
+	a.filtersDrawn.Store(p.L.Lang, b.String())
+	return b.String()
 }
 
 // eventList reads one page of q's events and counts the whole list, for

@@ -213,17 +213,27 @@ func securityHeaders(next http.Handler, tileOrigin string) http.Handler {
 		imgSrc += " " + tileOrigin
 	}
 	csp := "default-src 'self'; " + imgSrc + "; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	// The values are made once and shared by every response (Header.Set
+	// allocates one each time): a handler that changes a header replaces
+	// its value with Set, never writes into these.
+	var (
+		cspValue      = []string{csp}
+		embedCSPValue = []string{embedCSP}
+		deny          = []string{"DENY"}
+		nosniff       = []string{"nosniff"}
+		sameOrigin    = []string{"same-origin"}
+	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if r.URL.Path == embedPath {
 			// The widget, and only it, is made to be framed by any site.
-			h.Set("Content-Security-Policy", embedCSP)
+			h["Content-Security-Policy"] = embedCSPValue
 		} else {
-			h.Set("Content-Security-Policy", csp)
-			h.Set("X-Frame-Options", "DENY")
+			h["Content-Security-Policy"] = cspValue
+			h["X-Frame-Options"] = deny
 		}
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = sameOrigin
 		next.ServeHTTP(w, r)
 	})
 }

@@ -150,13 +150,13 @@ func (a *App) loadVisibleEvent(r *http.Request) (*store.Event, error) {
 // participationComponent is the "I'm coming" block of an event page for the
 // person asking; the event page places it.
 // e was read in this request, with its count of participants (Going).
-func (a *App) participationComponent(r *http.Request, e *store.Event) templ.Component {
+func (a *App) participationComponent(r *http.Request, p views.Page, e *store.Event) templ.Component {
 	b, err := a.participationStateCounted(r, e, e.Going)
 	if err != nil {
 		a.log.Error("participation block", "event", e.UUID, "err", err)
 		return nil
 	}
-	return views.ParticipationBlock(a.page(r, ""), b)
+	return views.ParticipationBlock(p, b)
 }
 
 // participationState gathers what the participation block shows.

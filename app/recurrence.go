@@ -339,7 +339,7 @@ const seriesShown = 8
 // seriesComponent is the "Repeats" box of an occurrence's page: how it
 // repeats and links to nearby dates (listed ones only, unless the visitor
 // organises it). Nil for an event that stands alone.
-func (a *App) seriesComponent(r *http.Request, e *store.Event, owner bool) templ.Component {
+func (a *App) seriesComponent(r *http.Request, p views.Page, e *store.Event, owner bool) templ.Component {
 	if e.SeriesID == 0 {
 		return nil // read with the event: no series, no query
 	}
@@ -369,7 +369,6 @@ func (a *App) seriesComponent(r *http.Request, e *store.Event, owner bool) templ
 	from := max(0, current-2)
 	to := min(len(shown), from+seriesShown)
 	from = max(0, to-seriesShown)
-	p := a.page(r, "")
 	return views.SeriesBox(p, views.SeriesView{
 		Description: describeRule(p.L, sr),
 		Current:     e.ID,

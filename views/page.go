@@ -33,6 +33,13 @@ type Page struct {
 	Head templ.Component
 	// Map is where the tiles of maps come from (views/maps.templ).
 	Map MapTiles
+	// DrawnHead and DrawnFoot, when set, are Layout's <head> and footer
+	// drawn already (LayoutHead, LayoutFoot), by a handler that keeps
+	// them for every reader of the page (the event page).
+	DrawnHead, DrawnFoot string
+	// DrawnHeader, when set, is LayoutHeader drawn already for a
+	// visitor without an account (the event page keeps it).
+	DrawnHeader string
 }
 
 // FeedLink is an alternate representation of a page (RSS, Atom, iCalendar).
