@@ -11,7 +11,9 @@ import (
 // file locks, fcntl system calls) around itself: a logged-in page of ten
 // queries spent about 40 % of its time in those calls. ReadTogether gives
 // a context whose reads (QueryContext and QueryRowContext of the store)
-// share one deferred read transaction, begun at the first read.
+// share one deferred read transaction, begun at the second read: a page
+// whose caches leave it one query (a member's event page: their own
+// participation) would only pay the transaction's BEGIN and ROLLBACK.
 //
 // It never makes a reader see older data than before:
 //   - it ends (and later reads go to the pool, one statement each) as soon
@@ -33,6 +35,7 @@ type readTx struct {
 	tx   *sql.Tx
 	gen  uint64 // the write generation when the transaction began
 	done bool   // ended: reads go to the pool
+	read bool   // a first read went to the pool
 }
 
 type readTxKey struct{}
@@ -76,6 +79,10 @@ func (rt *readTx) current() *sql.Tx {
 			return rt.tx
 		}
 		rt.endLocked()
+		return nil
+	}
+	if !rt.read {
+		rt.read = true
 		return nil
 	}
 	select {
