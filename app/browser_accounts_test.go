@@ -17,6 +17,7 @@ import (
 // A person who forgot their password clicks through: the login page's
 // link, their address, the emailed link, a new password, and they are in.
 func TestBrowserForgotPasswordThenLoggedIn(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ri := newRecoveryInstance(t)
 	b := newBrowser(t)
 	browserDo(t, b, "follow 'Forgot your password?' from the login page",
@@ -49,6 +50,7 @@ func TestBrowserForgotPasswordThenLoggedIn(t *testing.T) {
 // An organiser sees a join request in the header's badge, follows it to
 // the participants, accepts, and the badge is gone.
 func TestBrowserBadgeCountsAJoinRequestUntilAnswered(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	org := ti.newPerson(t, "org")
 	guest := ti.newPerson(t, "guest")

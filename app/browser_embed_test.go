@@ -18,6 +18,7 @@ import (
 // widget and, for the test, an event page. The browser shows the widget's
 // events and refuses to show the event page inside the frame.
 func TestBrowserWidgetInAnIframeOnAnotherSite(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	_, alice := ti.createAccount(t, "alice@example.org", "alice", "correct horse battery", false)
 	storeEvent(t, ti, alice, func(e *store.Event) { e.Title = "Repair café" })

@@ -64,6 +64,7 @@ func seedShowcaseEvent(t *testing.T, ti *testInstance, org person) *store.Event 
 // JavaScript off; the people who agreed to be named are shown, the one
 // who stays anonymous is not. Screenshots at phone and desktop widths.
 func TestBrowserEventPageMainActionOnFirstScreen(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ms := startMailServer(t, false)
 	ti := newTestInstance(t, ms.withMail)
 	org := ti.newPerson(t, "organiser")

@@ -21,6 +21,7 @@ import (
 // address; a logged-out visitor finds the event by searching and reads its
 // page on a phone-sized screen.
 func TestBrowserOwnerPublishesVisitorFinds(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	link, err := ti.App.SetupLink(context.Background())
 	if err != nil {

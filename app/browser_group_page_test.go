@@ -15,6 +15,7 @@ import (
 // reads as a thread with avatars. Screenshots of the group page and the
 // discussion at phone and desktop widths.
 func TestBrowserGroupTabsWithoutScript(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ms := startMailServer(t, false)
 	ti := newTestInstance(t, ms.withMail)
 	org := ti.newPerson(t, "organiser")
@@ -97,6 +98,7 @@ func TestBrowserGroupTabsWithoutScript(t *testing.T) {
 // Item 6: on the event form, the repetition details appear only once
 // "Repeats" is chosen, with JavaScript off. Screenshots at both widths.
 func TestBrowserEventFormRepeatFolds(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	org := ti.newPerson(t, "organiser")
 	b := browserAs(t, ti, org)

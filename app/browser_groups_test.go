@@ -30,6 +30,7 @@ func browserAs(t *testing.T, ti *testInstance, p person) context.Context {
 // it to the thread and renames it, Bob changes his message and adds the
 // group's pad as a resource.
 func TestBrowserGroupInviteDiscussResource(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	alice, bob := ti.newPerson(t, "alice"), ti.newPerson(t, "bob")
 	ab, bb := browserAs(t, ti, alice), browserAs(t, ti, bob)

@@ -27,6 +27,12 @@ func chromiumPath(t testing.TB) string {
 	return ""
 }
 
+// browserTestsRunInParallel: the browser tests (and the Fedify one) call
+// t.Parallel(). Most of their time is Chromium or node working in their
+// own processes, so they overlap well, after the package's other tests.
+// Each has its own instances, databases, ports and browsers; they must
+// not use t.Setenv or change package state.
+
 // newBrowser starts a headless Chromium for the test and returns the
 // context of its first tab; the browser stops when the test ends. Each
 // call starts another browser with its own profile, so two people in one
@@ -91,6 +97,12 @@ func screenshot(t testing.TB, ctx context.Context, name string) string {
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	return screenshotIn(t, ctx, dir, name)
+}
+
+// screenshotIn writes the whole page's screenshot to dir/name.png.
+func screenshotIn(t testing.TB, ctx context.Context, dir, name string) string {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

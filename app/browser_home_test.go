@@ -14,6 +14,7 @@ import (
 // for a visitor and for a member; the filters other than the words fold
 // into "More filters", shown open on a result page that uses them.
 func TestBrowserHomeFirstEventOnPhoneScreen(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	org := ti.newPerson(t, "organiser")
 	for i, title := range []string{"Bike repair workshop", "Neighbourhood assembly", "Folk night at the corner café", "Community garden: spring planting"} {

@@ -49,6 +49,7 @@ func (s *tileServer) count() int {
 // presses "Show map"; then the map shows tiles from the server the
 // administrator chose, with its attribution.
 func TestBrowserShowMapLoadsTilesOnlyAfterTheClick(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	tiles := &tileServer{}
 	tileSrv := httptest.NewServer(tiles)
 	t.Cleanup(tileSrv.Close)
@@ -84,6 +85,7 @@ func TestBrowserShowMapLoadsTilesOnlyAfterTheClick(t *testing.T) {
 // The map of upcoming events: a list by place until "Show map", then
 // clustered markers on tiles from the local server.
 func TestBrowserEventsMapClustersAfterTheClick(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	tiles := &tileServer{}
 	tileSrv := httptest.NewServer(tiles)
 	t.Cleanup(tileSrv.Close)
@@ -108,6 +110,7 @@ func TestBrowserEventsMapClustersAfterTheClick(t *testing.T) {
 // A visitor on a phone opens "More filters", types coordinates in the
 // home page's "near" field and finds the event nearby, with its distance.
 func TestBrowserPhoneFindsAnEventNear(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := nearInstance(t)
 	ctx := newBrowser(t)
 	browserDo(t, ctx, "search near Villeurbanne at phone width",

@@ -18,6 +18,7 @@ import (
 // member count. Checked in a browser on a phone: each badge reads the
 // role, nothing scrolls sideways.
 func TestBrowserMembersBadgesAndDirectoryCards(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	ctx := context.Background()
 	org := ti.newPerson(t, "organiser")

@@ -17,6 +17,7 @@ import (
 // it against a rule, resolves the report with a note, and finds the
 // resolution in the moderation log.
 func TestBrowserAdminFollowsSourceReportsAndResolves(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	a, b := newInstanceAt(t, "127.0.0.2"), newInstanceAt(t, "127.0.0.3")
 	ctx := context.Background()
 	a.ti.createAccount(t, "admin@example.org", "admin", "correct horse battery", true)

@@ -17,6 +17,7 @@ import (
 // kept: poster.png"), so that ticking the box and sending again publishes
 // the event with that banner, without choosing the picture again.
 func TestBrowserPendingBannerAndPastStart(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ti := newTestInstance(t)
 	org := ti.newPerson(t, "organiser")
 	poster := filepath.Join(t.TempDir(), "poster.png")

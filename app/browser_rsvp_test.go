@@ -17,6 +17,7 @@ import (
 // emailed link, the organiser accepts them, the public count goes up; the
 // visitor cancels with the emailed link and the count goes down.
 func TestBrowserJoinWithoutAccountApprovedThenCancelled(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	ms := startMailServer(t, false)
 	ti := newTestInstance(t, ms.withMail)
 	org := ti.newPerson(t, "organiser")

@@ -380,10 +380,11 @@ func sweep(t *testing.T, s *sweepSite, b *sweepBrowser, who string, pages []swee
 // can look at it after a local run.
 func screenshotTo(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if os.Getenv("CONVENE_SCREENSHOTS") == "" {
-		t.Setenv("CONVENE_SCREENSHOTS", filepath.Join("testdata", "artifacts"))
+	dir := os.Getenv("CONVENE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
 	}
-	screenshot(t, ctx, name)
+	screenshotIn(t, ctx, dir, name)
 }
 
 // firstScreenTo writes what the first screen shows, as a person sees the
@@ -407,6 +408,7 @@ func firstScreenTo(t *testing.T, ctx context.Context, name string) {
 }
 
 func TestBrowserSweepVisitor(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	axe := axeScript(t)
 	chromiumPath(t)
 	s := seedSweepSite(t)
@@ -419,6 +421,7 @@ func TestBrowserSweepVisitor(t *testing.T) {
 }
 
 func TestBrowserSweepMember(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	axe := axeScript(t)
 	chromiumPath(t)
 	s := seedSweepSite(t)
@@ -431,6 +434,7 @@ func TestBrowserSweepMember(t *testing.T) {
 }
 
 func TestBrowserSweepOwner(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	axe := axeScript(t)
 	chromiumPath(t)
 	s := seedSweepSite(t)

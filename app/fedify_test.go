@@ -23,6 +23,7 @@ import (
 // a picture, reads the picture as its first attachment and fetches it.
 // The script is testdata/fedify/check.mjs.
 func TestFedifyReadsAndTalksToUs(t *testing.T) {
+	t.Parallel() // see browserTestsRunInParallel
 	if _, err := exec.LookPath("node"); err != nil {
 		needTool(t, "node is not installed: %v", err)
 	}
