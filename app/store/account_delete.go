@@ -296,45 +296,19 @@ func (s *Store) DeleteGroupTx(ctx context.Context, tx *sql.Tx, groupID int64) er
 // of the remote events it takes part in and of the remote groups it
 // belongs to.
 func (s *Store) ContactInboxesTx(ctx context.Context, tx *sql.Tx, identityID int64) ([]Inbox, error) {
-	rows, err := tx.QueryContext(ctx, `
+	return queryInboxes(ctx, tx, "contact inboxes", `
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM actors a
 		WHERE a.domain != '' AND a.inbox_url != '' AND (
 			a.id IN (SELECT followed_id FROM follows WHERE follower_id = ?1)
 			OR a.id IN (SELECT e.organizer_id FROM participations p JOIN events e ON e.id = p.event_id WHERE p.actor_id = ?1)
 			OR a.id IN (SELECT group_id FROM group_members WHERE actor_id = ?1))`, identityID)
-	if err != nil {
-		return nil, fmt.Errorf("contact inboxes: %w", err)
-	}
-	defer rows.Close()
-	var out []Inbox
-	for rows.Next() {
-		var in Inbox
-		if err := rows.Scan(&in.URL, &in.Host); err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }
 
 // ParticipantInboxesTx lists the servers of an event's remote participants.
 func (s *Store) ParticipantInboxesTx(ctx context.Context, tx *sql.Tx, eventID int64) ([]Inbox, error) {
-	rows, err := tx.QueryContext(ctx, `
+	return queryInboxes(ctx, tx, "participant inboxes", `
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM participations p JOIN actors a ON a.id = p.actor_id
 		WHERE p.event_id = ? AND a.domain != '' AND a.inbox_url != ''`, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("participant inboxes: %w", err)
-	}
-	defer rows.Close()
-	var out []Inbox
-	for rows.Next() {
-		var in Inbox
-		if err := rows.Scan(&in.URL, &in.Host); err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }

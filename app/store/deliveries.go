@@ -71,14 +71,20 @@ func (s *Store) PeopleFollowerInboxesTx(ctx context.Context, q queryer, actorID 
 }
 
 func (s *Store) followerInboxes(ctx context.Context, q queryer, actorID int64, peopleOnly bool) ([]Inbox, error) {
-	rows, err := q.QueryContext(ctx, `
+	return queryInboxes(ctx, q, "follower inboxes", `
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM follows f JOIN actors a ON a.id = f.follower_id
 		WHERE f.followed_id = ? AND f.state = 'accepted' AND a.domain != '' AND a.inbox_url != ''
 		  AND NOT (? AND (a.kind = ? OR a.domain IN (SELECT host FROM peer_servers WHERE ignores_audience)))`,
 		actorID, peopleOnly, KindApplication)
+}
+
+// queryInboxes runs a query selecting (inbox URL, host) rows and reads
+// them; what names the list in an error.
+func queryInboxes(ctx context.Context, q queryer, what, query string, args ...any) ([]Inbox, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("follower inboxes: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Inbox

@@ -413,23 +413,10 @@ var MemberRoles = []string{RoleMember, RoleModerator, RoleAdministrator}
 // (member and above only: invited and pending people are not told what
 // members are told), shared inboxes once per server.
 func (s *Store) MemberInboxesTx(ctx context.Context, q queryer, groupID int64) ([]Inbox, error) {
-	rows, err := q.QueryContext(ctx, `
+	return queryInboxes(ctx, q, "member inboxes", `
 		SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END, a.domain
 		FROM group_members m JOIN actors a ON a.id = m.actor_id
 		WHERE m.group_id = ? AND m.role IN ('member', 'moderator', 'administrator') AND a.domain != '' AND a.inbox_url != ''`, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("member inboxes: %w", err)
-	}
-	defer rows.Close()
-	var out []Inbox
-	for rows.Next() {
-		var in Inbox
-		if err := rows.Scan(&in.URL, &in.Host); err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }
 
 // MyGroup is one group an identity belongs to (or is invited to or
